@@ -6,7 +6,11 @@
 //! - [`config`]: TOML → typed, validated configuration.
 //! - [`pipeline`]: the stages (pure where possible) and the `refresh_feed` orchestrator.
 //! - [`store`]: the only code that speaks SQL.
+//! - [`service`]: the long-running loop and its schedule.
 
+pub mod config;
 pub mod error;
 pub mod model;
 pub mod pipeline;
+pub mod service;
+pub mod store;

@@ -1,1 +1,67 @@
-//! Plain data that travels through the pipeline.
+//! Plain data that travels through the pipeline: parsed feeds and items, feed health, stored items.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A feed document after parsing, before storage.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    /// Language declared by the feed (`<language>`, `xml:lang`), lower-cased.
+    pub language: Option<String>,
+    /// RSS `<ttl>`: how long the feed may be cached.
+    pub ttl: Option<std::time::Duration>,
+    pub items: Vec<ParsedItem>,
+}
+
+/// One entry of a feed, normalised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedItem {
+    /// The feed's own id for the entry (guid, atom:id), or one derived from link and title.
+    pub guid: String,
+    /// Absolute link to the article, resolved against the feed URL.
+    pub url: Option<String>,
+    /// Canonical form of `url` used to find the same article across feeds.
+    pub canonical_url: Option<String>,
+    pub title: String,
+    /// Summary as the feed gave it (may contain HTML).
+    pub summary_html: Option<String>,
+    /// Full content as the feed gave it (may contain HTML).
+    pub content_html: Option<String>,
+    /// Clean text of the best of content and summary.
+    pub text: String,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    /// Language declared for this entry, if any.
+    pub language: Option<String>,
+}
+
+/// A feed's row with its health, as `veille feeds` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub enabled: bool,
+    pub last_status: Option<i64>,
+    pub error_count: i64,
+    pub last_error: Option<String>,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub item_count: i64,
+}
+
+/// A stored item with what `veille items` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub feed: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub published: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub language: Option<String>,
+    pub topics: Vec<String>,
+}

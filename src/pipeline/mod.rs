@@ -1,1 +1,9 @@
-//! The pipeline stages, one module per stage.
+//! The pipeline stages, one module per stage, and the orchestrator that runs them in order:
+//! fetch → parse → (extract) → language → classify → store.
+
+pub mod fetch;
+pub mod parse;
+pub mod refresh;
+pub mod text;
+
+pub use refresh::{FeedReport, Outcome, Pipeline, PipelineError, PollSummary};

@@ -1,0 +1,436 @@
+//! Configuration: TOML → typed, validated [`Config`], with errors that name file, line and key.
+//!
+//! Paths inside the file are relative to the file itself. When no file is given and
+//! `config/veille.toml` does not exist, the defaults embedded in the binary are used as if they
+//! were a file at `./config/veille.toml`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use url::Url;
+
+/// The default configuration shipped in `config/veille.toml`, embedded at build time.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/veille.toml");
+/// Where the default configuration lives, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/veille.toml";
+
+/// The whole configuration after validation.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from (or the virtual path of the embedded defaults).
+    pub path: PathBuf,
+    pub storage: Storage,
+    pub fetch: FetchSettings,
+    pub classifier: ClassifierSettings,
+    pub feeds: Vec<FeedConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Absolute or config-relative path already resolved against the config directory.
+    pub database: PathBuf,
+}
+
+/// How feeds and pages are fetched.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassifierSettings {
+    /// Directory holding `*.toml` topic rule files.
+    pub topics_dir: PathBuf,
+}
+
+/// One feed to poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub name: String,
+    pub url: Url,
+    pub every: Duration,
+    pub language: Option<String>,
+    pub enabled: bool,
+}
+
+/// A configuration error, located in its file.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line and column, when known.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The key concerned, as a dotted path or the bare key name, when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+// ---- raw, as written in the file ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    classifier: RawClassifier,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    #[serde(default = "default_database")]
+    database: String,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            database: default_database(),
+        }
+    }
+}
+
+fn default_database() -> String {
+    "../data/veille.db".into()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    user_agent: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    connect_timeout: Option<Duration>,
+    max_body_bytes: Option<u64>,
+    max_redirects: Option<usize>,
+    concurrency: Option<usize>,
+    per_host: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawClassifier {
+    topics: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    every: Option<Duration>,
+    language: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "invalid duration {s:?} ({e}); expected a duration such as \"30m\", \"2h\" or \"1d\""
+        ))
+    })
+}
+
+/// Default User-Agent: names the software and where to learn about it.
+pub fn default_user_agent() -> String {
+    format!(
+        "veille/{} (policy news monitor; +https://github.com/veille-news/veille)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The default feed interval when a feed gives none.
+pub const DEFAULT_EVERY: Duration = Duration::from_secs(3600);
+/// The shortest interval accepted: anything faster is impolite to official sites.
+pub const MIN_EVERY: Duration = Duration::from_secs(60);
+
+impl Config {
+    /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
+    /// else the embedded defaults (as if at `config/veille.toml`).
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        match explicit {
+            Some(path) => Self::from_file(path),
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                Self::from_file(Path::new(DEFAULT_CONFIG_PATH))
+            }
+            None => Self::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)),
+        }
+    }
+
+    /// Reads and validates one file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            key: None,
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        Self::from_str(&text, path)
+    }
+
+    /// Parses and validates `text` as if it were the file at `path`.
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| s.start);
+            located(path, text, at, e.message().to_string())
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+
+        let mut feeds = Vec::with_capacity(raw.feeds.len());
+        let mut seen = HashSet::new();
+        for (i, f) in raw.feeds.into_iter().enumerate() {
+            let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
+                let mut e = located(path, text, Some(span.start), msg);
+                e.key = Some(format!("feeds[{i}].{key}"));
+                e
+            };
+            let name = f.name.get_ref().trim().to_string();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(err(
+                    f.name.span(),
+                    "name",
+                    "a feed name must be non-empty and contain no spaces (e.g. \"eeas-press\")"
+                        .into(),
+                ));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(err(
+                    f.name.span(),
+                    "name",
+                    format!("duplicate feed name {name:?}; every feed needs its own name"),
+                ));
+            }
+            let url = Url::parse(f.url.get_ref()).map_err(|e| {
+                err(
+                    f.url.span(),
+                    "url",
+                    format!(
+                        "invalid URL {:?} ({e}); expected an absolute http(s) URL",
+                        f.url.get_ref()
+                    ),
+                )
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(err(
+                    f.url.span(),
+                    "url",
+                    format!(
+                        "unsupported URL scheme {:?}; expected http or https",
+                        url.scheme()
+                    ),
+                ));
+            }
+            let every = f.every.unwrap_or(DEFAULT_EVERY);
+            if every < MIN_EVERY {
+                return Err(err(
+                    f.name.span(),
+                    "every",
+                    format!(
+                        "interval {} is too short; the minimum is {}",
+                        humantime::format_duration(every),
+                        humantime::format_duration(MIN_EVERY)
+                    ),
+                ));
+            }
+            let language = match f.language {
+                Some(l) => {
+                    let code = l.get_ref().trim().to_ascii_lowercase();
+                    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                        return Err(err(
+                            l.span(),
+                            "language",
+                            format!(
+                                "invalid language {:?}; expected a two-letter ISO 639-1 code such as \"en\" or \"ga\"",
+                                l.get_ref()
+                            ),
+                        ));
+                    }
+                    Some(code)
+                }
+                None => None,
+            };
+            feeds.push(FeedConfig {
+                name,
+                url,
+                every,
+                language,
+                enabled: f.enabled,
+            });
+        }
+
+        let fetch = FetchSettings {
+            user_agent: raw.fetch.user_agent.unwrap_or_else(default_user_agent),
+            timeout: raw.fetch.timeout.unwrap_or(Duration::from_secs(30)),
+            connect_timeout: raw.fetch.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            max_body_bytes: raw.fetch.max_body_bytes.unwrap_or(10 * 1024 * 1024),
+            max_redirects: raw.fetch.max_redirects.unwrap_or(5),
+            concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
+            per_host: raw.fetch.per_host.unwrap_or(2).max(1),
+        };
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            storage: Storage {
+                database: base.join(&raw.storage.database),
+            },
+            fetch,
+            classifier: ClassifierSettings {
+                topics_dir: base.join(raw.classifier.topics.as_deref().unwrap_or("topics")),
+            },
+            feeds,
+        })
+    }
+
+    /// The feed of this name, if configured.
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+}
+
+/// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
+fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
+    let (line, column, key) = match at {
+        Some(at) => {
+            let at = at.min(text.len());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[line_start..].chars().count() + 1;
+            let line_text = text[line_start..].lines().next().unwrap_or("");
+            let key = line_text
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with('['));
+            (Some(line), Some(column), key)
+        }
+        None => (None, None, None),
+    };
+    ConfigError {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str(text, Path::new("conf/test.toml"))
+    }
+
+    #[test]
+    fn embedded_default_config_is_valid() {
+        let c = Config::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).unwrap();
+        assert!(c.feeds.len() >= 5, "default config should list the official feeds");
+        assert!(c.feed("digital-strategy-en").is_some());
+        assert_eq!(c.storage.database, Path::new("config/../data/veille.db"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/rss\"\nevry = \"30m\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.key.as_deref(), Some("evry"), "{e}");
+        assert!(e.message.contains("unknown field"), "{e}");
+        assert!(e.to_string().starts_with("conf/test.toml:4:"), "{e}");
+    }
+
+    #[test]
+    fn bad_duration_is_explained() {
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/rss\"\nevery = \"30 minutez\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.key.as_deref(), Some("every"));
+        assert!(e.message.contains("expected a duration"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_and_duplicate_names_are_located() {
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"not a url\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("feeds[0].url")));
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"ftp://x.eu/\"\n").unwrap_err();
+        assert!(e.message.contains("scheme"), "{e}");
+        let e = parse(
+            "[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\n[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/2\"\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(5), Some("feeds[1].name")));
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_file_and_defaults_apply() {
+        let c = parse("[storage]\ndatabase = \"db/v.db\"\n[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nlanguage = \"GA\"\n").unwrap();
+        assert_eq!(c.storage.database, Path::new("conf/db/v.db"));
+        assert_eq!(c.classifier.topics_dir, Path::new("conf/topics"));
+        assert_eq!(c.feeds[0].every, DEFAULT_EVERY);
+        assert_eq!(c.feeds[0].language.as_deref(), Some("ga"));
+        assert_eq!(c.fetch.max_redirects, 5);
+    }
+
+    #[test]
+    fn too_short_interval_and_bad_language_are_rejected() {
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nevery = \"5s\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("too short"), "{e}");
+        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nlanguage = \"english\"\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("feeds[0].language"));
+    }
+}

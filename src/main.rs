@@ -1,0 +1,93 @@
+//! The `veille` command line: parses arguments, sets up logging, dispatches to a command.
+//! The one place that prints for humans and uses `anyhow`.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "veille", version, about = "Watches news feeds, classifies items by topic, mails digests.")]
+struct Cli {
+    /// Configuration file [default: config/veille.toml, else the embedded defaults]
+    #[arg(long, global = true, env = "VEILLE_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    /// Log more (-v: info for every command, -vv: debug); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Poll the feeds that are due once, then exit
+    Poll(commands::poll::Args),
+    /// Run the service: poll feeds as they fall due until Ctrl-C or SIGTERM
+    Run(commands::run::Args),
+    /// List feeds with their health
+    Feeds(commands::feeds::Args),
+    /// List stored items
+    Items(commands::items::Args),
+    /// Validate the configuration and exit (non-zero on error)
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet_default = !matches!(cli.command, Command::Run(_));
+    init_logging(cli.log_format, cli.verbose, quiet_default);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = cli.config.as_deref();
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Poll(args) => commands::poll::run(config, args).await,
+            Command::Run(args) => commands::run::run(config, args).await,
+            Command::Feeds(args) => commands::feeds::run(config, args),
+            Command::Items(args) => commands::items::run(config, args),
+            Command::Check => commands::check(config),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, verbose: u8, quiet_default: bool) {
+    let level = match (verbose, quiet_default) {
+        (0, true) => "error",
+        (0, false) | (1, _) => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("veille={level},warn")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}

@@ -1,0 +1,267 @@
+//! Item rows: dedupe (by guid per feed, by canonical URL across feeds), insert, list, matches.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::Store;
+use crate::error::StoreError;
+use crate::model::{ItemRow, ParsedItem};
+
+/// An item ready to store: what the feed said plus what the pipeline learned.
+#[derive(Debug, Clone, Default)]
+pub struct NewItem {
+    pub parsed: ParsedItem,
+    pub language: Option<String>,
+    pub matches: Vec<StoredMatch>,
+}
+
+/// A topic match as stored: evidence kept as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMatch {
+    pub topic: String,
+    pub score: f64,
+    pub evidence_json: String,
+}
+
+/// Where an incoming item stands against what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Never seen: insert.
+    New,
+    /// Seen in this feed with the same content.
+    Unchanged(i64),
+    /// Seen in this feed, content changed since.
+    Changed(i64),
+    /// The same article (canonical URL) already stored, from another feed or under another guid.
+    SameUrl(i64),
+}
+
+/// What a batch write did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreReport {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub same_url: usize,
+    /// Ids of inserted items.
+    pub new_ids: Vec<i64>,
+}
+
+/// Filters for [`Store::items`].
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub feed: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub topic: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Hash of what a reader sees of an item: a change means the item was edited.
+pub fn content_hash(item: &ParsedItem) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        item.title.as_str(),
+        item.url.as_deref().unwrap_or(""),
+        item.text.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+fn seen(tx: &Transaction<'_>, feed_id: i64, item: &ParsedItem, hash: &str) -> Result<Seen, StoreError> {
+    let by_guid: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.feed_id = ?1 AND s.guid = ?2",
+            params![feed_id, item.guid],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((id, old)) = by_guid {
+        return Ok(if old == hash {
+            Seen::Unchanged(id)
+        } else {
+            Seen::Changed(id)
+        });
+    }
+    if let Some(url) = &item.canonical_url {
+        let by_url: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM items WHERE canonical_url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = by_url {
+            return Ok(Seen::SameUrl(id));
+        }
+    }
+    Ok(Seen::New)
+}
+
+impl Store {
+    /// Which of `items` need work (new or changed), without writing anything.
+    pub fn triage(&mut self, feed_id: i64, items: &[ParsedItem]) -> Result<Vec<Seen>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let out = items
+            .iter()
+            .map(|it| seen(&tx, feed_id, it, &content_hash(it)))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.rollback()?;
+        Ok(out)
+    }
+
+    /// Writes a batch of items of one feed in one transaction: all or nothing.
+    pub fn store_items(
+        &mut self,
+        feed_id: i64,
+        items: &[NewItem],
+        now: DateTime<Utc>,
+    ) -> Result<StoreReport, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut report = StoreReport::default();
+        for new in items {
+            let it = &new.parsed;
+            let hash = content_hash(it);
+            match seen(&tx, feed_id, it, &hash)? {
+                Seen::Unchanged(_) => report.unchanged += 1,
+                Seen::SameUrl(id) => {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![feed_id, it.guid, id, now],
+                    )?;
+                    report.same_url += 1;
+                }
+                Seen::Changed(id) => {
+                    tx.execute(
+                        "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
+                           author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
+                           language = ?10
+                         WHERE id = ?1",
+                        params![
+                            id,
+                            it.url,
+                            it.title,
+                            it.summary_html,
+                            it.content_html,
+                            it.text,
+                            it.author,
+                            it.published,
+                            hash,
+                            new.language
+                        ],
+                    )?;
+                    write_matches(&tx, id, &new.matches, now)?;
+                    report.updated += 1;
+                }
+                Seen::New => {
+                    tx.execute(
+                        "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
+                           text, author, published_at, fetched_at, content_hash, language)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        params![
+                            feed_id,
+                            it.guid,
+                            it.url,
+                            it.canonical_url,
+                            it.title,
+                            it.summary_html,
+                            it.content_html,
+                            it.text,
+                            it.author,
+                            it.published,
+                            now,
+                            hash,
+                            new.language
+                        ],
+                    )?;
+                    let id = tx.last_insert_rowid();
+                    tx.execute(
+                        "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![feed_id, it.guid, id, now],
+                    )?;
+                    write_matches(&tx, id, &new.matches, now)?;
+                    report.new += 1;
+                    report.new_ids.push(id);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Replaces the matches of one item (after reclassification).
+    pub fn replace_matches(
+        &mut self,
+        item_id: i64,
+        matches: &[StoredMatch],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        write_matches(&tx, item_id, matches, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stored items, newest first, with their topics.
+    pub fn items(&self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, f.name, i.url, i.title, i.published_at, i.fetched_at, i.language,
+                    (SELECT group_concat(m.topic, ',') FROM (SELECT topic FROM matches WHERE item_id = i.id ORDER BY topic) m)
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE (?1 IS NULL OR f.name = ?1
+                    OR EXISTS (SELECT 1 FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                               WHERE s.item_id = i.id AND g.name = ?1))
+               AND (?2 IS NULL OR COALESCE(i.published_at, i.fetched_at) >= ?2)
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.topic = ?3))
+             ORDER BY COALESCE(i.published_at, i.fetched_at) DESC, i.id DESC
+             LIMIT ?4",
+        )?;
+        let limit = filter.limit.map_or(-1, |l| l as i64);
+        let rows = stmt.query_map(
+            params![filter.feed, filter.since, filter.topic, limit],
+            |r| {
+                let topics: Option<String> = r.get(7)?;
+                Ok(ItemRow {
+                    id: r.get(0)?,
+                    feed: r.get(1)?,
+                    url: r.get(2)?,
+                    title: r.get(3)?,
+                    published: r.get(4)?,
+                    fetched_at: r.get(5)?,
+                    language: r.get(6)?,
+                    topics: topics
+                        .map(|t| t.split(',').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many items are stored.
+    pub fn item_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+fn write_matches(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    matches: &[StoredMatch],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM matches WHERE item_id = ?1", [item_id])?;
+    for m in matches {
+        tx.execute(
+            "INSERT INTO matches (item_id, topic, score, evidence, classified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![item_id, m.topic, m.score, m.evidence_json, now],
+        )?;
+    }
+    Ok(())
+}
