@@ -376,7 +376,10 @@ mod tests {
     #[test]
     fn embedded_default_config_is_valid() {
         let c = Config::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).unwrap();
-        assert!(c.feeds.len() >= 5, "default config should list the official feeds");
+        assert!(
+            c.feeds.len() >= 5,
+            "default config should list the official feeds"
+        );
         assert!(c.feed("digital-strategy-en").is_some());
         assert_eq!(c.storage.database, Path::new("config/../data/veille.db"));
     }
@@ -393,8 +396,9 @@ mod tests {
 
     #[test]
     fn bad_duration_is_explained() {
-        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/rss\"\nevery = \"30 minutez\"\n")
-            .unwrap_err();
+        let e =
+            parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/rss\"\nevery = \"30 minutez\"\n")
+                .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert_eq!(e.key.as_deref(), Some("every"));
         assert!(e.message.contains("expected a duration"), "{e}");
@@ -429,8 +433,9 @@ mod tests {
         let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nevery = \"5s\"\n")
             .unwrap_err();
         assert!(e.message.contains("too short"), "{e}");
-        let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nlanguage = \"english\"\n")
-            .unwrap_err();
+        let e =
+            parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nlanguage = \"english\"\n")
+                .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("feeds[0].language"));
     }
 }

@@ -59,7 +59,9 @@ pub enum StoreError {
         name: &'static str,
         source: rusqlite::Error,
     },
-    #[error("the database is at schema version {found}, newer than this veille knows ({known}); upgrade veille")]
+    #[error(
+        "the database is at schema version {found}, newer than this veille knows ({known}); upgrade veille"
+    )]
     TooNew { found: i64, known: i64 },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "veille", version, about = "Watches news feeds, classifies items by topic, mails digests.")]
+#[command(
+    name = "veille",
+    version,
+    about = "Watches news feeds, classifies items by topic, mails digests."
+)]
 struct Cli {
     /// Configuration file [default: config/veille.toml, else the embedded defaults]
     #[arg(long, global = true, env = "VEILLE_CONFIG", value_name = "PATH")]
@@ -49,7 +53,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet_default = !matches!(cli.command, Command::Run(_));
     init_logging(cli.log_format, cli.verbose, quiet_default);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -106,7 +106,12 @@ impl Fetcher {
     pub async fn get(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchFailure> {
         let host = self.host_slot(url);
         let _host = host.acquire_owned().await.expect("semaphore never closed");
-        let _global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
+        let _global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
         let start = Instant::now();
         let fail = |error: FetchError, hints: CacheHints| FetchFailure {
             error,
@@ -256,7 +261,10 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=600"),
+        );
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
         let hints = cache_hints(&h, now);
         assert_eq!(hints.max_age, Some(Duration::from_secs(600)));

@@ -52,13 +52,22 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         .or_else(|| e.links.first())
         .map(|l| l.href.trim().to_string());
     let url = link.and_then(|href| resolve(base, &href));
-    let summary_html = e.summary.map(|t| t.content).filter(|s| !s.trim().is_empty());
+    let summary_html = e
+        .summary
+        .map(|t| t.content)
+        .filter(|s| !s.trim().is_empty());
     let content_html = e
         .content
         .and_then(|c| c.body)
         .filter(|s| !s.trim().is_empty());
-    let summary_text = summary_html.as_deref().map(html_to_text).unwrap_or_default();
-    let content_text = content_html.as_deref().map(html_to_text).unwrap_or_default();
+    let summary_text = summary_html
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
+    let content_text = content_html
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
     let text = if content_text.len() >= summary_text.len() {
         content_text
     } else {
@@ -95,7 +104,15 @@ fn resolve(base: Option<&Url>, href: &str) -> Option<String> {
 }
 
 /// Query parameters that only track a click, never select an article.
-const TRACKING: &[&str] = &["fbclid", "gclid", "mc_cid", "mc_eid", "ref", "at_medium", "at_campaign"];
+const TRACKING: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "mc_cid",
+    "mc_eid",
+    "ref",
+    "at_medium",
+    "at_campaign",
+];
 
 /// The form of a URL used to recognise the same article across feeds: https, no fragment,
 /// no tracking parameters, no trailing slash.
@@ -174,7 +191,9 @@ fn xml_declared_encoding(body: &[u8]) -> Option<String> {
     let decl = head.trim_start().strip_prefix("<?xml")?;
     let decl = &decl[..decl.find("?>")?];
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rest[1..];
@@ -227,7 +246,12 @@ mod tests {
     #[test]
     fn http_charset_applies_when_the_declaration_is_silent() {
         let body = b"<rss version=\"2.0\"><channel><title>x</title><item><title>S\xe9curit\xe9</title><guid>1</guid></item></channel></rss>";
-        let feed = parse_feed(body, Some("text/xml; charset=windows-1252"), "https://x.eu/").unwrap();
+        let feed = parse_feed(
+            body,
+            Some("text/xml; charset=windows-1252"),
+            "https://x.eu/",
+        )
+        .unwrap();
         assert_eq!(feed.items[0].title, "Sécurité");
     }
 
@@ -237,11 +261,19 @@ mod tests {
           <item><title>A &amp; B</title><link>/news/a</link><guid>g1</guid>
           <description>&lt;p&gt;First&lt;/p&gt;&lt;p&gt;Second &amp;amp; last&lt;/p&gt;</description></item>
         </channel></rss>"#;
-        let feed = parse_feed(body, None, "https://digital-strategy.ec.europa.eu/en/rss.xml").unwrap();
+        let feed = parse_feed(
+            body,
+            None,
+            "https://digital-strategy.ec.europa.eu/en/rss.xml",
+        )
+        .unwrap();
         assert_eq!(feed.language.as_deref(), Some("en"));
         assert_eq!(feed.ttl, Some(Duration::from_secs(3600)));
         let it = &feed.items[0];
-        assert_eq!(it.url.as_deref(), Some("https://digital-strategy.ec.europa.eu/news/a"));
+        assert_eq!(
+            it.url.as_deref(),
+            Some("https://digital-strategy.ec.europa.eu/news/a")
+        );
         assert_eq!(it.title, "A & B");
         assert_eq!(it.text, "First\nSecond & last");
         assert!(it.summary_html.as_deref().unwrap().contains("<p>"));
@@ -250,6 +282,9 @@ mod tests {
     #[test]
     fn garbage_is_a_parse_error_not_a_panic() {
         assert!(parse_feed(b"<html><body>hi</body></html>", None, "https://x.eu/").is_err());
-        assert_eq!(parse_feed(b"  ", None, "https://x.eu/").unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            parse_feed(b"  ", None, "https://x.eu/").unwrap_err(),
+            ParseError::Empty
+        );
     }
 }

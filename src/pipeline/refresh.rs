@@ -143,10 +143,17 @@ impl Pipeline {
         let fetched = self.fetcher.get(&feed.url, &validators).await;
         let now = Utc::now();
         let outcome = match fetched {
-            Err(failure) => self.record_failure(feed, every, now, failure.error.status(), &failure.error.to_string(), Timing {
-                retry_after: failure.hints.retry_after,
-                ..Timing::default()
-            }),
+            Err(failure) => self.record_failure(
+                feed,
+                every,
+                now,
+                failure.error.status(),
+                &failure.error.to_string(),
+                Timing {
+                    retry_after: failure.hints.retry_after,
+                    ..Timing::default()
+                },
+            ),
             Ok(f) => {
                 let timing = Timing {
                     ttl: None,
@@ -318,7 +325,9 @@ fn log_report(r: &FeedReport) {
             items,
             new,
             updated,
-        } => tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, elapsed_ms, "feed refreshed"),
+        } => {
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, elapsed_ms, "feed refreshed")
+        }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
         }

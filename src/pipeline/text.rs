@@ -5,11 +5,34 @@ use scraper::{Html, Node};
 
 /// Elements after which a line break is kept.
 const BLOCKS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-    "blockquote", "section", "article", "header", "footer", "pre", "dd", "dt", "figcaption",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "pre",
+    "dd",
+    "dt",
+    "figcaption",
 ];
 /// Elements whose content is never text.
-const SKIP: &[&str] = &["script", "style", "noscript", "template", "iframe", "svg", "head"];
+const SKIP: &[&str] = &[
+    "script", "style", "noscript", "template", "iframe", "svg", "head",
+];
 
 /// Converts an HTML fragment (or plain text) to clean text with one paragraph per line.
 pub fn html_to_text(html: &str) -> String {

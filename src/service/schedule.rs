@@ -52,9 +52,9 @@ pub fn next_check(
 /// fire at the same second.
 fn jitter(feed: &str, wait: Duration) -> Duration {
     // FNV-1a: stable across runs and platforms, unlike the std hasher.
-    let h = feed
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let h = feed.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     let tenth = wait.as_millis() as u64 / 10;
     Duration::from_millis(if tenth == 0 { 0 } else { h % tenth })
 }

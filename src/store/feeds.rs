@@ -36,7 +36,11 @@ pub struct FetchRecord {
 impl Store {
     /// Makes the feeds table follow the configuration: inserts new feeds, updates URL and
     /// language, and disables feeds no longer configured (their items stay).
-    pub fn sync_feeds(&mut self, feeds: &[FeedConfig], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn sync_feeds(
+        &mut self,
+        feeds: &[FeedConfig],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE feeds SET enabled = 0", [])?;
         for f in feeds {
@@ -75,12 +79,13 @@ impl Store {
 
     /// When the next enabled feed is due, if any feed is enabled (never-checked feeds are due now).
     pub fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) = self.conn.query_row(
-            "SELECT COUNT(*), COUNT(*) - COUNT(next_check_at), MIN(next_check_at)
+        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) =
+            self.conn.query_row(
+                "SELECT COUNT(*), COUNT(*) - COUNT(next_check_at), MIN(next_check_at)
              FROM feeds WHERE enabled = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
         Ok(match (enabled, unchecked) {
             (0, _) => None,
             (_, 0) => earliest,

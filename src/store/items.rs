@@ -71,7 +71,12 @@ pub fn content_hash(item: &ParsedItem) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-fn seen(tx: &Transaction<'_>, feed_id: i64, item: &ParsedItem, hash: &str) -> Result<Seen, StoreError> {
+fn seen(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    item: &ParsedItem,
+    hash: &str,
+) -> Result<Seen, StoreError> {
     let by_guid: Option<(i64, String)> = tx
         .query_row(
             "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id

@@ -1,0 +1,5 @@
+//! Test modules and the shared loopback fixtures.
+
+mod cli;
+mod poll;
+pub mod server;

@@ -1,0 +1,267 @@
+//! Polling against the loopback server: every feed format, dedupe, conditional GET, failures.
+
+use std::path::{Path, PathBuf};
+
+use veille::config::Config;
+use veille::pipeline::{Outcome, Pipeline, PollSummary};
+use veille::store::{ItemFilter, Store};
+
+use super::server::{LAST_MODIFIED, TestServer};
+
+/// Writes a configuration in `dir` listing `feeds` as (name, path on the server).
+pub fn write_config(dir: &Path, server: &TestServer, feeds: &[(&str, &str)]) -> PathBuf {
+    let mut toml = String::from(
+        "[storage]\ndatabase = \"veille.db\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\nmax_body_bytes = 1048576\n",
+    );
+    for (name, path) in feeds {
+        toml.push_str(&format!(
+            "[[feeds]]\nname = \"{name}\"\nurl = \"{}\"\nevery = \"30m\"\n",
+            server.url(path)
+        ));
+    }
+    let path = dir.join("veille.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+fn pipeline(config: &Path) -> (Config, Pipeline) {
+    let config = Config::from_file(config).unwrap();
+    let store = Store::open(&config.storage.database).unwrap();
+    let p = Pipeline::new(&config, store).unwrap();
+    (config, p)
+}
+
+async fn poll_all(p: &Pipeline) -> (PollSummary, Vec<(String, Outcome)>) {
+    let mut reports = Vec::new();
+    let summary = p
+        .poll(true, |r, _| {
+            reports.push((r.feed.clone(), r.outcome.clone()))
+        })
+        .await
+        .unwrap();
+    reports.sort_by(|a, b| a.0.cmp(&b.0));
+    (summary, reports)
+}
+
+fn outcome<'a>(reports: &'a [(String, Outcome)], feed: &str) -> &'a Outcome {
+    &reports.iter().find(|(n, _)| n == feed).unwrap().1
+}
+
+const GOOD: &[(&str, &str)] = &[
+    ("rss2", "/feeds/rss2.xml"),
+    ("atom", "/feeds/atom.xml"),
+    ("rss1", "/feeds/rss1.rdf"),
+    ("json", "/feeds/feed.json"),
+    ("latin1", "/feeds/latin1.xml"),
+];
+
+#[tokio::test]
+async fn every_format_is_stored_once_and_broken_feeds_are_recorded() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut feeds = GOOD.to_vec();
+    feeds.extend([
+        ("broken", "/feeds/malformed.xml"),
+        ("server-error", "/status/500"),
+        ("redirected", "/redirect/rss1.rdf"),
+    ]);
+    let (_, p) = pipeline(&write_config(dir.path(), &server, &feeds));
+
+    let (summary, reports) = poll_all(&p).await;
+    // rss2: 3, atom: 2 of which one is rss2's article (same canonical URL), rss1: 2 (and the
+    // redirected copy of it adds none), json: 2, latin1: 1.
+    assert_eq!(summary.new_items, 3 + 1 + 2 + 2 + 1, "{reports:#?}");
+    assert_eq!(
+        (summary.feeds, summary.ok, summary.failed),
+        (8, 6, 2),
+        "{reports:#?}"
+    );
+    assert!(
+        matches!(outcome(&reports, "broken"), Outcome::Failed { error, .. } if error.contains("invalid feed"))
+    );
+    assert!(matches!(
+        outcome(&reports, "server-error"),
+        Outcome::Failed {
+            status: Some(500),
+            ..
+        }
+    ));
+    assert!(matches!(
+        outcome(&reports, "redirected"),
+        Outcome::Updated {
+            items: 2,
+            new: 0,
+            ..
+        }
+    ));
+
+    assert_eq!(p.store().item_count().unwrap(), 9);
+    let health = p.store().feeds().unwrap();
+    let broken = health.iter().find(|f| f.name == "broken").unwrap();
+    assert_eq!(broken.error_count, 1);
+    assert!(
+        broken
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("invalid feed")
+    );
+    let rss2 = health.iter().find(|f| f.name == "rss2").unwrap();
+    assert_eq!(
+        (rss2.error_count, rss2.last_status, rss2.item_count),
+        (0, Some(200), 3)
+    );
+    // The atom feed saw two items, one of them stored under rss2: both count for the feed.
+    assert_eq!(
+        health.iter().find(|f| f.name == "atom").unwrap().item_count,
+        2
+    );
+
+    // Second poll: the server answers 304 to the conditional requests; nothing new is stored.
+    let (summary, _) = poll_all(&p).await;
+    assert_eq!(summary.new_items, 0);
+    assert_eq!(summary.not_modified, 6, "{summary}");
+    assert_eq!(p.store().item_count().unwrap(), 9);
+    let seen = server.seen("/feeds/rss2.xml");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].if_none_match, None);
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1-rss2.xml\""));
+    assert_eq!(seen[1].if_modified_since.as_deref(), Some(LAST_MODIFIED));
+    assert!(
+        seen[0]
+            .user_agent
+            .as_deref()
+            .unwrap()
+            .starts_with("veille/")
+    );
+}
+
+#[tokio::test]
+async fn items_are_stored_once_when_the_server_ignores_conditional_get() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, p) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[
+            ("rss2", "/nocache/rss2.xml"),
+            ("json", "/nocache/feed.json"),
+        ],
+    ));
+    for round in 0..3 {
+        let (summary, _) = poll_all(&p).await;
+        assert_eq!(
+            summary.new_items,
+            if round == 0 { 5 } else { 0 },
+            "round {round}"
+        );
+        assert_eq!(summary.not_modified, 0);
+    }
+    assert_eq!(p.store().item_count().unwrap(), 5);
+}
+
+#[tokio::test]
+async fn content_is_decoded_resolved_and_cleaned() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, p) = pipeline(&write_config(dir.path(), &server, GOOD));
+    poll_all(&p).await;
+    let items = p.store().items(&ItemFilter::default()).unwrap();
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Coopération UE-OTAN : réunion à Bruxelles"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Conseil : conclusions sur la cyberdiplomatie"),
+        "{titles:?}"
+    );
+    let url_of = |title: &str| {
+        items
+            .iter()
+            .find(|i| i.title.starts_with(title))
+            .unwrap()
+            .url
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(
+        url_of("Gigabit"),
+        server.url("/en/news/gigabit-infrastructure-act")
+    );
+    assert_eq!(
+        url_of("Conseil"),
+        server.url("/feeds/communiques/2023/10/conseil-cyberdiplomatie")
+    );
+    let json_item = items
+        .iter()
+        .find(|i| i.title.starts_with("Joint statement"))
+        .unwrap();
+    assert_eq!(
+        json_item.published.unwrap().to_rfc3339(),
+        "2023-10-03T15:00:00+00:00"
+    );
+    // Languages declared by feeds are kept (atom's xml:lang, json's en-US).
+    assert_eq!(
+        url_of("Joint statement"),
+        "https://state.example/releases/us-eu-cyber-dialogue"
+    );
+    assert_eq!(json_item.language.as_deref(), Some("en"));
+    let atom_item = items
+        .iter()
+        .find(|i| i.title.starts_with("Conseil"))
+        .unwrap();
+    assert_eq!(atom_item.language.as_deref(), Some("fr"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_redirect_loops_and_retry_after_are_failures_with_reasons() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, p) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[
+            ("streamed-big", "/big"),
+            ("declared-big", "/big-declared"),
+            ("loop", "/loop/0"),
+            ("busy", "/status/503"),
+            ("rss2", "/feeds/rss2.xml"),
+        ],
+    ));
+    let before = chrono::Utc::now();
+    let (summary, reports) = poll_all(&p).await;
+    assert_eq!((summary.failed, summary.new_items), (4, 3), "{reports:#?}");
+    for name in ["streamed-big", "declared-big"] {
+        assert!(
+            matches!(outcome(&reports, name), Outcome::Failed { error, .. } if error.contains("exceeds the cap of 1048576 bytes")),
+            "{name}: {reports:#?}"
+        );
+    }
+    assert!(
+        matches!(outcome(&reports, "loop"), Outcome::Failed { error, .. } if error.contains("too many redirects"))
+    );
+    let health = p.store().feeds().unwrap();
+    let busy = health.iter().find(|f| f.name == "busy").unwrap();
+    assert_eq!(busy.last_status, Some(503));
+    assert!(
+        busy.next_check_at.unwrap() >= before + chrono::Duration::seconds(7200),
+        "Retry-After obeyed"
+    );
+}
+
+#[tokio::test]
+async fn due_feeds_wait_for_their_next_check() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, p) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[("rss2", "/feeds/rss2.xml")],
+    ));
+    let first = p.poll(false, |_, _| {}).await.unwrap();
+    assert_eq!(first.feeds, 1);
+    let second = p.poll(false, |_, _| {}).await.unwrap();
+    assert_eq!(second.feeds, 0, "not due again for 30 minutes");
+    assert_eq!(server.seen("/feeds/rss2.xml").len(), 1);
+}
