@@ -26,7 +26,15 @@ pub struct Config {
     pub storage: Storage,
     pub fetch: FetchSettings,
     pub classifier: ClassifierSettings,
+    pub server: ServerSettings,
     pub feeds: Vec<FeedConfig>,
+}
+
+/// The optional health and metrics endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSettings {
+    /// Where `/health` and `/metrics` listen; `None` runs no server.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,7 +114,15 @@ struct RawConfig {
     #[serde(default)]
     classifier: RawClassifier,
     #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -319,8 +335,28 @@ impl Config {
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
         };
 
+        let server = ServerSettings {
+            listen: match raw.server.listen {
+                Some(l) => Some(l.get_ref().parse().map_err(|e| {
+                    let mut err = located(
+                        path,
+                        text,
+                        Some(l.span().start),
+                        format!(
+                            "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
+                            l.get_ref()
+                        ),
+                    );
+                    err.key = Some("server.listen".into());
+                    err
+                })?),
+                None => None,
+            },
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
+            server,
             storage: Storage {
                 database: base.join(&raw.storage.database),
             },
@@ -426,6 +462,14 @@ mod tests {
         assert_eq!(c.feeds[0].every, DEFAULT_EVERY);
         assert_eq!(c.feeds[0].language.as_deref(), Some("ga"));
         assert_eq!(c.fetch.max_redirects, 5);
+    }
+
+    #[test]
+    fn server_listen_is_an_address() {
+        let c = parse("[server]\nlisten = \"127.0.0.1:9187\"\n").unwrap();
+        assert_eq!(c.server.listen.unwrap().port(), 9187);
+        let e = parse("[server]\nlisten = \"localhost\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.listen")));
     }
 
     #[test]

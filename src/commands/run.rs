@@ -1,9 +1,11 @@
-//! `veille run`: the service loop until Ctrl-C or SIGTERM.
+//! `veille run`: the service loop until Ctrl-C or SIGTERM; SIGHUP reloads the configuration.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context;
+use veille::config::DEFAULT_CONFIG_PATH;
 use veille::service;
 
 #[derive(clap::Args)]
@@ -13,10 +15,36 @@ pub struct Args {
     tick: Duration,
 }
 
-pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, pipeline) = super::pipeline(config)?;
+pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
+    let (config, pipeline) = super::pipeline(config_path)?;
+    let file = config_path.map(Path::to_path_buf).or_else(|| {
+        Path::new(DEFAULT_CONFIG_PATH)
+            .exists()
+            .then(|| DEFAULT_CONFIG_PATH.into())
+    });
     tracing::info!(config = %config.path.display(), database = %config.storage.database.display(),
         feeds = config.feeds.len(), "veille starting");
-    service::run(&pipeline, args.tick, service::stop_signal()).await?;
+    let svc = service::service(pipeline, file);
+    let signals = service::process_signals();
+    let server = match config.server.listen {
+        Some(listen) => {
+            let (addr, server) =
+                service::http::bind(listen, svc.clone(), service::stopped(signals.clone()))
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot listen on {listen} (server.listen in {})",
+                            config.path.display()
+                        )
+                    })?;
+            tracing::info!(%addr, "health and metrics at http://{addr}/health and /metrics");
+            Some(tokio::spawn(server))
+        }
+        None => None,
+    };
+    service::run(&svc, args.tick, signals).await?;
+    if let Some(server) = server {
+        let _ = server.await;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@
 //! store, enrich what is new, store, record the feed's health. `poll` runs it over due feeds.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::store::{DueFeed, FetchRecord, NewItem, Store};
 pub struct Pipeline {
     store: Mutex<Store>,
     fetcher: Fetcher,
-    feeds: HashMap<String, FeedConfig>,
+    feeds: RwLock<HashMap<String, FeedConfig>>,
     concurrency: usize,
 }
 
@@ -96,13 +96,17 @@ impl Pipeline {
         Ok(Pipeline {
             store: Mutex::new(store),
             fetcher: Fetcher::new(&config.fetch)?,
-            feeds: config
-                .feeds
-                .iter()
-                .map(|f| (f.name.clone(), f.clone()))
-                .collect(),
+            feeds: RwLock::new(feed_map(config)),
             concurrency: config.fetch.concurrency,
         })
+    }
+
+    /// Takes a new configuration's feed list (added, removed, changed feeds) without a restart.
+    /// Fetch settings (timeouts, limits) keep their start-up values.
+    pub fn reload(&self, config: &Config) -> Result<(), StoreError> {
+        self.store().sync_feeds(&config.feeds, Utc::now())?;
+        *self.feeds.write().unwrap_or_else(|p| p.into_inner()) = feed_map(config);
+        Ok(())
     }
 
     /// The store, for short synchronous work (never held across an await).
@@ -120,8 +124,8 @@ impl Pipeline {
         let due = self.store().due_feeds(Utc::now(), all)?;
         let total = due.len();
         let mut summary = PollSummary::default();
-        let mut done = futures_util::stream::iter(due.iter())
-            .map(|feed| self.refresh_feed(feed))
+        let mut done = futures_util::stream::iter(due)
+            .map(|feed| async move { self.refresh_feed(&feed).await })
             .buffer_unordered(self.concurrency);
         while let Some(report) = done.next().await {
             summary.add(&report);
@@ -133,7 +137,13 @@ impl Pipeline {
     /// Fetch → parse → triage → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let config = self.feeds.get(&feed.name);
+        let config = self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&feed.name)
+            .cloned();
+        let config = config.as_ref();
         let every = config.map_or(crate::config::DEFAULT_EVERY, |c| c.every);
         let validators = Validators {
             etag: feed.etag.clone(),
@@ -308,6 +318,14 @@ fn enrich(item: &ParsedItem, feed: &ParsedFeed, config: Option<&FeedConfig>) -> 
         language,
         matches: Vec::new(),
     }
+}
+
+fn feed_map(config: &Config) -> HashMap<String, FeedConfig> {
+    config
+        .feeds
+        .iter()
+        .map(|f| (f.name.clone(), f.clone()))
+        .collect()
 }
 
 fn storage_failed(e: &StoreError) -> Outcome {

@@ -1,45 +1,149 @@
-//! The long-running service: poll feeds as they fall due until asked to stop.
+//! The long-running service: poll feeds as they fall due, reload the configuration on SIGHUP,
+//! serve health and metrics, stop cleanly on SIGINT/SIGTERM.
 
+pub mod http;
+pub mod metrics;
 pub mod schedule;
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
+use crate::config::Config;
 use crate::pipeline::{Pipeline, PipelineError};
+use metrics::Metrics;
+use schedule::FAILING_AFTER;
 
 /// How often the service looks for due feeds (a cheap query).
 pub const TICK: Duration = Duration::from_secs(15);
 /// How long in-flight work may finish after a stop signal before it is abandoned.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Runs until `shutdown` resolves: every tick, refreshes the due feeds. A stop signal during a
-/// poll lets it finish for up to [`SHUTDOWN_GRACE`]; what is abandoned was never half-written
-/// (each feed's items are stored in one transaction).
+/// The running service's shared state: the pipeline, its metrics and what it last did.
+pub struct Service {
+    pub pipeline: Pipeline,
+    pub metrics: Metrics,
+    /// The configuration file to re-read on reload (`None`: embedded defaults, nothing to re-read).
+    pub config_path: Option<PathBuf>,
+    started: Instant,
+    last_poll: Mutex<Option<DateTime<Utc>>>,
+    last_digest: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// Something the service is asked to do from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Reload,
+    Stop,
+}
+
+impl Service {
+    pub fn new(pipeline: Pipeline, config_path: Option<PathBuf>) -> Service {
+        Service {
+            pipeline,
+            metrics: Metrics::new(),
+            config_path,
+            started: Instant::now(),
+            last_poll: Mutex::new(None),
+            last_digest: Mutex::new(None),
+        }
+    }
+
+    pub fn last_poll(&self) -> Option<DateTime<Utc>> {
+        *self.last_poll.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn last_digest(&self) -> Option<DateTime<Utc>> {
+        *self.last_digest.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes that a digest was sent now (for `/health`).
+    pub fn digest_sent(&self) {
+        *self.last_digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
+        self.metrics.record_digest(true);
+    }
+
+    /// One poll of the due feeds, with metrics.
+    pub async fn poll_once(&self) -> Result<(), PipelineError> {
+        let summary = self
+            .pipeline
+            .poll(false, |report, _| self.metrics.record_feed(report))
+            .await?;
+        *self.last_poll.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
+        let failing = self
+            .pipeline
+            .store()
+            .feeds()?
+            .iter()
+            .filter(|f| f.enabled && f.error_count >= FAILING_AFTER)
+            .count();
+        self.metrics.set_failing_feeds(failing as i64);
+        if summary.feeds > 0 {
+            tracing::info!(
+                feeds = summary.feeds,
+                ok = summary.ok,
+                failed = summary.failed,
+                new_items = summary.new_items,
+                "poll finished"
+            );
+        }
+        Ok(())
+    }
+
+    /// Re-reads the configuration file; a broken file is reported and the running one kept.
+    pub fn reload(&self) {
+        let Some(path) = &self.config_path else {
+            tracing::info!("reload requested, but the service runs on the embedded defaults");
+            return;
+        };
+        match Config::from_file(path) {
+            Ok(config) => match self.pipeline.reload(&config) {
+                Ok(()) => {
+                    tracing::info!(config = %path.display(), feeds = config.feeds.len(), "configuration reloaded")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed; keeping the running configuration")
+                }
+            },
+            Err(e) => tracing::error!(error = %e, "configuration invalid; keeping the running one"),
+        }
+    }
+}
+
+/// Runs until a [`Signal::Stop`] arrives on `signals`: every tick, refreshes the due feeds;
+/// [`Signal::Reload`] re-reads the configuration. A stop during a poll lets it finish for up to
+/// [`SHUTDOWN_GRACE`]; what is abandoned was never half-written (each feed's items are stored in
+/// one transaction).
 pub async fn run(
-    pipeline: &Pipeline,
+    service: &Service,
     tick: Duration,
-    shutdown: impl std::future::Future<Output = ()>,
+    mut signals: watch::Receiver<Option<Signal>>,
 ) -> Result<(), PipelineError> {
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    tokio::pin!(shutdown);
-    tracing::info!(tick_s = tick.as_secs(), "service started");
+    tracing::info!(tick_s = tick.as_secs_f64(), "service started");
     loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            changed = signals.changed() => {
+                let signal = if changed.is_err() { Some(Signal::Stop) } else { *signals.borrow_and_update() };
+                match signal {
+                    Some(Signal::Stop) => break,
+                    Some(Signal::Reload) => service.reload(),
+                    None => {}
+                }
+            }
             _ = ticker.tick() => {
-                let poll = pipeline.poll(false, |_, _| {});
+                let poll = service.poll_once();
                 tokio::pin!(poll);
+                let stop = wait_for_stop(&mut signals);
+                tokio::pin!(stop);
                 tokio::select! {
-                    res = &mut poll => {
-                        let summary = res?;
-                        if summary.feeds > 0 {
-                            tracing::info!(feeds = summary.feeds, ok = summary.ok, failed = summary.failed,
-                                new_items = summary.new_items, "poll finished");
-                        }
-                    }
-                    _ = &mut shutdown => {
+                    res = &mut poll => res?,
+                    _ = &mut stop => {
                         tracing::info!(grace_s = SHUTDOWN_GRACE.as_secs(), "stop requested; finishing in-flight fetches");
                         if tokio::time::timeout(SHUTDOWN_GRACE, &mut poll).await.is_err() {
                             tracing::warn!("in-flight fetches abandoned at shutdown");
@@ -54,24 +158,58 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves when a stop is signalled; reloads asked for meanwhile are deferred to the loop.
+async fn wait_for_stop(signals: &mut watch::Receiver<Option<Signal>>) {
+    loop {
+        if signals.changed().await.is_err() {
+            return;
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("received Ctrl-C"),
-        _ = term => tracing::info!("received SIGTERM"),
+        if *signals.borrow() == Some(Signal::Stop) {
+            return;
+        }
     }
+}
+
+/// Turns process signals into [`Signal`]s: Ctrl-C and SIGTERM stop, SIGHUP reloads.
+pub fn process_signals() -> watch::Receiver<Option<Signal>> {
+    let (tx, rx) = watch::channel(None);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                tracing::error!("cannot install signal handlers");
+                return;
+            };
+            loop {
+                let sig = tokio::select! {
+                    _ = tokio::signal::ctrl_c() => { tracing::info!("received Ctrl-C"); Signal::Stop }
+                    _ = term.recv() => { tracing::info!("received SIGTERM"); Signal::Stop }
+                    _ = hup.recv() => { tracing::info!("received SIGHUP"); Signal::Reload }
+                };
+                if tx.send(Some(sig)).is_err() || sig == Signal::Stop {
+                    return;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(Some(Signal::Stop));
+        }
+    });
+    rx
+}
+
+/// Resolves once a stop is signalled on `signals` (for servers that shut down with the service).
+pub async fn stopped(mut signals: watch::Receiver<Option<Signal>>) {
+    wait_for_stop(&mut signals).await
+}
+
+/// Builds the service's shared state for `run`.
+pub fn service(pipeline: Pipeline, config_path: Option<PathBuf>) -> Arc<Service> {
+    Arc::new(Service::new(pipeline, config_path))
 }

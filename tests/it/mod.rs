@@ -3,3 +3,4 @@
 mod cli;
 mod poll;
 pub mod server;
+mod service;
