@@ -358,11 +358,13 @@ impl Config {
             path: path.to_path_buf(),
             server,
             storage: Storage {
-                database: base.join(&raw.storage.database),
+                database: normalise(&base.join(&raw.storage.database)),
             },
             fetch,
             classifier: ClassifierSettings {
-                topics_dir: base.join(raw.classifier.topics.as_deref().unwrap_or("topics")),
+                topics_dir: normalise(
+                    &base.join(raw.classifier.topics.as_deref().unwrap_or("topics")),
+                ),
             },
             feeds,
         })
@@ -372,6 +374,27 @@ impl Config {
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
         self.feeds.iter().find(|f| f.name == name)
     }
+}
+
+/// Removes `.` and `name/..` pairs without touching the file system (`config/../data` → `data`).
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
@@ -417,7 +440,7 @@ mod tests {
             "default config should list the official feeds"
         );
         assert!(c.feed("digital-strategy-en").is_some());
-        assert_eq!(c.storage.database, Path::new("config/../data/veille.db"));
+        assert_eq!(c.storage.database, Path::new("data/veille.db"));
     }
 
     #[test]
@@ -462,6 +485,12 @@ mod tests {
         assert_eq!(c.feeds[0].every, DEFAULT_EVERY);
         assert_eq!(c.feeds[0].language.as_deref(), Some("ga"));
         assert_eq!(c.fetch.max_redirects, 5);
+        let c = Config::from_str(
+            "[storage]\ndatabase = \"../../x.db\"\n",
+            Path::new("a/b.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.storage.database, Path::new("../x.db"));
     }
 
     #[test]
