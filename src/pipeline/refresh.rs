@@ -317,6 +317,7 @@ fn enrich(item: &ParsedItem, feed: &ParsedFeed, config: Option<&FeedConfig>) -> 
         parsed: item.clone(),
         language,
         matches: Vec::new(),
+        article: None,
     }
 }
 

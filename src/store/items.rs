@@ -14,6 +14,32 @@ pub struct NewItem {
     pub parsed: ParsedItem,
     pub language: Option<String>,
     pub matches: Vec<StoredMatch>,
+    /// The article page's text and the extraction status, when the page was fetched.
+    pub article: Option<Article>,
+}
+
+/// What article extraction gave for an item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Article {
+    /// Extracted text; `None` when extraction failed (the feed text stays the item's text).
+    pub text: Option<String>,
+    /// `ok`, `too_short`, `consent_wall`, `fetch_failed: …`, …
+    pub status: String,
+}
+
+/// A stored item's text, as classification needs it.
+#[derive(Debug, Clone)]
+pub struct StoredText {
+    pub id: i64,
+    pub title: String,
+    /// The article text when extracted, else the feed's text.
+    pub body: String,
+    pub url: Option<String>,
+    /// Language declared by the item's feed (config or feed document).
+    pub feed_language: Option<String>,
+    pub language: Option<String>,
+    /// Topics currently stored, sorted.
+    pub topics: Vec<String>,
 }
 
 /// A topic match as stored: evidence kept as JSON text.
@@ -144,7 +170,8 @@ impl Store {
                     tx.execute(
                         "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
                            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
-                           language = ?10
+                           language = ?10, article_text = COALESCE(?11, article_text),
+                           article_status = COALESCE(?12, article_status)
                          WHERE id = ?1",
                         params![
                             id,
@@ -156,7 +183,9 @@ impl Store {
                             it.author,
                             it.published,
                             hash,
-                            new.language
+                            new.language,
+                            new.article.as_ref().and_then(|a| a.text.as_deref()),
+                            new.article.as_ref().map(|a| a.status.as_str())
                         ],
                     )?;
                     write_matches(&tx, id, &new.matches, now)?;
@@ -165,8 +194,9 @@ impl Store {
                 Seen::New => {
                     tx.execute(
                         "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
-                           text, author, published_at, fetched_at, content_hash, language)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           text, author, published_at, fetched_at, content_hash, language,
+                           article_text, article_status)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                         params![
                             feed_id,
                             it.guid,
@@ -180,7 +210,9 @@ impl Store {
                             it.published,
                             now,
                             hash,
-                            new.language
+                            new.language,
+                            new.article.as_ref().and_then(|a| a.text.as_deref()),
+                            new.article.as_ref().map(|a| a.status.as_str())
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
@@ -244,6 +276,65 @@ impl Store {
                 })
             },
         )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stored items' texts with id greater than `after`, by id, at most `limit`: pages through
+    /// the whole table for reclassification.
+    pub fn texts(&self, after: i64, limit: usize) -> Result<Vec<StoredText>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, i.title, COALESCE(i.article_text, i.text), i.url, f.language, i.language,
+                    (SELECT group_concat(m.topic, ',') FROM (SELECT topic FROM matches WHERE item_id = i.id ORDER BY topic) m)
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE i.id > ?1 ORDER BY i.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            let topics: Option<String> = r.get(6)?;
+            Ok(StoredText {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                body: r.get(2)?,
+                url: r.get(3)?,
+                feed_language: r.get(4)?,
+                language: r.get(5)?,
+                topics: topics
+                    .map(|t| t.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a new language and topic matches for an item (after reclassification).
+    pub fn set_classification(
+        &mut self,
+        item_id: i64,
+        language: Option<&str>,
+        matches: &[StoredMatch],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE items SET language = ?2 WHERE id = ?1",
+            params![item_id, language],
+        )?;
+        write_matches(&tx, item_id, matches, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored matches of one item, by topic.
+    pub fn matches(&self, item_id: i64) -> Result<Vec<StoredMatch>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT topic, score, evidence FROM matches WHERE item_id = ?1 ORDER BY topic",
+        )?;
+        let rows = stmt.query_map([item_id], |r| {
+            Ok(StoredMatch {
+                topic: r.get(0)?,
+                score: r.get(1)?,
+                evidence_json: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -5,7 +5,9 @@ mod items;
 mod migrate;
 
 pub use feeds::{DueFeed, FetchRecord};
-pub use items::{ItemFilter, NewItem, Seen, StoreReport, StoredMatch, content_hash};
+pub use items::{
+    Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
+};
 
 use std::path::Path;
 use std::time::Duration;
