@@ -27,6 +27,10 @@ pub struct Config {
     pub fetch: FetchSettings,
     pub classifier: ClassifierSettings,
     pub feeds: Vec<FeedConfig>,
+    /// Digest watch lists (`[[watchlists]]` here and in `watchlists/*.toml`).
+    pub watchlists: Vec<crate::digest::config::Watchlist>,
+    /// How digests are mailed (`[mail]`).
+    pub mail: crate::digest::config::MailSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +111,9 @@ struct RawConfig {
     classifier: RawClassifier,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    watchlists: Vec<crate::digest::config::RawWatchlist>,
+    mail: Option<crate::digest::config::RawMail>,
 }
 
 #[derive(Deserialize)]
@@ -319,16 +326,26 @@ impl Config {
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
         };
 
+        let topics_dir = base.join(raw.classifier.topics.as_deref().unwrap_or("topics"));
+        let mail = crate::digest::config::mail_settings(raw.mail, path, text, &base)?;
+        let known_topics = crate::digest::config::known_topics(&topics_dir);
+        let known = crate::digest::config::Known {
+            topics: known_topics.as_ref(),
+            feeds: &feeds,
+        };
+        let watchlists =
+            crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known)?;
+
         Ok(Config {
             path: path.to_path_buf(),
             storage: Storage {
                 database: base.join(&raw.storage.database),
             },
             fetch,
-            classifier: ClassifierSettings {
-                topics_dir: base.join(raw.classifier.topics.as_deref().unwrap_or("topics")),
-            },
+            classifier: ClassifierSettings { topics_dir },
             feeds,
+            watchlists,
+            mail,
         })
     }
 
@@ -336,10 +353,15 @@ impl Config {
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
         self.feeds.iter().find(|f| f.name == name)
     }
+
+    /// The watch list of this name, if configured.
+    pub fn watchlist(&self, name: &str) -> Option<&crate::digest::config::Watchlist> {
+        self.watchlists.iter().find(|w| w.name == name)
+    }
 }
 
 /// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
-fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
+pub(crate) fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
     let (line, column, key) = match at {
         Some(at) => {
             let at = at.min(text.len());

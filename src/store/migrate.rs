@@ -8,11 +8,18 @@ use rusqlite::Connection;
 use crate::error::StoreError;
 
 /// (version, name, SQL), in order. Add new files at the end.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_digests",
+        include_str!("../../migrations/0002_digests.sql"),
+    ),
+];
 
 /// Applies every migration newer than the database, each in its own transaction.
 pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -1,0 +1,255 @@
+//! What goes into one digest: the candidates a watch list accepts (feeds, languages, score),
+//! grouped into stories, each story filed under its best topic with its evidence. Pure.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::config::Watchlist;
+use super::evidence::{self, ConceptTerms};
+use super::group::{StoryKey, group_stories};
+use crate::store::Candidate;
+
+/// One language version of a story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub item_id: i64,
+    pub title: String,
+    pub feed: String,
+    pub url: Option<String>,
+    pub language: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub snippet: String,
+}
+
+/// One story: its versions (the first is the lead), best topic and score, and why it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub topic: String,
+    pub score: f64,
+    pub versions: Vec<Version>,
+    pub evidence: Vec<ConceptTerms>,
+}
+
+/// The entries of one topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub topic: String,
+    pub entries: Vec<Entry>,
+}
+
+/// A feed shown as failing in the footer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailingFeed {
+    pub name: String,
+    pub errors: i64,
+    pub last_error: Option<String>,
+}
+
+/// Everything a digest says, before rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestContent {
+    pub watchlist: String,
+    pub topics: Vec<String>,
+    pub sections: Vec<Section>,
+    pub failing: Vec<FailingFeed>,
+    pub composed_at: DateTime<Utc>,
+    pub timezone: Tz,
+}
+
+impl DigestContent {
+    /// Items carried, over all versions of all entries.
+    pub fn item_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .sections
+            .iter()
+            .flat_map(|s| &s.entries)
+            .flat_map(|e| &e.versions)
+            .map(|v| v.item_id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sections.iter().all(|s| s.entries.is_empty())
+    }
+}
+
+/// The longest snippet, in characters.
+pub const SNIPPET_CHARS: usize = 240;
+/// Languages shown first when a story has several versions.
+const LEAD_LANGUAGES: &[&str] = &["en", "fr", "de"];
+
+/// Whether `wl` takes this candidate: one of its feeds (or any), one of its languages (or any;
+/// an item of unknown language is taken only when the list is open) and a match on one of its
+/// topics scoring at least `min_score`.
+pub fn accepts(wl: &Watchlist, c: &Candidate) -> bool {
+    (wl.feeds.is_empty() || wl.feeds.contains(&c.feed))
+        && (wl.languages.is_empty()
+            || c.language.as_ref().is_some_and(|l| wl.languages.contains(l)))
+        && c
+            .matches
+            .iter()
+            .any(|m| wl.topics.contains(&m.topic) && m.score >= wl.min_score)
+}
+
+/// Builds the digest of `wl` from candidates (those it does not accept are left out).
+pub fn build(
+    wl: &Watchlist,
+    candidates: &[Candidate],
+    failing: Vec<FailingFeed>,
+    composed_at: DateTime<Utc>,
+) -> DigestContent {
+    let taken: Vec<&Candidate> = candidates.iter().filter(|c| accepts(wl, c)).collect();
+    let keys: Vec<StoryKey<'_>> = taken
+        .iter()
+        .map(|c| StoryKey {
+            url: c.url.as_deref().or(c.canonical_url.as_deref()),
+            language: c.language.as_deref(),
+            published: c.published,
+            text: &c.text,
+            html: c.content_html.as_deref().or(c.summary_html.as_deref()),
+        })
+        .collect();
+    let mut sections: Vec<Section> = wl
+        .topics
+        .iter()
+        .map(|t| Section {
+            topic: t.clone(),
+            entries: Vec::new(),
+        })
+        .collect();
+    for group in group_stories(&keys) {
+        let mut members: Vec<&Candidate> = group.iter().map(|&i| taken[i]).collect();
+        members.sort_by_key(|c| {
+            let lang = c.language.as_deref().unwrap_or("");
+            (
+                LEAD_LANGUAGES
+                    .iter()
+                    .position(|l| *l == lang)
+                    .unwrap_or(LEAD_LANGUAGES.len()),
+                c.published.unwrap_or(c.fetched_at),
+                c.id,
+            )
+        });
+        let best = members
+            .iter()
+            .flat_map(|c| &c.matches)
+            .filter(|m| wl.topics.contains(&m.topic) && m.score >= wl.min_score)
+            .max_by(|a, b| {
+                a.score.total_cmp(&b.score).then_with(|| {
+                    // on a tie, the watch list's first topic wins
+                    let pos = |t: &str| wl.topics.iter().position(|x| x == t);
+                    pos(&b.topic).cmp(&pos(&a.topic))
+                })
+            })
+            .expect("accepted candidates match a topic");
+        let (topic, score) = (best.topic.clone(), best.score);
+        let evidence = evidence::merge(members.iter().flat_map(|c| {
+            c.matches
+                .iter()
+                .filter(|m| wl.topics.contains(&m.topic))
+                .map(|m| evidence::concept_terms(&m.evidence_json))
+                .collect::<Vec<_>>()
+        }));
+        let versions = members
+            .iter()
+            .map(|c| Version {
+                item_id: c.id,
+                title: one_line(&c.title),
+                feed: c.feed.clone(),
+                url: c.url.clone().or_else(|| c.canonical_url.clone()),
+                language: c.language.clone(),
+                published: c.published,
+                snippet: snippet(c),
+            })
+            .collect();
+        let section = sections
+            .iter_mut()
+            .find(|s| s.topic == topic)
+            .expect("topic of the watch list");
+        section.entries.push(Entry {
+            topic,
+            score,
+            versions,
+            evidence,
+        });
+    }
+    for s in &mut sections {
+        s.entries
+            .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| lead_time(b).cmp(&lead_time(a))));
+    }
+    DigestContent {
+        watchlist: wl.name.clone(),
+        topics: wl.topics.clone(),
+        sections,
+        failing,
+        composed_at,
+        timezone: wl.timezone,
+    }
+}
+
+fn lead_time(e: &Entry) -> Option<DateTime<Utc>> {
+    e.versions.first().and_then(|v| v.published)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A short plain-text snippet: the item's clean text, else its summary with every tag removed
+/// by ammonia, cut at a word boundary.
+pub fn snippet(c: &Candidate) -> String {
+    let text = if c.text.trim().is_empty() {
+        let html = c.summary_html.as_deref().or(c.content_html.as_deref()).unwrap_or("");
+        strip_html(html)
+    } else {
+        c.text.clone()
+    };
+    cut(&one_line(&text), SNIPPET_CHARS)
+}
+
+/// Feed HTML to plain text: ammonia with no tag allowed, script and style dropped with their
+/// content, then entities decoded by the HTML parser's serialisation being undone.
+pub fn strip_html(html: &str) -> String {
+    let cleaned = ammonia::Builder::empty()
+        .clean_content_tags(["script", "style"].into_iter().collect())
+        .clean(html)
+        .to_string();
+    // ammonia serialises text with &lt; &gt; &amp; &quot; escaped; we want plain text here
+    // (it is escaped again when put into HTML).
+    cleaned
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let end = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
+    let head = &s[..end];
+    let head = head.rfind(' ').filter(|&i| i > end / 2).map_or(head, |i| &head[..i]);
+    format!("{}…", head.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_short_plain_and_cut_on_words() {
+        let s = cut(&"word ".repeat(100), 20);
+        assert!(s.ends_with('…') && s.chars().count() <= 21, "{s}");
+        assert!(!s.contains("wor…"), "{s}");
+        assert_eq!(cut("short", 20), "short");
+        let t = strip_html(
+            "<p>EU &amp; NATO <script>alert(1)</script><img src=x onerror=y><b>meet</b> &lt;today&gt;</p>",
+        );
+        assert_eq!(t, "EU & NATO meet <today>");
+    }
+}
