@@ -155,7 +155,9 @@ pub fn mail_settings(
         .as_ref()
         .map_or("outbox", |t| t.get_ref().as_str());
     let transport = match kind {
-        "outbox" => TransportKind::Outbox(base.join(raw.outbox.as_deref().unwrap_or("../data/outbox"))),
+        "outbox" => {
+            TransportKind::Outbox(base.join(raw.outbox.as_deref().unwrap_or("../data/outbox")))
+        }
         "sendmail" => TransportKind::Sendmail(raw.sendmail.as_deref().map(PathBuf::from)),
         "smtp" => {
             let Some(u) = &raw.smtp_url else {
@@ -170,18 +172,20 @@ pub fn mail_settings(
                 err(
                     u.span().start,
                     "smtp_url",
-                    format!("invalid URL {:?} ({e}); expected smtp:// or smtps://", u.get_ref()),
+                    format!(
+                        "invalid URL {:?} ({e}); expected smtp:// or smtps://",
+                        u.get_ref()
+                    ),
                 )
             })?;
             let tls = url
                 .query_pairs()
                 .find(|(k, _)| k == "tls")
                 .map(|(_, v)| v.into_owned());
-            let ok = match (url.scheme(), tls.as_deref()) {
-                ("smtps", None) => true,
-                ("smtp", None | Some("required") | Some("opportunistic")) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (url.scheme(), tls.as_deref()),
+                ("smtps", None) | ("smtp", None | Some("required") | Some("opportunistic"))
+            );
             if !ok || url.host_str().is_none() {
                 return Err(err(
                     u.span().start,
@@ -217,7 +221,9 @@ pub fn mail_settings(
             return Err(err(
                 at,
                 "transport",
-                format!("unknown transport {other:?}; expected \"outbox\", \"smtp\" or \"sendmail\""),
+                format!(
+                    "unknown transport {other:?}; expected \"outbox\", \"smtp\" or \"sendmail\""
+                ),
             ));
         }
     };
@@ -271,7 +277,12 @@ pub fn watchlists(
                 message: format!("cannot read the watch list file: {e}"),
             })?;
             let raw: RawWatchlistFile = toml::from_str(&text).map_err(|e| {
-                located(&file, &text, e.span().map(|s| s.start), e.message().to_string())
+                located(
+                    &file,
+                    &text,
+                    e.span().map(|s| s.start),
+                    e.message().to_string(),
+                )
             })?;
             validate_all(raw.watchlists, &file, &text, known, &mut seen, &mut out)?;
         }
@@ -383,7 +394,10 @@ fn validate(
             return Err(err(
                 s.span().start,
                 "min_score",
-                format!("min_score {} is out of range; expected a number from 0.0 to 1.0", s.get_ref()),
+                format!(
+                    "min_score {} is out of range; expected a number from 0.0 to 1.0",
+                    s.get_ref()
+                ),
             ));
         }
         Some(s) => *s.get_ref(),
@@ -445,4 +459,178 @@ fn validate(
         timezone,
         send_empty: w.send_empty,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+    use std::path::Path;
+
+    const FEED: &str = "[[feeds]]\nname = \"f1\"\nurl = \"https://x.eu/rss\"\n";
+
+    fn wl(body: &str) -> String {
+        format!(
+            "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-nato-cyber\"]\nrecipients = [\"a@example.org\"]\n{body}"
+        )
+    }
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Config, ConfigError> {
+        let path = dir.join("veille.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::from_file(&path)
+    }
+
+    #[test]
+    fn a_full_watch_list_and_smtp_settings_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(
+            dir.path(),
+            &format!(
+                "[mail]\ntransport = \"smtp\"\nfrom = \"Veille <v@example.org>\"\nsmtp_url = \"smtp://mail.example.org:587?tls=required\"\npassword_env = \"PW\"\n{}",
+                wl("feeds = [\"f1\"]\nlanguages = [\"EN\", \"it\"]\nmin_score = 0.5\nschedule = \"0 8 * * 1-5\"\ntimezone = \"Europe/Brussels\"\nsend_empty = true\n")
+            ),
+        )
+        .unwrap();
+        let w = c.watchlist("w").unwrap();
+        assert_eq!(w.languages, ["en", "it"]);
+        assert_eq!(w.timezone, chrono_tz::Europe::Brussels);
+        assert!(w.send_empty);
+        assert_eq!(w.recipients[0].email.to_string(), "a@example.org");
+        assert!(
+            matches!(&c.mail.transport, super::TransportKind::Smtp { password_env: Some(p), .. } if p == "PW")
+        );
+        assert_eq!(c.mail.from.email.to_string(), "v@example.org");
+    }
+
+    #[test]
+    fn bad_values_name_file_line_key_and_what_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "schedule = \"0 25 * * *\"\n",
+                8,
+                "watchlists[0].schedule",
+                "expected five fields",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\ntimezone = \"Europe/Bruxelles\"\n",
+                9,
+                "watchlists[0].timezone",
+                "IANA",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nfeeds = [\"nope\"]\n",
+                9,
+                "watchlists[0].feeds",
+                "unknown feed",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nmin_score = 2.0\n",
+                9,
+                "watchlists[0].min_score",
+                "0.0 to 1.0",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nlanguages = [\"english\"]\n",
+                9,
+                "watchlists[0].languages",
+                "ISO 639-1",
+            ),
+        ];
+        for (body, line, key, expected) in cases {
+            let e = parse_in(dir.path(), &wl(body)).unwrap_err();
+            assert_eq!((e.line, e.key.as_deref()), (Some(line), Some(key)), "{e}");
+            assert!(e.message.contains(expected), "{e}");
+            assert!(e.to_string().contains("veille.toml:"), "{e}");
+        }
+        let e = parse_in(
+            dir.path(),
+            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nrecipients = [\"not an address\"]\nschedule = \"0 8 * * *\"\n"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(7), Some("watchlists[0].recipients")),
+            "{e}"
+        );
+        let e = parse_in(dir.path(), "[mail]\ntransport = \"pigeon\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("mail.transport")),
+            "{e}"
+        );
+        let e = parse_in(
+            dir.path(),
+            "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtps://u:secret@h:465\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("password_env"), "{e}");
+        let e = parse_in(
+            dir.path(),
+            &wl("schedule = \"0 8 * * *\"\nsend_emtpy = true\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("send_emtpy"), "{e}");
+    }
+
+    #[test]
+    fn topics_are_checked_against_the_topic_files_when_there_are_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = wl("schedule = \"0 8 * * *\"\n");
+        // no topics directory yet: not checked
+        assert!(parse_in(dir.path(), &body).is_ok());
+        std::fs::create_dir(dir.path().join("topics")).unwrap();
+        std::fs::write(dir.path().join("topics/eu-us-cyber.toml"), "").unwrap();
+        let e = parse_in(dir.path(), &body).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(6), Some("watchlists[0].topics")),
+            "{e}"
+        );
+        assert!(
+            e.message.contains("unknown topic \"eu-nato-cyber\"")
+                && e.message.contains("eu-us-cyber"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("topics/eu-nato-cyber.toml"), "").unwrap();
+        assert!(parse_in(dir.path(), &body).is_ok());
+    }
+
+    #[test]
+    fn watch_list_files_beside_the_config_are_read_and_located() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("watchlists")).unwrap();
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"extra\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"*/30 * * * *\"\n",
+        )
+        .unwrap();
+        let c = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap();
+        assert_eq!(
+            c.watchlists
+                .iter()
+                .map(|w| w.name.as_str())
+                .collect::<Vec<_>>(),
+            ["w", "extra"]
+        );
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 99 * * *\"\n",
+        )
+        .unwrap();
+        let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
+        assert!(e.path.ends_with("watchlists/extra.toml"), "{e}");
+        assert_eq!(e.line, Some(5), "{e}");
+    }
+
+    #[test]
+    fn defaults_use_the_outbox_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(dir.path(), FEED).unwrap();
+        assert_eq!(
+            c.mail.transport,
+            super::TransportKind::Outbox(dir.path().join("../data/outbox"))
+        );
+        assert!(c.watchlists.is_empty());
+    }
 }

@@ -152,7 +152,10 @@ mod tests {
 
     #[test]
     fn unknown_shapes_show_what_they_can() {
-        assert_eq!(concept_terms(r#"["NATO", 2025]"#)[0].terms, ["NATO", "2025"]);
+        assert_eq!(
+            concept_terms(r#"["NATO", 2025]"#)[0].terms,
+            ["NATO", "2025"]
+        );
         let o = concept_terms(r#"{"eu": ["EU", "UE"], "score": 0.7}"#);
         assert_eq!(o[0].concept, "eu");
         assert_eq!(o[0].terms, ["EU", "UE"]);
@@ -165,6 +168,9 @@ mod tests {
         assert!(concept_terms("[]").is_empty());
         assert!(concept_terms("null").is_empty());
         let long = "y".repeat(500);
-        assert_eq!(concept_terms(&long)[0].terms[0].chars().count(), MAX_RAW + 1);
+        assert_eq!(
+            concept_terms(&long)[0].terms[0].chars().count(),
+            MAX_RAW + 1
+        );
     }
 }

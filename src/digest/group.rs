@@ -138,7 +138,11 @@ pub fn slug_key(url: &str) -> Option<String> {
 fn is_language_code(s: &str) -> bool {
     let b = s.as_bytes();
     let two = |x: &[u8]| x.len() == 2 && x.iter().all(u8::is_ascii_lowercase);
-    two(b) || (b.len() == 5 && (b[2] == b'-' || b[2] == b'_') && two(&b[..2]) && b[3..].iter().all(u8::is_ascii_alphabetic))
+    two(b)
+        || (b.len() == 5
+            && (b[2] == b'-' || b[2] == b'_')
+            && two(&b[..2])
+            && b[3..].iter().all(u8::is_ascii_alphabetic))
 }
 
 /// What survives translation: numbers (dates, years, counts) and acronyms of three or more
@@ -232,8 +236,18 @@ mod tests {
         assert_eq!(group_stories(&keys), vec![vec![0, 1]]);
         // the Italian seed ends with the English page's URL: a translation link
         let keys = [
-            key(IT, "it", Some("https://digital-strategy.ec.europa.eu/it/node/123")),
-            key("short", "en", Some("https://digital-strategy.ec.europa.eu/en/news/european-union-and-nato-hold-first-structured-dialogue-cyber")),
+            key(
+                IT,
+                "it",
+                Some("https://digital-strategy.ec.europa.eu/it/node/123"),
+            ),
+            key(
+                "short",
+                "en",
+                Some(
+                    "https://digital-strategy.ec.europa.eu/en/news/european-union-and-nato-hold-first-structured-dialogue-cyber",
+                ),
+            ),
         ];
         assert_eq!(group_stories(&keys), vec![vec![0, 1]]);
     }
@@ -243,11 +257,23 @@ mod tests {
         let mut a = key(EN, "en", None);
         let b = key(EN, "en", None);
         assert_eq!(group_stories(&[a.clone(), b]).len(), 2);
-        a.published = Some(DateTime::parse_from_rfc3339("2024-10-04T10:00:00Z").unwrap().into());
+        a.published = Some(
+            DateTime::parse_from_rfc3339("2024-10-04T10:00:00Z")
+                .unwrap()
+                .into(),
+        );
         let mut c = key(IT, "it", None);
-        c.published = Some(DateTime::parse_from_rfc3339("2024-11-04T10:00:00Z").unwrap().into());
+        c.published = Some(
+            DateTime::parse_from_rfc3339("2024-11-04T10:00:00Z")
+                .unwrap()
+                .into(),
+        );
         assert_eq!(group_stories(&[a.clone(), c.clone()]).len(), 2);
-        c.published = Some(DateTime::parse_from_rfc3339("2024-10-05T10:00:00Z").unwrap().into());
+        c.published = Some(
+            DateTime::parse_from_rfc3339("2024-10-05T10:00:00Z")
+                .unwrap()
+                .into(),
+        );
         assert_eq!(group_stories(&[a, c]).len(), 1);
     }
 }

@@ -35,7 +35,11 @@ pub fn message_id(d: &DigestContent, from: &Mailbox) -> String {
 }
 
 /// Builds the message of `d` for `wl`, ready to store and send.
-pub fn compose(d: &DigestContent, wl: &Watchlist, from: &Mailbox) -> Result<NewDigest, ComposeError> {
+pub fn compose(
+    d: &DigestContent,
+    wl: &Watchlist,
+    from: &Mailbox,
+) -> Result<NewDigest, ComposeError> {
     let subject = render::subject(d);
     let id = message_id(d, from);
     let mut b = Message::builder()

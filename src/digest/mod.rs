@@ -127,24 +127,6 @@ impl Digester {
         }
     }
 
-    /// What the next digest of `name` would say at `now`, without recording anything.
-    pub fn preview(
-        &self,
-        store: &Store,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DigestContent, DigestError> {
-        let wl = self
-            .watchlists
-            .iter()
-            .find(|w| w.name == name)
-            .ok_or_else(|| DigestError::UnknownWatchlist(name.into()))?;
-        let since = store
-            .watch_state(&wl.name)?
-            .map_or_else(|| lookback_from(now), |s| s.since);
-        content(store, wl, since, now)
-    }
-
     /// One full step: compose what is due, then deliver every pending digest that is due.
     pub async fn step(
         &self,
@@ -229,7 +211,8 @@ impl Digester {
                 }
                 Err(e) => {
                     let wait = retry_delay(d.attempts + 1);
-                    let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    let next =
+                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
                     store.record_digest_failure(d.id, &e.message, next)?;
                     tracing::warn!(watchlist = %d.watchlist, digest = d.id, attempts = d.attempts + 1,
                         permanent = e.permanent, error = %e, next_attempt_at = %next, "digest send failed; will retry");
@@ -239,6 +222,18 @@ impl Digester {
         }
         Ok(())
     }
+}
+
+/// What the next digest of `wl` would say at `now`, without recording anything.
+pub fn preview(
+    store: &Store,
+    wl: &Watchlist,
+    now: DateTime<Utc>,
+) -> Result<DigestContent, DigestError> {
+    let since = store
+        .watch_state(&wl.name)?
+        .map_or_else(|| lookback_from(now), |s| s.since);
+    content(store, wl, since, now)
 }
 
 fn lookback_from(now: DateTime<Utc>) -> DateTime<Utc> {
@@ -279,7 +274,11 @@ impl Service {
 
     /// One step of the service loop; failures are logged, never fatal.
     pub async fn tick(&mut self, now: DateTime<Utc>) -> Option<StepReport> {
-        match self.digester.step(&mut self.store, now, Scope::default()).await {
+        match self
+            .digester
+            .step(&mut self.store, now, Scope::default())
+            .await
+        {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::error!(error = %e, "digest step failed");

@@ -28,14 +28,23 @@ fn lang(v: &Version) -> &str {
 }
 
 fn stories(n: usize) -> String {
-    if n == 1 { "1 story".into() } else { format!("{n} stories") }
+    if n == 1 {
+        "1 story".into()
+    } else {
+        format!("{n} stories")
+    }
 }
 
 /// The plain-text part.
 pub fn text(d: &DigestContent) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", subject(d));
-    let _ = writeln!(out, "Watch list {} · topics: {}", d.watchlist, d.topics.join(", "));
+    let _ = writeln!(
+        out,
+        "Watch list {} · topics: {}",
+        d.watchlist,
+        d.topics.join(", ")
+    );
     if d.is_empty() {
         let _ = writeln!(out, "\nNo new matching items since the last digest.");
     }
@@ -77,7 +86,10 @@ fn text_entry(out: &mut String, n: usize, e: &Entry) {
                 v.title,
                 v.feed,
                 date(v.published),
-                v.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default()
+                v.url
+                    .as_deref()
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -103,7 +115,10 @@ fn footer_text(out: &mut String, d: &DigestContent) {
                 "  {}: {} consecutive errors{}",
                 f.name,
                 f.errors,
-                f.last_error.as_deref().map(|e| format!(", last: {e}")).unwrap_or_default()
+                f.last_error
+                    .as_deref()
+                    .map(|e| format!(", last: {e}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -111,17 +126,21 @@ fn footer_text(out: &mut String, d: &DigestContent) {
         out,
         "Sent by veille for watch list {} at {}.",
         d.watchlist,
-        d.composed_at.with_timezone(&d.timezone).format("%Y-%m-%d %H:%M %Z")
+        d.composed_at
+            .with_timezone(&d.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
     );
 }
 
 const BODY: &str = "margin:0;padding:16px;background:#ffffff;color:#1a1a1a;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45";
 const H1: &str = "font-size:18px;margin:0 0 4px 0";
-const H2: &str = "font-size:16px;margin:20px 0 8px 0;padding-bottom:4px;border-bottom:1px solid #cccccc";
+const H2: &str =
+    "font-size:16px;margin:20px 0 8px 0;padding-bottom:4px;border-bottom:1px solid #cccccc";
 const META: &str = "color:#555555;font-size:12px";
 const ENTRY: &str = "margin:0 0 16px 0";
 const WHY: &str = "margin:4px 0 0 0;padding:4px 8px;background:#f3f5f8;font-size:12px";
-const FOOT: &str = "margin-top:24px;padding-top:8px;border-top:1px solid #cccccc;color:#555555;font-size:12px";
+const FOOT: &str =
+    "margin-top:24px;padding-top:8px;border-top:1px solid #cccccc;color:#555555;font-size:12px";
 
 /// Escapes text for HTML content and double-quoted attribute values.
 fn esc(s: &str) -> String {
@@ -157,7 +176,11 @@ fn sanitize_body(body: &str) -> String {
 fn link(url: Option<&str>, label: &str) -> String {
     match url {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
-            format!("<a href=\"{}\" style=\"color:#0b4f9c\">{}</a>", esc(u), esc(label))
+            format!(
+                "<a href=\"{}\" style=\"color:#0b4f9c\">{}</a>",
+                esc(u),
+                esc(label)
+            )
         }
         _ => esc(label),
     }
@@ -191,7 +214,10 @@ pub fn html(d: &DigestContent) -> String {
     if d.failing.is_empty() {
         let _ = write!(out, "<p>All feeds are healthy.</p>");
     } else {
-        let _ = write!(out, "<p>Failing feeds (items from them may be missing):</p><ul>");
+        let _ = write!(
+            out,
+            "<p>Failing feeds (items from them may be missing):</p><ul>"
+        );
         for f in &d.failing {
             let _ = write!(
                 out,
@@ -210,7 +236,9 @@ pub fn html(d: &DigestContent) -> String {
         out,
         "<p>Sent by veille for watch list {} at {}.</p></div>",
         esc(&d.watchlist),
-        d.composed_at.with_timezone(&d.timezone).format("%Y-%m-%d %H:%M %Z")
+        d.composed_at
+            .with_timezone(&d.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
     );
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body style=\"{BODY}\">\n{}\n</body></html>\n",
@@ -236,10 +264,18 @@ fn html_entry(out: &mut String, e: &Entry) {
         e.score
     );
     if !lead.snippet.is_empty() {
-        let _ = write!(out, "<p style=\"margin:4px 0\" lang=\"{}\">{}</p>", esc(lang(lead)), esc(&lead.snippet));
+        let _ = write!(
+            out,
+            "<p style=\"margin:4px 0\" lang=\"{}\">{}</p>",
+            esc(lang(lead)),
+            esc(&lead.snippet)
+        );
     }
     if e.versions.len() > 1 {
-        let _ = write!(out, "<div style=\"{META}\">Also in:<ul style=\"margin:2px 0\">");
+        let _ = write!(
+            out,
+            "<div style=\"{META}\">Also in:<ul style=\"margin:2px 0\">"
+        );
         for v in &e.versions[1..] {
             let _ = write!(
                 out,
@@ -311,7 +347,10 @@ mod tests {
 
     #[test]
     fn subject_counts_items_and_uses_the_watch_list_day() {
-        assert_eq!(subject(&content()), "[veille] cyber-cooperation — 2 new items, 24 Nov");
+        assert_eq!(
+            subject(&content()),
+            "[veille] cyber-cooperation — 2 new items, 24 Nov"
+        );
         let mut late = content();
         late.composed_at = "2026-11-24T23:30:00Z".parse().unwrap(); // 00:30 in Brussels
         assert!(subject(&late).ends_with("25 Nov"), "{}", subject(&late));
@@ -325,7 +364,10 @@ mod tests {
         assert!(h.contains("&lt;b&gt;bold&lt;/b&gt; &amp; co"), "{h}");
         assert!(!h.contains("javascript:"), "{h}");
         assert!(h.contains("href=\"https://x.eu/en/a\""), "{h}");
-        assert!(h.contains("style=\"margin:0 0 16px 0\""), "inline styles survive: {h}");
+        assert!(
+            h.contains("style=\"margin:0 0 16px 0\""),
+            "inline styles survive: {h}"
+        );
         assert!(!h.contains("<img"), "{h}");
         assert!(h.contains("cisa-news"), "{h}");
     }
@@ -337,6 +379,9 @@ mod tests {
         assert!(t.contains("Languages: en, it"), "{t}");
         assert!(t.contains("- [it] UE e NATO (feed-it, 2026-11-23)"), "{t}");
         assert!(t.contains("Why: nato: NATO, OTAN"), "{t}");
-        assert!(t.contains("cisa-news: 4 consecutive errors, last: HTTP status 503"), "{t}");
+        assert!(
+            t.contains("cisa-news: 4 consecutive errors, last: HTTP status 503"),
+            "{t}"
+        );
     }
 }

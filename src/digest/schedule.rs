@@ -49,12 +49,11 @@ mod tests {
     fn weekday_mornings_in_brussels_follow_the_wall_clock_across_dst() {
         let c = cron("0 8 * * 1-5");
         // Friday 2026-03-27 08:00 CET = 07:00 UTC; DST starts Sunday 29 March.
-        let fires: Vec<_> = std::iter::successors(Some(at("2026-03-26T12:00:00Z")), |t| {
-            next_fire(&c, BXL, *t)
-        })
-        .skip(1)
-        .take(3)
-        .collect();
+        let fires: Vec<_> =
+            std::iter::successors(Some(at("2026-03-26T12:00:00Z")), |t| next_fire(&c, BXL, *t))
+                .skip(1)
+                .take(3)
+                .collect();
         assert_eq!(
             fires,
             [
@@ -78,12 +77,11 @@ mod tests {
     fn a_daily_fire_in_the_skipped_hour_or_the_repeated_hour_fires_once_that_day() {
         // 02:30 does not exist on 29 March 2026 in Brussels; 02:30 happens twice on 25 October.
         let c = cron("30 2 * * *");
-        let march: Vec<_> = std::iter::successors(Some(at("2026-03-28T12:00:00Z")), |t| {
-            next_fire(&c, BXL, *t)
-        })
-        .skip(1)
-        .take(3)
-        .collect();
+        let march: Vec<_> =
+            std::iter::successors(Some(at("2026-03-28T12:00:00Z")), |t| next_fire(&c, BXL, *t))
+                .skip(1)
+                .take(3)
+                .collect();
         // The skipped 02:30 fires once, when the gap ends (03:00 CEST = 01:00 UTC).
         assert_eq!(
             march,
@@ -93,12 +91,11 @@ mod tests {
                 at("2026-03-31T00:30:00Z")
             ]
         );
-        let oct: Vec<_> = std::iter::successors(Some(at("2026-10-24T12:00:00Z")), |t| {
-            next_fire(&c, BXL, *t)
-        })
-        .skip(1)
-        .take(2)
-        .collect();
+        let oct: Vec<_> =
+            std::iter::successors(Some(at("2026-10-24T12:00:00Z")), |t| next_fire(&c, BXL, *t))
+                .skip(1)
+                .take(2)
+                .collect();
         // The repeated 02:30 fires once, at its first occurrence (CEST), not again an hour later.
         assert_eq!(
             oct,

@@ -86,9 +86,10 @@ const LEAD_LANGUAGES: &[&str] = &["en", "fr", "de"];
 pub fn accepts(wl: &Watchlist, c: &Candidate) -> bool {
     (wl.feeds.is_empty() || wl.feeds.contains(&c.feed))
         && (wl.languages.is_empty()
-            || c.language.as_ref().is_some_and(|l| wl.languages.contains(l)))
-        && c
-            .matches
+            || c.language
+                .as_ref()
+                .is_some_and(|l| wl.languages.contains(l)))
+        && c.matches
             .iter()
             .any(|m| wl.topics.contains(&m.topic) && m.score >= wl.min_score)
 }
@@ -176,8 +177,11 @@ pub fn build(
         });
     }
     for s in &mut sections {
-        s.entries
-            .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| lead_time(b).cmp(&lead_time(a))));
+        s.entries.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| lead_time(b).cmp(&lead_time(a)))
+        });
     }
     DigestContent {
         watchlist: wl.name.clone(),
@@ -201,7 +205,11 @@ fn one_line(s: &str) -> String {
 /// by ammonia, cut at a word boundary.
 pub fn snippet(c: &Candidate) -> String {
     let text = if c.text.trim().is_empty() {
-        let html = c.summary_html.as_deref().or(c.content_html.as_deref()).unwrap_or("");
+        let html = c
+            .summary_html
+            .as_deref()
+            .or(c.content_html.as_deref())
+            .unwrap_or("");
         strip_html(html)
     } else {
         c.text.clone()
@@ -233,7 +241,10 @@ fn cut(s: &str, max: usize) -> String {
     }
     let end = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
     let head = &s[..end];
-    let head = head.rfind(' ').filter(|&i| i > end / 2).map_or(head, |i| &head[..i]);
+    let head = head
+        .rfind(' ')
+        .filter(|&i| i > end / 2)
+        .map_or(head, |i| &head[..i]);
     format!("{}…", head.trim_end_matches([',', ';', ':', '.', ' ']))
 }
 

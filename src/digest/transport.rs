@@ -61,7 +61,9 @@ impl Mailer {
                     })?;
                     url.set_password(Some(&pw)).map_err(|()| SendError {
                         permanent: true,
-                        message: "mail.smtp_url needs a user name (user@host) to log in with a password".into(),
+                        message:
+                            "mail.smtp_url needs a user name (user@host) to log in with a password"
+                                .into(),
                     })?;
                 }
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
@@ -81,10 +83,13 @@ impl Mailer {
             Mailer::Outbox(dir) => write_outbox(dir, d).await,
             Mailer::Smtp(t) => {
                 let env = envelope(d)?;
-                t.send_raw(&env, &d.message).await.map(|_| ()).map_err(|e| SendError {
-                    permanent: e.is_permanent(),
-                    message: format!("SMTP: {e}"),
-                })
+                t.send_raw(&env, &d.message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: format!("SMTP: {e}"),
+                    })
             }
             Mailer::Sendmail(t) => {
                 let env = envelope(d)?;
@@ -124,7 +129,13 @@ pub fn outbox_file_name(d: &PendingDigest) -> String {
         .message_id
         .trim_matches(['<', '>'])
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}.eml")
 }

@@ -1,4 +1,5 @@
-//! The long-running service: poll feeds as they fall due until asked to stop.
+//! The long-running service: poll feeds as they fall due, and send digests on their
+//! schedules, until asked to stop.
 
 pub mod schedule;
 
@@ -6,6 +7,7 @@ use std::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
+use crate::digest;
 use crate::pipeline::{Pipeline, PipelineError};
 
 /// How often the service looks for due feeds (a cheap query).
@@ -18,6 +20,18 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// (each feed's items are stored in one transaction).
 pub async fn run(
     pipeline: &Pipeline,
+    tick: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), PipelineError> {
+    run_with_digests(pipeline, None, tick, shutdown).await
+}
+
+/// [`run`], and after each poll a digest step: digests whose fire time has come are composed and
+/// every pending digest whose attempt is due is sent. A stop signal during a send abandons it;
+/// the digest stays pending and goes out, unchanged, on the next start.
+pub async fn run_with_digests(
+    pipeline: &Pipeline,
+    mut digests: Option<digest::Service>,
     tick: Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), PipelineError> {
@@ -45,6 +59,15 @@ pub async fn run(
                             tracing::warn!("in-flight fetches abandoned at shutdown");
                         }
                         break;
+                    }
+                }
+                if let Some(d) = digests.as_mut() {
+                    tokio::select! {
+                        _ = d.tick(chrono::Utc::now()) => {}
+                        _ = &mut shutdown => {
+                            tracing::info!("stop requested during the digest step; pending digests go out on the next start");
+                            break;
+                        }
                     }
                 }
             }

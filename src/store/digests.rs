@@ -166,7 +166,11 @@ impl Store {
     }
 
     /// Records a watch list's schedule and next fire time (keeping `since` once set).
-    pub fn set_watch_state(&mut self, watchlist: &str, state: &WatchState) -> Result<(), StoreError> {
+    pub fn set_watch_state(
+        &mut self,
+        watchlist: &str,
+        state: &WatchState,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO watchlist_state (watchlist, since, schedule, next_fire_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(watchlist) DO UPDATE SET schedule = excluded.schedule, next_fire_at = excluded.next_fire_at",
@@ -219,7 +223,11 @@ impl Store {
     }
 
     /// Moves a watch list's next fire time on without a digest (nothing new, `send_empty` off).
-    pub fn skip_fire(&mut self, watchlist: &str, next_fire_at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn skip_fire(
+        &mut self,
+        watchlist: &str,
+        next_fire_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE watchlist_state SET next_fire_at = ?2 WHERE watchlist = ?1",
             params![watchlist, next_fire_at],
@@ -400,7 +408,10 @@ mod tests {
         // another watch list still sees it
         assert_eq!(s.digest_candidates("v", &topics, since).unwrap().len(), 2);
         // claiming again fails and writes nothing
-        assert!(s.save_digest(&digest(vec![ids[2], ids[0]], "<2@x>"), None).is_err());
+        assert!(
+            s.save_digest(&digest(vec![ids[2], ids[0]], "<2@x>"), None)
+                .is_err()
+        );
         assert_eq!(s.digests(None).unwrap().len(), 1);
         assert_eq!(s.digest_candidates("w", &topics, since).unwrap().len(), 1);
         // items fetched before `since` are not candidates
@@ -420,9 +431,18 @@ mod tests {
         s.record_digest_failure(id, "421 busy", at("2026-11-24T08:05:00Z"))
             .unwrap();
         assert!(s.pending_digests(now, None).unwrap().is_empty());
-        assert_eq!(s.pending_digests(at("2026-11-24T08:05:00Z"), Some("w")).unwrap().len(), 1);
+        assert_eq!(
+            s.pending_digests(at("2026-11-24T08:05:00Z"), Some("w"))
+                .unwrap()
+                .len(),
+            1
+        );
         s.mark_digest_sent(id, at("2026-11-24T08:06:00Z")).unwrap();
-        assert!(s.pending_digests(at("2026-11-30T00:00:00Z"), None).unwrap().is_empty());
+        assert!(
+            s.pending_digests(at("2026-11-30T00:00:00Z"), None)
+                .unwrap()
+                .is_empty()
+        );
         let row = &s.digests(Some("w")).unwrap()[0];
         assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
         assert_eq!(row.last_error, None);

@@ -1,5 +1,7 @@
 //! Test modules and the shared loopback fixtures.
 
 mod cli;
+mod digest;
 mod poll;
 pub mod server;
+pub mod smtp;
