@@ -12,6 +12,9 @@
 //!    error and the next attempt after a capped exponential backoff; a crash leaves it pending.
 //!    Either way the next run sends the same bytes with the same Message-ID.
 //!
+//! Each attempt first takes a lease on the digest in the database, so two processes on one
+//! database (`veille run` and `veille digest --send`) never send the same digest at once.
+//!
 //! Nothing is dropped: a digest stays pending until some transport accepts it. The one window
 //! left — the transport accepted but the process died before `sent` was written — resends the
 //! identical message (same Message-ID, which mail clients collapse; the outbox rewrites the
@@ -42,6 +45,9 @@ use crate::store::{Store, WatchState};
 
 /// The first digest of a new watch list covers items fetched this long before it was first seen.
 pub const LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long one send attempt holds a pending digest against other processes (longer than the
+/// SMTP timeout); after a crash mid-send the digest is due again once this has passed.
+pub const SEND_LEASE: Duration = Duration::from_secs(300);
 /// The wait after a first failed send; it doubles per failure…
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
 /// …up to this.
@@ -202,7 +208,13 @@ impl Digester {
         scope: Scope<'_>,
         report: &mut StepReport,
     ) -> Result<(), DigestError> {
+        let lease =
+            now + chrono::Duration::from_std(SEND_LEASE).unwrap_or(chrono::Duration::zero());
         for d in store.pending_digests(now, scope.watchlist)? {
+            // `veille run` and `veille digest --send` may share a database: one sender per digest.
+            if !store.lease_digest(d.id, now, lease)? {
+                continue;
+            }
             match self.mailer.send(&d).await {
                 Ok(()) => {
                     store.mark_digest_sent(d.id, Utc::now().max(now))?;

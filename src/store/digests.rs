@@ -271,6 +271,23 @@ impl Store {
         Ok(out)
     }
 
+    /// Takes a pending digest for one send attempt: moves its next attempt to `until` if it is
+    /// still pending and due at `now`. `false` means another process took it first (or it was
+    /// sent meanwhile): do not send. A crash during the attempt leaves it due again at `until`.
+    pub fn lease_digest(
+        &mut self,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE digests SET next_attempt_at = ?3
+             WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
+            params![id, now, until],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Marks a digest sent: called only after a transport accepted it.
     pub fn mark_digest_sent(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn.execute(
@@ -437,7 +454,23 @@ mod tests {
                 .len(),
             1
         );
+        // a lease is exclusive: the second taker is refused, and the digest is not due until
+        // the lease ends
+        let t = at("2026-11-24T08:05:00Z");
+        let until = at("2026-11-24T08:10:00Z");
+        assert!(s.lease_digest(id, t, until).unwrap());
+        assert!(!s.lease_digest(id, t, until).unwrap());
+        assert!(
+            s.pending_digests(at("2026-11-24T08:09:59Z"), None)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.pending_digests(until, None).unwrap().len(), 1);
         s.mark_digest_sent(id, at("2026-11-24T08:06:00Z")).unwrap();
+        assert!(
+            !s.lease_digest(id, until, until).unwrap(),
+            "sent digests are never taken"
+        );
         assert!(
             s.pending_digests(at("2026-11-30T00:00:00Z"), None)
                 .unwrap()

@@ -641,3 +641,117 @@ async fn cli_preview_writes_text_and_html_then_send_now_fills_the_outbox() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no watch list named \"nope\""));
 }
+
+#[tokio::test]
+async fn the_sendmail_transport_pipes_the_message_to_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fake-sendmail");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nd=$(dirname \"$0\")\nprintf '%s\\n' \"$@\" > \"$d/args\"\ncat > \"$d/message.eml\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mail = format!(
+        "[mail]\ntransport = \"sendmail\"\nfrom = \"veille@example.org\"\nsendmail = \"{}\"\n",
+        script.display()
+    );
+    let config = Config::from_file(&write_config(dir.path(), &mail, "0 8 * * 1-5")).unwrap();
+    let now = monday();
+    let mut store = seed(&config, now);
+    let r = Digester::new(&config)
+        .unwrap()
+        .step(&mut store, now, FORCE)
+        .await
+        .unwrap();
+    assert_eq!(r.sent.len(), 1, "{r:?}");
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert_eq!(
+        args,
+        "-i\n-f\nveille@example.org\n--\nanalyst@example.org\n"
+    );
+    let raw = std::fs::read(dir.path().join("message.eml")).unwrap();
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        format!("<{}>", msg.message_id().unwrap()),
+        stored_message_id(&store)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_loop_delivers_pending_digests() {
+    let sink = SmtpSink::start(Mode::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::from_file(&write_config(dir.path(), &smtp_mail(&sink), "0 8 * * 1-5")).unwrap();
+    let now = Utc::now();
+    let mut store = seed(&config, now);
+    // composed by an earlier process that stopped before sending
+    let digester = Digester::new(&config).unwrap();
+    assert_eq!(
+        digester
+            .compose_due(&mut store, now, FORCE)
+            .unwrap()
+            .composed
+            .len(),
+        1
+    );
+    drop(store);
+
+    let pipeline =
+        veille::pipeline::Pipeline::new(&config, Store::open(&config.storage.database).unwrap())
+            .unwrap();
+    let svc =
+        veille::digest::Service::new(Store::open(&config.storage.database).unwrap(), digester);
+    let db = config.storage.database.clone();
+    let sent = async move {
+        let watcher = Store::open(&db).unwrap();
+        for _ in 0..400 {
+            if watcher.digests(None).unwrap()[0].status == "sent" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the service did not send the pending digest");
+    };
+    veille::service::run_with_digests(
+        &pipeline,
+        Some(svc),
+        std::time::Duration::from_millis(50),
+        sent,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_on_one_database_send_a_digest_once() {
+    let sink = SmtpSink::start(Mode::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::from_file(&write_config(dir.path(), &smtp_mail(&sink), "0 8 * * 1-5")).unwrap();
+    let now = monday();
+    let mut store = seed(&config, now);
+    Digester::new(&config)
+        .unwrap()
+        .compose_due(&mut store, now, FORCE)
+        .unwrap();
+    drop(store);
+    // two senders with their own connections race for the same pending digest
+    let run = |config: Config| async move {
+        let mut store = Store::open(&config.storage.database).unwrap();
+        let d = Digester::new(&config).unwrap();
+        d.step(&mut store, now, DUE).await.unwrap().sent.len()
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(run(config.clone())),
+        tokio::spawn(run(config.clone()))
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(sink.received().len(), 1);
+}
