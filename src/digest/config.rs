@@ -299,15 +299,20 @@ fn validate_all(
     out: &mut Vec<Watchlist>,
 ) -> Result<(), ConfigError> {
     for (i, w) in raw.into_iter().enumerate() {
+        let at = w.name.span().start;
         let wl = validate(w, i, path, text, known)?;
         if !seen.insert(wl.name.clone()) {
-            return Err(ConfigError {
-                path: path.to_path_buf(),
-                line: None,
-                column: None,
-                key: Some(format!("watchlists[{i}].name")),
-                message: format!("duplicate watch list name {:?}", wl.name),
-            });
+            let mut e = located(
+                path,
+                text,
+                Some(at),
+                format!(
+                    "duplicate watch list name {:?}; every watch list (here and in watchlists/*.toml) needs its own name",
+                    wl.name
+                ),
+            );
+            e.key = Some(format!("watchlists[{i}].name"));
+            return Err(e);
         }
         out.push(wl);
     }
@@ -621,6 +626,55 @@ mod tests {
         let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
         assert!(e.path.ends_with("watchlists/extra.toml"), "{e}");
         assert_eq!(e.line, Some(5), "{e}");
+        // same name as the main file's watch list
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 9 * * *\"\n",
+        )
+        .unwrap();
+        let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
+        assert!(e.path.ends_with("watchlists/extra.toml"), "{e}");
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("watchlists[0].name")),
+            "{e}"
+        );
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_default_has_the_cyber_cooperation_list_on_the_outbox() {
+        let c = Config::from_str(
+            crate::config::DEFAULT_CONFIG,
+            Path::new(crate::config::DEFAULT_CONFIG_PATH),
+        )
+        .unwrap();
+        let w = c.watchlist("cyber-cooperation").unwrap();
+        assert_eq!(w.topics, ["eu-nato-cyber", "eu-us-cyber"]);
+        assert_eq!(
+            (w.schedule.as_str(), w.timezone.name()),
+            ("0 8 * * 1-5", "Europe/Brussels")
+        );
+        assert_eq!(
+            c.mail.transport,
+            super::TransportKind::Outbox(Path::new("config/../data/outbox").to_path_buf())
+        );
+    }
+
+    #[test]
+    fn the_readme_digest_examples_parse() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## Digests").unwrap()..];
+        let section = &section[..section[3..].find("\n## ").unwrap()];
+        let blocks: Vec<&str> = section
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| &b[..b.find("```").unwrap()])
+            .collect();
+        assert_eq!(blocks.len(), 2, "watch list and mail examples");
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(dir.path(), &blocks.concat()).unwrap();
+        assert_eq!(c.watchlists.len(), 1);
     }
 
     #[test]
