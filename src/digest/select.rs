@@ -80,11 +80,15 @@ pub const SNIPPET_CHARS: usize = 240;
 /// Languages shown first when a story has several versions.
 const LEAD_LANGUAGES: &[&str] = &["en", "fr", "de"];
 
-/// Whether `wl` takes this candidate: one of its feeds (or any), one of its languages (or any;
+/// Whether `wl` takes this candidate: seen in one of its feeds (or any), one of its languages (or any;
 /// an item of unknown language is taken only when the list is open) and a match on one of its
 /// topics scoring at least `min_score`.
 pub fn accepts(wl: &Watchlist, c: &Candidate) -> bool {
-    (wl.feeds.is_empty() || wl.feeds.contains(&c.feed))
+    (wl.feeds.is_empty()
+        || c.feeds
+            .iter()
+            .chain([&c.feed])
+            .any(|f| wl.feeds.contains(f)))
         && (wl.languages.is_empty()
             || c.language
                 .as_ref()
@@ -251,6 +255,110 @@ fn cut(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::CandidateMatch;
+    use std::str::FromStr;
+
+    fn watchlist(feeds: &[&str], languages: &[&str]) -> Watchlist {
+        Watchlist {
+            name: "w".into(),
+            topics: vec!["t1".into(), "t2".into()],
+            feeds: feeds.iter().map(|s| s.to_string()).collect(),
+            languages: languages.iter().map(|s| s.to_string()).collect(),
+            min_score: 0.5,
+            recipients: vec![],
+            schedule: "0 8 * * *".into(),
+            cron: croner::Cron::from_str("0 8 * * *").unwrap(),
+            timezone: chrono_tz::UTC,
+            send_empty: false,
+        }
+    }
+
+    fn candidate(
+        id: i64,
+        feed: &str,
+        also: &[&str],
+        lang: Option<&str>,
+        m: &[(&str, f64)],
+    ) -> Candidate {
+        Candidate {
+            id,
+            feed: feed.into(),
+            feeds: std::iter::once(feed)
+                .chain(also.iter().copied())
+                .map(String::from)
+                .collect(),
+            url: None,
+            canonical_url: None,
+            title: format!("title {id}"),
+            summary_html: None,
+            content_html: None,
+            text: format!("text {id}"),
+            published: None,
+            fetched_at: "2026-11-24T07:00:00Z".parse().unwrap(),
+            language: lang.map(String::from),
+            matches: m
+                .iter()
+                .map(|(t, s)| CandidateMatch {
+                    topic: t.to_string(),
+                    score: *s,
+                    evidence_json: "[]".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn watch_list_filters_on_feeds_languages_topics_and_score() {
+        let c = [
+            candidate(1, "a", &[], Some("en"), &[("t1", 0.9)]),
+            candidate(2, "b", &["a"], Some("fr"), &[("t2", 0.6)]),
+            candidate(3, "b", &[], Some("en"), &[("t1", 0.9)]),
+            candidate(4, "a", &[], None, &[("t1", 0.9)]),
+            candidate(5, "a", &[], Some("en"), &[("t1", 0.4), ("other", 1.0)]),
+        ];
+        let taken = |wl: &Watchlist| {
+            c.iter()
+                .filter(|c| accepts(wl, c))
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(taken(&watchlist(&[], &[])), [1, 2, 3, 4]);
+        assert_eq!(
+            taken(&watchlist(&["a"], &[])),
+            [1, 2, 4],
+            "item 2 was also seen in feed a"
+        );
+        assert_eq!(
+            taken(&watchlist(&[], &["en"])),
+            [1, 3],
+            "unknown language only for open lists"
+        );
+    }
+
+    #[test]
+    fn entries_go_under_their_best_topic_and_sections_follow_the_watch_list() {
+        let c = [
+            candidate(1, "a", &[], Some("en"), &[("t1", 0.6), ("t2", 0.8)]),
+            candidate(2, "a", &[], Some("en"), &[("t1", 0.7)]),
+            candidate(3, "a", &[], Some("en"), &[("t1", 0.9)]),
+        ];
+        let d = build(
+            &watchlist(&[], &[]),
+            &c,
+            vec![],
+            "2026-11-24T07:00:00Z".parse().unwrap(),
+        );
+        let ids = |s: &Section| {
+            s.entries
+                .iter()
+                .map(|e| e.versions[0].item_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(d.sections[0].topic, "t1");
+        assert_eq!(ids(&d.sections[0]), [3, 2], "by score");
+        assert_eq!(ids(&d.sections[1]), [1]);
+        assert_eq!(d.item_ids(), [1, 2, 3]);
+    }
 
     #[test]
     fn snippets_are_short_plain_and_cut_on_words() {

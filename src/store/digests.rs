@@ -11,7 +11,10 @@ use crate::error::StoreError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub id: i64,
+    /// The feed that brought the item first.
     pub feed: String,
+    /// Every feed the item was seen in (the same article in several feeds is stored once).
+    pub feeds: Vec<String>,
     pub url: Option<String>,
     pub canonical_url: Option<String>,
     pub title: String,
@@ -96,7 +99,9 @@ impl Store {
         let marks = vec!["?"; topics.len()].join(", ");
         let sql = format!(
             "SELECT i.id, f.name, i.url, i.canonical_url, i.title, i.summary_html, i.content_html,
-                    i.text, i.published_at, i.fetched_at, i.language
+                    i.text, i.published_at, i.fetched_at, i.language,
+                    (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                     WHERE s.item_id = i.id)
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.fetched_at >= ?
                AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.watchlist = ? AND d.item_id = i.id)
@@ -123,6 +128,10 @@ impl Store {
                     published: r.get(8)?,
                     fetched_at: r.get(9)?,
                     language: r.get(10)?,
+                    feeds: r
+                        .get::<_, Option<String>>(11)?
+                        .map(|f| f.split('\n').map(str::to_string).collect())
+                        .unwrap_or_default(),
                     matches: Vec::new(),
                 })
             })?
@@ -419,6 +428,11 @@ mod tests {
         let topics = vec!["a".to_string()];
         let c = s.digest_candidates("w", &topics, since).unwrap();
         assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+        assert_eq!(
+            (c[0].feed.as_str(), c[0].feeds.clone()),
+            ("f", vec!["f".to_string()])
+        );
+        assert_eq!(c[0].matches.len(), 1);
         s.save_digest(&digest(vec![ids[0]], "<1@x>"), None).unwrap();
         let c = s.digest_candidates("w", &topics, since).unwrap();
         assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[2]]);

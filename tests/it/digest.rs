@@ -755,3 +755,33 @@ async fn two_processes_on_one_database_send_a_digest_once() {
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     assert_eq!(sink.received().len(), 1);
 }
+
+#[tokio::test]
+async fn the_smtp_password_comes_from_the_named_environment_variable() {
+    let sink = SmtpSink::start(Mode::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let var = "VEILLE_TEST_SMTP_PASSWORD_7F3A";
+    let mail = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"veille@example.org\"\nsmtp_url = \"smtp://digest-bot@127.0.0.1:{}\"\npassword_env = \"{var}\"\n",
+        sink.port
+    );
+    let config = Config::from_file(&write_config(dir.path(), &mail, "0 8 * * 1-5")).unwrap();
+    // unset: refused up front, naming the variable
+    let e = Digester::new(&config)
+        .err()
+        .expect("missing password is an error");
+    assert!(e.to_string().contains(var), "{e}");
+    // SAFETY: the variable name is unique to this test; no other test reads or writes it.
+    unsafe { std::env::set_var(var, "s3cret with spaces") };
+    let digester = Digester::new(&config).unwrap();
+    let now = monday();
+    let mut store = seed(&config, now);
+    let r = digester.step(&mut store, now, FORCE).await.unwrap();
+    assert_eq!(r.sent.len(), 1, "{r:?}");
+    assert_eq!(sink.logins(), ["digest-bot:s3cret with spaces"]);
+    let raw = String::from_utf8_lossy(&sink.received()[0].data).into_owned();
+    assert!(
+        !raw.contains("s3cret"),
+        "the password never enters the message"
+    );
+}

@@ -1,5 +1,6 @@
 //! A small but real SMTP server on 127.0.0.1 for the digest tests: EHLO/HELO, MAIL, RCPT, DATA
-//! with dot-unstuffing, RSET, NOOP, QUIT; it can be told to answer 451 after DATA or 550 to RCPT.
+//! with dot-unstuffing, RSET, NOOP, QUIT, AUTH PLAIN (credentials recorded); it can be told to
+//! answer 451 after DATA or 550 to RCPT.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +31,8 @@ struct State {
     received: Vec<Received>,
     /// DATA transactions completed by the client, accepted or not.
     data_attempts: usize,
+    /// `user:password` of each AUTH PLAIN.
+    logins: Vec<String>,
 }
 
 pub struct SmtpSink {
@@ -79,6 +82,10 @@ impl SmtpSink {
     pub fn data_attempts(&self) -> usize {
         self.state.lock().unwrap().data_attempts
     }
+
+    pub fn logins(&self) -> Vec<String> {
+        self.state.lock().unwrap().logins.clone()
+    }
 }
 
 fn mode(st: &Arc<Mutex<State>>) -> Mode {
@@ -115,7 +122,38 @@ async fn session(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) {
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply = match verb.as_str() {
-            "EHLO" => "250-sink.test greets you\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n".to_string(),
+            "EHLO" => {
+                "250-sink.test greets you\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SMTPUTF8\r\n"
+                    .to_string()
+            }
+            "AUTH" => {
+                let mut words = text.split_whitespace().skip(1);
+                match (
+                    words.next().map(str::to_ascii_uppercase).as_deref(),
+                    words.next(),
+                ) {
+                    (Some("PLAIN"), Some(b64)) => match base64_decode(b64) {
+                        Some(raw) => {
+                            // authzid \0 authcid \0 password
+                            let parts: Vec<String> = raw
+                                .split(|b| *b == 0)
+                                .map(|p| String::from_utf8_lossy(p).into_owned())
+                                .collect();
+                            if parts.len() == 3 {
+                                st.lock()
+                                    .unwrap()
+                                    .logins
+                                    .push(format!("{}:{}", parts[1], parts[2]));
+                                "235 2.7.0 authenticated\r\n".into()
+                            } else {
+                                "501 5.5.2 bad PLAIN response\r\n".into()
+                            }
+                        }
+                        None => "501 5.5.2 bad base64\r\n".into(),
+                    },
+                    _ => "504 5.5.4 only AUTH PLAIN with an initial response\r\n".into(),
+                }
+            }
             "HELO" => "250 sink.test\r\n".into(),
             "MAIL" => {
                 from = Some(angle(&text));
@@ -189,6 +227,22 @@ async fn session(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) {
     }
 }
 
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.trim_end_matches('=').bytes() {
+        acc = (acc << 6) | ABC.iter().position(|&x| x == c)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 /// Talks to the sink by hand: dot-unstuffing, RSET and the failure modes, without lettre.
 #[tokio::test]
 async fn the_sink_speaks_smtp() {
@@ -212,6 +266,8 @@ async fn the_sink_speaks_smtp() {
     assert!(read().await.starts_with("220"));
     for (cmd, want) in [
         ("HELO me\r\n", "250"),
+        // "\0user\0pa ss"
+        ("AUTH PLAIN AHVzZXIAcGEgc3M=\r\n", "235"),
         ("MAIL FROM:<a@x.test>\r\n", "250"),
         ("RSET\r\n", "250"),
         ("RCPT TO:<b@x.test>\r\n", "503"),
