@@ -27,6 +27,11 @@ fn lang(v: &Version) -> &str {
     v.language.as_deref().unwrap_or("??")
 }
 
+/// The `lang` attribute: the item's language, or `und` (undetermined).
+fn lang_attr(v: &Version) -> String {
+    esc(v.language.as_deref().unwrap_or("und"))
+}
+
 fn stories(n: usize) -> String {
     if n == 1 {
         "1 story".into()
@@ -252,7 +257,7 @@ fn html_entry(out: &mut String, e: &Entry) {
     let _ = write!(
         out,
         "<div style=\"{ENTRY}\"><div style=\"font-size:15px;font-weight:bold\" lang=\"{}\">{}</div>",
-        esc(lang(lead)),
+        lang_attr(lead),
         link(lead.url.as_deref(), &lead.title)
     );
     let _ = write!(
@@ -267,7 +272,7 @@ fn html_entry(out: &mut String, e: &Entry) {
         let _ = write!(
             out,
             "<p style=\"margin:4px 0\" lang=\"{}\">{}</p>",
-            esc(lang(lead)),
+            lang_attr(lead),
             esc(&lead.snippet)
         );
     }
@@ -280,7 +285,7 @@ fn html_entry(out: &mut String, e: &Entry) {
             let _ = write!(
                 out,
                 "<li lang=\"{}\">[{}] {} — {}, {}</li>",
-                esc(lang(v)),
+                lang_attr(v),
                 esc(lang(v)),
                 link(v.url.as_deref(), &v.title),
                 esc(&v.feed),

@@ -785,3 +785,39 @@ async fn the_smtp_password_comes_from_the_named_environment_variable() {
         "the password never enters the message"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn veille_run_delivers_a_digest_left_pending_by_an_earlier_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), "[mail]\noutbox = \"out\"\n", "0 8 * * 1-5");
+    let config = Config::from_file(&path).unwrap();
+    let now = Utc::now();
+    let mut store = seed(&config, now);
+    Digester::new(&config)
+        .unwrap()
+        .compose_due(&mut store, now, FORCE)
+        .unwrap();
+    drop(store);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_veille"))
+        .args(["--config", path.to_str().unwrap(), "run", "--tick", "100ms"])
+        .env_remove("VEILLE_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = dir.path().join("out");
+    let mut sent = false;
+    for _ in 0..200 {
+        let watcher = Store::open(&config.storage.database).unwrap();
+        if watcher.digests(None).unwrap()[0].status == "sent" {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().await.unwrap();
+    assert!(sent, "veille run did not deliver the pending digest");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
