@@ -109,6 +109,13 @@ fn text_entry(out: &mut String, n: usize, e: &Entry) {
 }
 
 fn footer_text(out: &mut String, d: &DigestContent) {
+    if d.held_back > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} more stories follow in the next digest.",
+            d.held_back
+        );
+    }
     let _ = writeln!(out, "\n-- ");
     if d.failing.is_empty() {
         let _ = writeln!(out, "All feeds are healthy.");
@@ -214,6 +221,13 @@ pub fn html(d: &DigestContent) -> String {
         for e in &s.entries {
             html_entry(&mut out, e);
         }
+    }
+    if d.held_back > 0 {
+        let _ = writeln!(
+            out,
+            "<p>{} more stories follow in the next digest.</p>",
+            d.held_back
+        );
     }
     let _ = write!(out, "<div style=\"{FOOT}\">");
     if d.failing.is_empty() {
@@ -345,6 +359,7 @@ mod tests {
                 errors: 4,
                 last_error: Some("HTTP status 503".into()),
             }],
+            held_back: 0,
             composed_at: "2026-11-24T07:00:00Z".parse().unwrap(),
             timezone: chrono_tz::Europe::Brussels,
         }

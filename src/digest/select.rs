@@ -52,6 +52,9 @@ pub struct DigestContent {
     pub topics: Vec<String>,
     pub sections: Vec<Section>,
     pub failing: Vec<FailingFeed>,
+    /// Stories left for the next digest because this one reached [`MAX_STORIES`] (their
+    /// items are not claimed, so they stay candidates).
+    pub held_back: usize,
     pub composed_at: DateTime<Utc>,
     pub timezone: Tz,
 }
@@ -75,6 +78,8 @@ impl DigestContent {
     }
 }
 
+/// The most stories one digest carries; the lowest-scoring rest waits for the next digest.
+pub const MAX_STORIES: usize = 100;
 /// The longest snippet, in characters.
 pub const SNIPPET_CHARS: usize = 240;
 /// Languages shown first when a story has several versions.
@@ -180,18 +185,39 @@ pub fn build(
             evidence,
         });
     }
+    let by_rank = |a: &Entry, b: &Entry| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| lead_time(b).cmp(&lead_time(a)))
+    };
     for s in &mut sections {
-        s.entries.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| lead_time(b).cmp(&lead_time(a)))
-        });
+        s.entries.sort_by(by_rank);
     }
+    // Over the cap: keep the best-ranked stories over all sections.
+    let total: usize = sections.iter().map(|s| s.entries.len()).sum();
+    let held_back = total.saturating_sub(MAX_STORIES);
+    if held_back > 0 {
+        let mut all: Vec<&Entry> = sections.iter().flat_map(|s| &s.entries).collect();
+        all.sort_by(|a, b| by_rank(a, b));
+        let cut = all[MAX_STORIES - 1].clone();
+        let mut kept = 0;
+        for s in &mut sections {
+            s.entries.retain(|e| by_rank(e, &cut).is_le());
+        }
+        // ties at the cut: drop from the end until at most MAX_STORIES remain
+        for s in &mut sections {
+            let room = MAX_STORIES.saturating_sub(kept);
+            s.entries.truncate(room);
+            kept += s.entries.len();
+        }
+    }
+    let held_back = total - sections.iter().map(|s| s.entries.len()).sum::<usize>();
     DigestContent {
         watchlist: wl.name.clone(),
         topics: wl.topics.clone(),
         sections,
         failing,
+        held_back,
         composed_at,
         timezone: wl.timezone,
     }
@@ -358,6 +384,26 @@ mod tests {
         assert_eq!(ids(&d.sections[0]), [3, 2], "by score");
         assert_eq!(ids(&d.sections[1]), [1]);
         assert_eq!(d.item_ids(), [1, 2, 3]);
+        assert_eq!(d.held_back, 0);
+    }
+
+    #[test]
+    fn a_digest_carries_at_most_max_stories_keeping_the_best() {
+        let c: Vec<Candidate> = (0..MAX_STORIES as i64 + 5)
+            .map(|i| {
+                let topic = if i % 2 == 0 { "t1" } else { "t2" };
+                candidate(i, "a", &[], Some("en"), &[(topic, 0.5 + i as f64 / 1000.0)])
+            })
+            .collect();
+        let d = build(
+            &watchlist(&[], &[]),
+            &c,
+            vec![],
+            "2026-11-24T07:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(d.held_back, 5);
+        assert_eq!(d.item_ids().len(), MAX_STORIES);
+        assert_eq!(d.item_ids()[0], 5, "the five lowest scores wait");
     }
 
     #[test]
