@@ -64,15 +64,6 @@ pub struct MailSettings {
     pub transport: TransportKind,
 }
 
-impl Default for MailSettings {
-    fn default() -> Self {
-        MailSettings {
-            from: default_from(),
-            transport: TransportKind::Outbox(PathBuf::from("data/outbox")),
-        }
-    }
-}
-
 fn default_from() -> Mailbox {
     Mailbox::from_str("veille <veille@localhost>").expect("valid default sender")
 }
