@@ -28,6 +28,10 @@ pub struct Config {
     pub classifier: ClassifierSettings,
     pub server: ServerSettings,
     pub feeds: Vec<FeedConfig>,
+    /// Digest watch lists (`[[watchlists]]` here and in `watchlists/*.toml`).
+    pub watchlists: Vec<crate::digest::config::Watchlist>,
+    /// How digests are mailed (`[mail]`).
+    pub mail: crate::digest::config::MailSettings,
 }
 
 /// The optional health and metrics endpoint.
@@ -117,6 +121,9 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    watchlists: Vec<crate::digest::config::RawWatchlist>,
+    mail: Option<crate::digest::config::RawMail>,
 }
 
 #[derive(Deserialize, Default)]
@@ -353,6 +360,16 @@ impl Config {
                 None => None,
             },
         };
+        let topics_dir =
+            normalise(&base.join(raw.classifier.topics.as_deref().unwrap_or("topics")));
+        let mail = crate::digest::config::mail_settings(raw.mail, path, text, &base)?;
+        let known_topics = crate::digest::config::known_topics(&topics_dir);
+        let known = crate::digest::config::Known {
+            topics: known_topics.as_ref(),
+            feeds: &feeds,
+        };
+        let watchlists =
+            crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known)?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -361,18 +378,21 @@ impl Config {
                 database: normalise(&base.join(&raw.storage.database)),
             },
             fetch,
-            classifier: ClassifierSettings {
-                topics_dir: normalise(
-                    &base.join(raw.classifier.topics.as_deref().unwrap_or("topics")),
-                ),
-            },
+            classifier: ClassifierSettings { topics_dir },
             feeds,
+            watchlists,
+            mail,
         })
     }
 
     /// The feed of this name, if configured.
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
         self.feeds.iter().find(|f| f.name == name)
+    }
+
+    /// The watch list of this name, if configured.
+    pub fn watchlist(&self, name: &str) -> Option<&crate::digest::config::Watchlist> {
+        self.watchlists.iter().find(|w| w.name == name)
     }
 }
 
@@ -398,7 +418,7 @@ fn normalise(path: &Path) -> PathBuf {
 }
 
 /// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
-fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
+pub(crate) fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
     let (line, column, key) = match at {
         Some(at) => {
             let at = at.min(text.len());

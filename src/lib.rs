@@ -7,8 +7,10 @@
 //! - [`pipeline`]: the stages (pure where possible) and the `refresh_feed` orchestrator.
 //! - [`store`]: the only code that speaks SQL.
 //! - [`service`]: the long-running loop and its schedule.
+//! - [`digest`]: per watch list, select what is due, group, render, mail exactly once.
 
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod model;
 pub mod pipeline;

@@ -45,6 +45,8 @@ enum Command {
     Feeds(commands::feeds::Args),
     /// List stored items
     Items(commands::items::Args),
+    /// Digests: --preview a watch list, --send what is due, or show their status
+    Digest(commands::digest::Args),
     /// Validate the configuration and exit (non-zero on error)
     Check,
 }
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(config, args).await,
             Command::Feeds(args) => commands::feeds::run(config, args),
             Command::Items(args) => commands::items::run(config, args),
+            Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),
         }
     });

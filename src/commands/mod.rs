@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments, then a `run` that calls the library and prints.
 
+pub mod digest;
 pub mod feeds;
 pub mod items;
 pub mod poll;
@@ -17,9 +18,10 @@ use veille::store::Store;
 pub fn check(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
     println!(
-        "{}: ok ({} feeds, database {})",
+        "{}: ok ({} feeds, {} watch lists, database {})",
         config.path.display(),
         config.feeds.len(),
+        config.watchlists.len(),
         config.storage.database.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use veille::config::DEFAULT_CONFIG_PATH;
+use veille::digest::{self, Digester};
 use veille::service;
+use veille::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,7 +26,16 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     });
     tracing::info!(config = %config.path.display(), database = %config.storage.database.display(),
         feeds = config.feeds.len(), "veille starting");
-    let svc = service::service(pipeline, file);
+    let digests = if config.watchlists.is_empty() {
+        None
+    } else {
+        let store =
+            Store::open(&config.storage.database).context("opening the database for digests")?;
+        let digester = Digester::new(&config).context("setting up the mail transport ([mail])")?;
+        tracing::info!(watchlists = config.watchlists.len(), "digests enabled");
+        Some(digest::Service::new(store, digester))
+    };
+    let svc = service::service(pipeline, file, digests);
     let signals = service::process_signals();
     let server = match config.server.listen {
         Some(listen) => {

@@ -1,5 +1,5 @@
-//! The long-running service: poll feeds as they fall due, reload the configuration on SIGHUP,
-//! serve health and metrics, stop cleanly on SIGINT/SIGTERM.
+//! The long-running service: poll feeds as they fall due, send digests on their schedules,
+//! reload the configuration on SIGHUP, serve health and metrics, stop cleanly on SIGINT/SIGTERM.
 
 pub mod http;
 pub mod metrics;
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 use crate::config::Config;
+use crate::digest;
 use crate::pipeline::{Pipeline, PipelineError};
 use metrics::Metrics;
 use schedule::FAILING_AFTER;
@@ -29,6 +30,8 @@ pub struct Service {
     pub metrics: Metrics,
     /// The configuration file to re-read on reload (`None`: embedded defaults, nothing to re-read).
     pub config_path: Option<PathBuf>,
+    /// The digest step, when watch lists are configured (its own database connection).
+    digests: tokio::sync::Mutex<Option<digest::Service>>,
     started: Instant,
     last_poll: Mutex<Option<DateTime<Utc>>>,
     last_digest: Mutex<Option<DateTime<Utc>>>,
@@ -42,11 +45,16 @@ pub enum Signal {
 }
 
 impl Service {
-    pub fn new(pipeline: Pipeline, config_path: Option<PathBuf>) -> Service {
+    pub fn new(
+        pipeline: Pipeline,
+        config_path: Option<PathBuf>,
+        digests: Option<digest::Service>,
+    ) -> Service {
         Service {
             pipeline,
             metrics: Metrics::new(),
             config_path,
+            digests: tokio::sync::Mutex::new(digests),
             started: Instant::now(),
             last_poll: Mutex::new(None),
             last_digest: Mutex::new(None),
@@ -61,10 +69,23 @@ impl Service {
         *self.last_digest.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Notes that a digest was sent now (for `/health`).
-    pub fn digest_sent(&self) {
-        *self.last_digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
-        self.metrics.record_digest(true);
+    /// The digest step: compose what is due, send what is pending; counted in the metrics.
+    pub async fn digest_once(&self) {
+        let mut digests = self.digests.lock().await;
+        let Some(d) = digests.as_mut() else {
+            return;
+        };
+        if let Some(report) = d.tick(Utc::now()).await {
+            for _ in &report.sent {
+                self.metrics.record_digest(true);
+            }
+            for _ in &report.failed {
+                self.metrics.record_digest(false);
+            }
+            if !report.sent.is_empty() {
+                *self.last_digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
+            }
+        }
     }
 
     /// One poll of the due feeds, with metrics.
@@ -114,10 +135,11 @@ impl Service {
     }
 }
 
-/// Runs until a [`Signal::Stop`] arrives on `signals`: every tick, refreshes the due feeds;
-/// [`Signal::Reload`] re-reads the configuration. A stop during a poll lets it finish for up to
-/// [`SHUTDOWN_GRACE`]; what is abandoned was never half-written (each feed's items are stored in
-/// one transaction).
+/// Runs until a [`Signal::Stop`] arrives on `signals`: every tick, refreshes the due feeds, then
+/// runs the digest step; [`Signal::Reload`] re-reads the configuration. A stop during a poll lets
+/// it finish for up to [`SHUTDOWN_GRACE`]; what is abandoned was never half-written (each feed's
+/// items are stored in one transaction). A stop during a digest send abandons it: the digest
+/// stays pending and goes out, unchanged, on the next start.
 pub async fn run(
     service: &Service,
     tick: Duration,
@@ -137,19 +159,27 @@ pub async fn run(
                 }
             }
             _ = ticker.tick() => {
+                let mut reload = false;
                 let poll = service.poll_once();
                 tokio::pin!(poll);
-                let stop = wait_for_stop(&mut signals);
-                tokio::pin!(stop);
-                tokio::select! {
-                    res = &mut poll => res?,
-                    _ = &mut stop => {
+                match until_stopped(poll.as_mut(), &mut signals, &mut reload).await {
+                    Some(res) => res?,
+                    None => {
                         tracing::info!(grace_s = SHUTDOWN_GRACE.as_secs(), "stop requested; finishing in-flight fetches");
-                        if tokio::time::timeout(SHUTDOWN_GRACE, &mut poll).await.is_err() {
+                        if tokio::time::timeout(SHUTDOWN_GRACE, poll).await.is_err() {
                             tracing::warn!("in-flight fetches abandoned at shutdown");
                         }
                         break;
                     }
+                }
+                let digest = service.digest_once();
+                tokio::pin!(digest);
+                if until_stopped(digest, &mut signals, &mut reload).await.is_none() {
+                    tracing::info!("stop requested during the digest step; pending digests go out on the next start");
+                    break;
+                }
+                if reload {
+                    service.reload();
                 }
             }
         }
@@ -158,13 +188,35 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves when a stop is signalled; reloads asked for meanwhile are deferred to the loop.
+/// Drives `work` to completion unless a stop is signalled first (then `None`); a reload asked
+/// for meanwhile is remembered in `reload`, not lost.
+async fn until_stopped<F: std::future::Future>(
+    mut work: std::pin::Pin<&mut F>,
+    signals: &mut watch::Receiver<Option<Signal>>,
+    reload: &mut bool,
+) -> Option<F::Output> {
+    loop {
+        tokio::select! {
+            out = &mut work => return Some(out),
+            changed = signals.changed() => {
+                let signal = if changed.is_err() { Some(Signal::Stop) } else { *signals.borrow_and_update() };
+                match signal {
+                    Some(Signal::Stop) => return None,
+                    Some(Signal::Reload) => *reload = true,
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+/// Resolves when a stop is signalled.
 async fn wait_for_stop(signals: &mut watch::Receiver<Option<Signal>>) {
     loop {
         if signals.changed().await.is_err() {
             return;
         }
-        if *signals.borrow() == Some(Signal::Stop) {
+        if *signals.borrow_and_update() == Some(Signal::Stop) {
             return;
         }
     }
@@ -210,6 +262,10 @@ pub async fn stopped(mut signals: watch::Receiver<Option<Signal>>) {
 }
 
 /// Builds the service's shared state for `run`.
-pub fn service(pipeline: Pipeline, config_path: Option<PathBuf>) -> Arc<Service> {
-    Arc::new(Service::new(pipeline, config_path))
+pub fn service(
+    pipeline: Pipeline,
+    config_path: Option<PathBuf>,
+    digests: Option<digest::Service>,
+) -> Arc<Service> {
+    Arc::new(Service::new(pipeline, config_path, digests))
 }

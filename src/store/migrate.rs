@@ -16,8 +16,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         2,
-        "0002_articles",
-        include_str!("../../migrations/0002_articles.sql"),
+        "0002_digests",
+        include_str!("../../migrations/0002_digests.sql"),
+    ),
+    (
+        3,
+        "0003_articles",
+        include_str!("../../migrations/0003_articles.sql"),
     ),
 ];
 

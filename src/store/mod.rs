@@ -1,9 +1,11 @@
 //! Storage: the only code that speaks SQL. One SQLite file in WAL mode, migrated at open.
 
+mod digests;
 mod feeds;
 mod items;
 mod migrate;
 
+pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,

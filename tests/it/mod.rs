@@ -1,6 +1,8 @@
 //! Test modules and the shared loopback fixtures.
 
 mod cli;
+mod digest;
 mod poll;
 pub mod server;
 mod service;
+pub mod smtp;

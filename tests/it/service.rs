@@ -35,7 +35,11 @@ async fn health_metrics_reload_and_stop() {
     );
     let config = Config::from_file(&path).unwrap();
     let store = Store::open(&config.storage.database).unwrap();
-    let svc = service::service(Pipeline::new(&config, store).unwrap(), Some(path.clone()));
+    let svc = service::service(
+        Pipeline::new(&config, store).unwrap(),
+        Some(path.clone()),
+        None,
+    );
     let (tx, rx) = watch::channel(None);
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
@@ -126,6 +130,7 @@ async fn the_binary_reloads_on_sighup_and_stops_on_sigterm() {
         .args(["--config", path.to_str().unwrap(), "run", "--tick", "100ms"])
         .env_remove("RUST_LOG")
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let pid = child.id().unwrap().to_string();

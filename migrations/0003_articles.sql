@@ -1,4 +1,4 @@
--- 0002: the article page behind an item, when fetched and extracted.
+-- 0003: the article page behind an item, when fetched and extracted.
 ALTER TABLE items ADD COLUMN article_text TEXT;
 -- ok, too_short, consent_wall, login_wall, … or fetch_failed / skipped (see `veille extract --help`).
 ALTER TABLE items ADD COLUMN article_status TEXT;

@@ -1,0 +1,681 @@
+//! Watch lists and mail settings: the `[[watchlists]]` and `[mail]` tables, typed and validated.
+//!
+//! Watch lists come from the main file and from every `watchlists/*.toml` beside it (each such
+//! file holds `[[watchlists]]` tables only). Topic ids are checked against the stems of the
+//! `*.toml` files in the topics directory; while that directory does not exist (the classifier
+//! ships it) topic ids are not checked.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use croner::Cron;
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use url::Url;
+
+use crate::config::{ConfigError, FeedConfig, located};
+
+/// One watch list: which items go to whom, and when.
+#[derive(Debug, Clone)]
+pub struct Watchlist {
+    pub name: String,
+    pub topics: Vec<String>,
+    /// Feed names; empty = all feeds.
+    pub feeds: Vec<String>,
+    /// ISO 639-1 codes; empty = all languages.
+    pub languages: Vec<String>,
+    pub min_score: f64,
+    pub recipients: Vec<Mailbox>,
+    /// The cron expression as written, e.g. `0 8 * * 1-5`.
+    pub schedule: String,
+    pub cron: Cron,
+    pub timezone: Tz,
+    pub send_empty: bool,
+}
+
+impl Watchlist {
+    /// A stable key of what computes the fire times: a change of schedule recomputes them.
+    pub fn schedule_key(&self) -> String {
+        format!("{} {}", self.schedule, self.timezone.name())
+    }
+}
+
+/// How digests leave the machine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransportKind {
+    /// Each digest written as an `.eml` file in this directory.
+    Outbox(PathBuf),
+    /// SMTP submission to this URL; the password comes from the named environment variable.
+    Smtp {
+        url: Url,
+        password_env: Option<String>,
+    },
+    /// The local `sendmail` program (this command, else the one found on `PATH`).
+    Sendmail(Option<PathBuf>),
+}
+
+/// The `[mail]` table after validation.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub from: Mailbox,
+    pub transport: TransportKind,
+}
+
+fn default_from() -> Mailbox {
+    Mailbox::from_str("veille <veille@localhost>").expect("valid default sender")
+}
+
+// ---- raw, as written ----
+
+/// A `[[watchlists]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatchlist {
+    name: Spanned<String>,
+    topics: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    feeds: Vec<Spanned<String>>,
+    #[serde(default)]
+    languages: Vec<Spanned<String>>,
+    #[serde(default)]
+    min_score: Option<Spanned<f64>>,
+    recipients: Spanned<Vec<Spanned<String>>>,
+    schedule: Spanned<String>,
+    #[serde(default)]
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    send_empty: bool,
+}
+
+/// The `[mail]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMail {
+    transport: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    smtp_url: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    outbox: Option<String>,
+    sendmail: Option<String>,
+}
+
+/// A `watchlists/*.toml` file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatchlistFile {
+    #[serde(default)]
+    watchlists: Vec<RawWatchlist>,
+}
+
+/// Validates the `[mail]` table of the file at `path` (text `text`, directory `base`).
+pub fn mail_settings(
+    raw: Option<RawMail>,
+    path: &Path,
+    text: &str,
+    base: &Path,
+) -> Result<MailSettings, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(MailSettings {
+            from: default_from(),
+            transport: TransportKind::Outbox(base.join("../data/outbox")),
+        });
+    };
+    let err = |at: usize, key: &str, msg: String| {
+        let mut e = located(path, text, Some(at), msg);
+        e.key = Some(format!("mail.{key}"));
+        e
+    };
+    let from = match &raw.from {
+        Some(f) => Mailbox::from_str(f.get_ref().trim()).map_err(|e| {
+            err(
+                f.span().start,
+                "from",
+                format!(
+                    "invalid sender {:?} ({e}); expected an address such as \"veille <veille@example.org>\"",
+                    f.get_ref()
+                ),
+            )
+        })?,
+        None => default_from(),
+    };
+    let kind = raw
+        .transport
+        .as_ref()
+        .map_or("outbox", |t| t.get_ref().as_str());
+    let transport = match kind {
+        "outbox" => {
+            TransportKind::Outbox(base.join(raw.outbox.as_deref().unwrap_or("../data/outbox")))
+        }
+        "sendmail" => TransportKind::Sendmail(raw.sendmail.as_deref().map(PathBuf::from)),
+        "smtp" => {
+            let Some(u) = &raw.smtp_url else {
+                let at = raw.transport.as_ref().map_or(0, |t| t.span().start);
+                return Err(err(
+                    at,
+                    "smtp_url",
+                    "transport \"smtp\" needs `smtp_url`, e.g. \"smtps://user@mail.example.org:465\" or \"smtp://mail.example.org:587?tls=required\"".into(),
+                ));
+            };
+            let url = Url::parse(u.get_ref()).map_err(|e| {
+                err(
+                    u.span().start,
+                    "smtp_url",
+                    format!(
+                        "invalid URL {:?} ({e}); expected smtp:// or smtps://",
+                        u.get_ref()
+                    ),
+                )
+            })?;
+            let tls = url
+                .query_pairs()
+                .find(|(k, _)| k == "tls")
+                .map(|(_, v)| v.into_owned());
+            let ok = matches!(
+                (url.scheme(), tls.as_deref()),
+                ("smtps", None) | ("smtp", None | Some("required") | Some("opportunistic"))
+            );
+            if !ok || url.host_str().is_none() {
+                return Err(err(
+                    u.span().start,
+                    "smtp_url",
+                    format!(
+                        "unsupported SMTP URL {:?}; expected smtps://[user@]host[:465], smtp://host[:587]?tls=required|opportunistic or smtp://host:port (no TLS)",
+                        u.get_ref()
+                    ),
+                ));
+            }
+            if url.password().is_some() {
+                return Err(err(
+                    u.span().start,
+                    "smtp_url",
+                    "the URL contains a password; put it in an environment variable and name it with `password_env`".into(),
+                ));
+            }
+            let password_env = match &raw.password_env {
+                Some(p) if p.get_ref().is_empty() || p.get_ref().contains(['=', '\0']) => {
+                    return Err(err(
+                        p.span().start,
+                        "password_env",
+                        format!("invalid environment variable name {:?}", p.get_ref()),
+                    ));
+                }
+                Some(p) => Some(p.get_ref().clone()),
+                None => None,
+            };
+            TransportKind::Smtp { url, password_env }
+        }
+        other => {
+            let at = raw.transport.as_ref().map_or(0, |t| t.span().start);
+            return Err(err(
+                at,
+                "transport",
+                format!(
+                    "unknown transport {other:?}; expected \"outbox\", \"smtp\" or \"sendmail\""
+                ),
+            ));
+        }
+    };
+    Ok(MailSettings { from, transport })
+}
+
+/// The topic ids known: stems of `*.toml` in `topics_dir`, or `None` when it does not exist.
+pub fn known_topics(topics_dir: &Path) -> Option<BTreeSet<String>> {
+    let entries = std::fs::read_dir(topics_dir).ok()?;
+    Some(
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect(),
+    )
+}
+
+/// What watch list validation checks names against.
+pub struct Known<'a> {
+    pub topics: Option<&'a BTreeSet<String>>,
+    pub feeds: &'a [FeedConfig],
+}
+
+/// Validates the watch lists of the main file, then those of `watchlists/*.toml` beside it.
+pub fn watchlists(
+    raw: Vec<RawWatchlist>,
+    path: &Path,
+    text: &str,
+    base: &Path,
+    known: &Known<'_>,
+) -> Result<Vec<Watchlist>, ConfigError> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    validate_all(raw, path, text, known, &mut seen, &mut out)?;
+    let dir = base.join("watchlists");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError {
+                path: file.clone(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the watch list file: {e}"),
+            })?;
+            let raw: RawWatchlistFile = toml::from_str(&text).map_err(|e| {
+                located(
+                    &file,
+                    &text,
+                    e.span().map(|s| s.start),
+                    e.message().to_string(),
+                )
+            })?;
+            validate_all(raw.watchlists, &file, &text, known, &mut seen, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn validate_all(
+    raw: Vec<RawWatchlist>,
+    path: &Path,
+    text: &str,
+    known: &Known<'_>,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<Watchlist>,
+) -> Result<(), ConfigError> {
+    for (i, w) in raw.into_iter().enumerate() {
+        let at = w.name.span().start;
+        let wl = validate(w, i, path, text, known)?;
+        if !seen.insert(wl.name.clone()) {
+            let mut e = located(
+                path,
+                text,
+                Some(at),
+                format!(
+                    "duplicate watch list name {:?}; every watch list (here and in watchlists/*.toml) needs its own name",
+                    wl.name
+                ),
+            );
+            e.key = Some(format!("watchlists[{i}].name"));
+            return Err(e);
+        }
+        out.push(wl);
+    }
+    Ok(())
+}
+
+fn validate(
+    w: RawWatchlist,
+    i: usize,
+    path: &Path,
+    text: &str,
+    known: &Known<'_>,
+) -> Result<Watchlist, ConfigError> {
+    let err = |at: usize, key: &str, msg: String| {
+        let mut e = located(path, text, Some(at), msg);
+        e.key = Some(format!("watchlists[{i}].{key}"));
+        e
+    };
+    let name = w.name.get_ref().trim().to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(
+            w.name.span().start,
+            "name",
+            "a watch list name must be non-empty and use only letters, digits, '-' and '_' (e.g. \"cyber-cooperation\")".into(),
+        ));
+    }
+    if w.topics.get_ref().is_empty() {
+        return Err(err(
+            w.topics.span().start,
+            "topics",
+            "a watch list needs at least one topic id (a file stem of the topics directory)".into(),
+        ));
+    }
+    let mut topics = Vec::new();
+    for t in w.topics.get_ref() {
+        let id = t.get_ref().trim().to_string();
+        if let Some(known) = known.topics
+            && !known.contains(&id)
+        {
+            let list = known.iter().cloned().collect::<Vec<_>>().join(", ");
+            return Err(err(
+                t.span().start,
+                "topics",
+                format!("unknown topic {id:?}; expected one of the topic files: {list}"),
+            ));
+        }
+        topics.push(id);
+    }
+    let mut feeds = Vec::new();
+    for f in &w.feeds {
+        if !known.feeds.iter().any(|k| k.name == *f.get_ref()) {
+            return Err(err(
+                f.span().start,
+                "feeds",
+                format!(
+                    "unknown feed {:?}; expected the name of a [[feeds]] entry (or an empty list for all feeds)",
+                    f.get_ref()
+                ),
+            ));
+        }
+        feeds.push(f.get_ref().clone());
+    }
+    let mut languages = Vec::new();
+    for l in &w.languages {
+        let code = l.get_ref().trim().to_ascii_lowercase();
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(err(
+                l.span().start,
+                "languages",
+                format!(
+                    "invalid language {:?}; expected two-letter ISO 639-1 codes such as \"en\"",
+                    l.get_ref()
+                ),
+            ));
+        }
+        languages.push(code);
+    }
+    let min_score = match &w.min_score {
+        Some(s) if !(0.0..=1.0).contains(s.get_ref()) => {
+            return Err(err(
+                s.span().start,
+                "min_score",
+                format!(
+                    "min_score {} is out of range; expected a number from 0.0 to 1.0",
+                    s.get_ref()
+                ),
+            ));
+        }
+        Some(s) => *s.get_ref(),
+        None => 0.0,
+    };
+    if w.recipients.get_ref().is_empty() {
+        return Err(err(
+            w.recipients.span().start,
+            "recipients",
+            "a watch list needs at least one recipient address".into(),
+        ));
+    }
+    let mut recipients = Vec::new();
+    for r in w.recipients.get_ref() {
+        let mb = Mailbox::from_str(r.get_ref().trim()).map_err(|e| {
+            err(
+                r.span().start,
+                "recipients",
+                format!(
+                    "invalid address {:?} ({e}); expected an address such as \"analyst@example.org\" or \"Ana <ana@example.org>\"",
+                    r.get_ref()
+                ),
+            )
+        })?;
+        recipients.push(mb);
+    }
+    let schedule = w.schedule.get_ref().trim().to_string();
+    let cron = Cron::from_str(&schedule).map_err(|e| {
+        err(
+            w.schedule.span().start,
+            "schedule",
+            format!(
+                "invalid cron expression {schedule:?} ({e}); expected five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 8 * * 1-5\""
+            ),
+        )
+    })?;
+    let timezone = match &w.timezone {
+        Some(tz) => Tz::from_str(tz.get_ref().trim()).map_err(|_| {
+            err(
+                tz.span().start,
+                "timezone",
+                format!(
+                    "unknown time zone {:?}; expected an IANA name such as \"Europe/Brussels\" or \"UTC\"",
+                    tz.get_ref()
+                ),
+            )
+        })?,
+        None => Tz::UTC,
+    };
+    Ok(Watchlist {
+        name,
+        topics,
+        feeds,
+        languages,
+        min_score,
+        recipients,
+        schedule,
+        cron,
+        timezone,
+        send_empty: w.send_empty,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+    use std::path::Path;
+
+    const FEED: &str = "[[feeds]]\nname = \"f1\"\nurl = \"https://x.eu/rss\"\n";
+
+    fn wl(body: &str) -> String {
+        format!(
+            "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-nato-cyber\"]\nrecipients = [\"a@example.org\"]\n{body}"
+        )
+    }
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Config, ConfigError> {
+        let path = dir.join("veille.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::from_file(&path)
+    }
+
+    #[test]
+    fn a_full_watch_list_and_smtp_settings_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(
+            dir.path(),
+            &format!(
+                "[mail]\ntransport = \"smtp\"\nfrom = \"Veille <v@example.org>\"\nsmtp_url = \"smtp://mail.example.org:587?tls=required\"\npassword_env = \"PW\"\n{}",
+                wl("feeds = [\"f1\"]\nlanguages = [\"EN\", \"it\"]\nmin_score = 0.5\nschedule = \"0 8 * * 1-5\"\ntimezone = \"Europe/Brussels\"\nsend_empty = true\n")
+            ),
+        )
+        .unwrap();
+        let w = c.watchlist("w").unwrap();
+        assert_eq!(w.languages, ["en", "it"]);
+        assert_eq!(w.timezone, chrono_tz::Europe::Brussels);
+        assert!(w.send_empty);
+        assert_eq!(w.recipients[0].email.to_string(), "a@example.org");
+        assert!(
+            matches!(&c.mail.transport, super::TransportKind::Smtp { password_env: Some(p), .. } if p == "PW")
+        );
+        assert_eq!(c.mail.from.email.to_string(), "v@example.org");
+    }
+
+    #[test]
+    fn bad_values_name_file_line_key_and_what_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "schedule = \"0 25 * * *\"\n",
+                8,
+                "watchlists[0].schedule",
+                "expected five fields",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\ntimezone = \"Europe/Bruxelles\"\n",
+                9,
+                "watchlists[0].timezone",
+                "IANA",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nfeeds = [\"nope\"]\n",
+                9,
+                "watchlists[0].feeds",
+                "unknown feed",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nmin_score = 2.0\n",
+                9,
+                "watchlists[0].min_score",
+                "0.0 to 1.0",
+            ),
+            (
+                "schedule = \"0 8 * * *\"\nlanguages = [\"english\"]\n",
+                9,
+                "watchlists[0].languages",
+                "ISO 639-1",
+            ),
+        ];
+        for (body, line, key, expected) in cases {
+            let e = parse_in(dir.path(), &wl(body)).unwrap_err();
+            assert_eq!((e.line, e.key.as_deref()), (Some(line), Some(key)), "{e}");
+            assert!(e.message.contains(expected), "{e}");
+            assert!(e.to_string().contains("veille.toml:"), "{e}");
+        }
+        let e = parse_in(
+            dir.path(),
+            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nrecipients = [\"not an address\"]\nschedule = \"0 8 * * *\"\n"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(7), Some("watchlists[0].recipients")),
+            "{e}"
+        );
+        let e = parse_in(dir.path(), "[mail]\ntransport = \"pigeon\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("mail.transport")),
+            "{e}"
+        );
+        let e = parse_in(
+            dir.path(),
+            "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtps://u:secret@h:465\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("password_env"), "{e}");
+        let e = parse_in(
+            dir.path(),
+            &wl("schedule = \"0 8 * * *\"\nsend_emtpy = true\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("send_emtpy"), "{e}");
+    }
+
+    #[test]
+    fn topics_are_checked_against_the_topic_files_when_there_are_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = wl("schedule = \"0 8 * * *\"\n");
+        // no topics directory yet: not checked
+        assert!(parse_in(dir.path(), &body).is_ok());
+        std::fs::create_dir(dir.path().join("topics")).unwrap();
+        std::fs::write(dir.path().join("topics/eu-us-cyber.toml"), "").unwrap();
+        let e = parse_in(dir.path(), &body).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(6), Some("watchlists[0].topics")),
+            "{e}"
+        );
+        assert!(
+            e.message.contains("unknown topic \"eu-nato-cyber\"")
+                && e.message.contains("eu-us-cyber"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("topics/eu-nato-cyber.toml"), "").unwrap();
+        assert!(parse_in(dir.path(), &body).is_ok());
+    }
+
+    #[test]
+    fn watch_list_files_beside_the_config_are_read_and_located() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("watchlists")).unwrap();
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"extra\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"*/30 * * * *\"\n",
+        )
+        .unwrap();
+        let c = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap();
+        assert_eq!(
+            c.watchlists
+                .iter()
+                .map(|w| w.name.as_str())
+                .collect::<Vec<_>>(),
+            ["w", "extra"]
+        );
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 99 * * *\"\n",
+        )
+        .unwrap();
+        let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
+        assert!(e.path.ends_with("watchlists/extra.toml"), "{e}");
+        assert_eq!(e.line, Some(5), "{e}");
+        // same name as the main file's watch list
+        std::fs::write(
+            dir.path().join("watchlists/extra.toml"),
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 9 * * *\"\n",
+        )
+        .unwrap();
+        let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
+        assert!(e.path.ends_with("watchlists/extra.toml"), "{e}");
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("watchlists[0].name")),
+            "{e}"
+        );
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_default_has_the_cyber_cooperation_list_on_the_outbox() {
+        let c = Config::from_str(
+            crate::config::DEFAULT_CONFIG,
+            Path::new(crate::config::DEFAULT_CONFIG_PATH),
+        )
+        .unwrap();
+        let w = c.watchlist("cyber-cooperation").unwrap();
+        assert_eq!(w.topics, ["eu-nato-cyber", "eu-us-cyber"]);
+        assert_eq!(
+            (w.schedule.as_str(), w.timezone.name()),
+            ("0 8 * * 1-5", "Europe/Brussels")
+        );
+        assert_eq!(
+            c.mail.transport,
+            super::TransportKind::Outbox(Path::new("config/../data/outbox").to_path_buf())
+        );
+    }
+
+    #[test]
+    fn the_readme_digest_examples_parse() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## Digests").unwrap()..];
+        let section = &section[..section[3..].find("\n## ").unwrap()];
+        let blocks: Vec<&str> = section
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| &b[..b.find("```").unwrap()])
+            .collect();
+        assert_eq!(blocks.len(), 2, "watch list and mail examples");
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(dir.path(), &blocks.concat()).unwrap();
+        assert_eq!(c.watchlists.len(), 1);
+    }
+
+    #[test]
+    fn defaults_use_the_outbox_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(dir.path(), FEED).unwrap();
+        assert_eq!(
+            c.mail.transport,
+            super::TransportKind::Outbox(dir.path().join("../data/outbox"))
+        );
+        assert!(c.watchlists.is_empty());
+    }
+}

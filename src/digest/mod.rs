@@ -1,0 +1,313 @@
+//! Digests: for each watch list, select what is due, group it into stories, render it, store the
+//! composed message, then mail it — exactly once.
+//!
+//! The delivery protocol, in two steps each safe to interrupt:
+//!
+//! 1. **Compose** (one SQLite transaction): the digest's bytes, Message-ID and envelope are
+//!    stored as `pending`, its items are claimed for the watch list (an item is claimed at most
+//!    once per watch list) and the watch list's next fire time moves on. A crash before the
+//!    commit leaves nothing: the fire is still due and composes again.
+//! 2. **Deliver**: every pending digest whose attempt is due is handed to the transport as
+//!    stored; only when the transport accepted it is it marked `sent`. A failure records the
+//!    error and the next attempt after a capped exponential backoff; a crash leaves it pending.
+//!    Either way the next run sends the same bytes with the same Message-ID.
+//!
+//! Each attempt first takes a lease on the digest in the database, so two processes on one
+//! database (`veille run` and `veille digest --send`) never send the same digest at once.
+//!
+//! Nothing is dropped: a digest stays pending until some transport accepts it. The one window
+//! left — the transport accepted but the process died before `sent` was written — resends the
+//! identical message (same Message-ID, which mail clients collapse; the outbox rewrites the
+//! same file), never a different one.
+
+pub mod config;
+pub mod evidence;
+pub mod group;
+pub mod message;
+pub mod render;
+pub mod schedule;
+pub mod select;
+pub mod transport;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+
+use self::config::Watchlist;
+use self::schedule::Due;
+use self::select::{DigestContent, FailingFeed};
+use self::transport::{Mailer, SendError};
+use crate::config::Config;
+use crate::error::StoreError;
+use crate::service::schedule::FAILING_AFTER;
+use crate::store::{Store, WatchState};
+
+/// The first digest of a new watch list covers items fetched this long before it was first seen.
+pub const LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long one send attempt holds a pending digest against other processes (longer than the
+/// SMTP timeout); after a crash mid-send the digest is due again once this has passed.
+pub const SEND_LEASE: Duration = Duration::from_secs(300);
+/// The wait after a first failed send; it doubles per failure…
+pub const RETRY_BASE: Duration = Duration::from_secs(60);
+/// …up to this.
+pub const RETRY_MAX: Duration = Duration::from_secs(3600);
+
+/// Why a digest step failed (a failed send is not an error: it is recorded and retried).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Compose(#[from] message::ComposeError),
+    #[error("mail transport: {0}")]
+    Transport(#[from] SendError),
+    #[error("no watch list named {0:?} in the configuration")]
+    UnknownWatchlist(String),
+}
+
+/// The wait before the next attempt after `attempts` failed ones (1 → [`RETRY_BASE`]).
+pub fn retry_delay(attempts: i64) -> Duration {
+    let factor = 2u32.saturating_pow((attempts - 1).clamp(0, 20) as u32);
+    RETRY_BASE.saturating_mul(factor).min(RETRY_MAX)
+}
+
+/// Which watch lists a step looks at, and whether their schedule is bypassed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// Only this watch list.
+    pub watchlist: Option<&'a str>,
+    /// Compose now whatever the schedule says (the schedule itself is left as it was).
+    pub force: bool,
+}
+
+/// What one step did, for logs and the CLI.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepReport {
+    /// (watch list, digest id, items) composed and stored.
+    pub composed: Vec<(String, i64, usize)>,
+    /// Watch lists that fired with nothing new and `send_empty = false`.
+    pub skipped_empty: Vec<String>,
+    /// (digest id, watch list, Message-ID) accepted by the transport.
+    pub sent: Vec<(i64, String, String)>,
+    /// (digest id, watch list, error, next attempt) left pending.
+    pub failed: Vec<(i64, String, SendError, DateTime<Utc>)>,
+}
+
+/// Composes and delivers the digests of the configured watch lists.
+pub struct Digester {
+    watchlists: Vec<Watchlist>,
+    from: Mailbox,
+    mailer: Mailer,
+}
+
+impl Digester {
+    /// Uses the configuration's watch lists and `[mail]` transport.
+    pub fn new(config: &Config) -> Result<Digester, DigestError> {
+        Ok(Self::with_mailer(config, Mailer::new(&config.mail)?))
+    }
+
+    /// Uses the configuration's watch lists with another transport.
+    pub fn with_mailer(config: &Config, mailer: Mailer) -> Digester {
+        Digester {
+            watchlists: config.watchlists.clone(),
+            from: config.mail.from.clone(),
+            mailer,
+        }
+    }
+
+    pub fn watchlists(&self) -> &[Watchlist] {
+        &self.watchlists
+    }
+
+    fn in_scope<'a>(&'a self, scope: &Scope<'_>) -> Result<Vec<&'a Watchlist>, DigestError> {
+        match scope.watchlist {
+            Some(name) => self
+                .watchlists
+                .iter()
+                .find(|w| w.name == name)
+                .map(|w| vec![w])
+                .ok_or_else(|| DigestError::UnknownWatchlist(name.into())),
+            None => Ok(self.watchlists.iter().collect()),
+        }
+    }
+
+    /// One full step: compose what is due, then deliver every pending digest that is due.
+    pub async fn step(
+        &self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+        scope: Scope<'_>,
+    ) -> Result<StepReport, DigestError> {
+        let mut report = self.compose_due(store, now, scope)?;
+        self.deliver(store, now, scope, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Step 1: for each watch list in scope whose fire is due (or all, with `force`), composes
+    /// and stores its digest; a watch list seen for the first time only gets its schedule.
+    pub fn compose_due(
+        &self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+        scope: Scope<'_>,
+    ) -> Result<StepReport, DigestError> {
+        let mut report = StepReport::default();
+        for wl in self.in_scope(&scope)? {
+            let state = store.watch_state(&wl.name)?;
+            let state = match state {
+                Some(s) if s.schedule == wl.schedule_key() => s,
+                old => {
+                    // New watch list, or its schedule changed: wait for the next fire from now.
+                    let Some(next) = schedule::next_fire(&wl.cron, wl.timezone, now) else {
+                        tracing::warn!(watchlist = %wl.name, schedule = %wl.schedule, "schedule never fires again");
+                        continue;
+                    };
+                    let s = WatchState {
+                        since: old.map_or_else(|| lookback_from(now), |o| o.since),
+                        schedule: wl.schedule_key(),
+                        next_fire_at: next,
+                    };
+                    store.set_watch_state(&wl.name, &s)?;
+                    tracing::info!(watchlist = %wl.name, next_fire_at = %next, "digest scheduled");
+                    s
+                }
+            };
+            let next = if scope.force {
+                None
+            } else {
+                match schedule::due(&wl.cron, wl.timezone, state.next_fire_at, now) {
+                    Some(Due::Fire { next }) => Some(next),
+                    _ => continue,
+                }
+            };
+            let d = content(store, wl, state.since, now)?;
+            if d.is_empty() && !wl.send_empty {
+                if let Some(next) = next {
+                    store.skip_fire(&wl.name, next)?;
+                }
+                report.skipped_empty.push(wl.name.clone());
+                continue;
+            }
+            let composed = message::compose(&d, wl, &self.from)?;
+            let items = composed.item_ids.len();
+            let id = store.save_digest(&composed, next)?;
+            tracing::info!(watchlist = %wl.name, digest = id, items, message_id = %composed.message_id, "digest composed");
+            report.composed.push((wl.name.clone(), id, items));
+        }
+        Ok(report)
+    }
+
+    /// Step 2: hands every pending digest whose attempt is due to the transport; marks it sent
+    /// only once accepted, else records the failure and when to try again.
+    pub async fn deliver(
+        &self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+        scope: Scope<'_>,
+        report: &mut StepReport,
+    ) -> Result<(), DigestError> {
+        let lease =
+            now + chrono::Duration::from_std(SEND_LEASE).unwrap_or(chrono::Duration::zero());
+        for d in store.pending_digests(now, scope.watchlist)? {
+            // `veille run` and `veille digest --send` may share a database: one sender per digest.
+            if !store.lease_digest(d.id, now, lease)? {
+                continue;
+            }
+            match self.mailer.send(&d).await {
+                Ok(()) => {
+                    store.mark_digest_sent(d.id, Utc::now().max(now))?;
+                    tracing::info!(watchlist = %d.watchlist, digest = d.id, message_id = %d.message_id, "digest sent");
+                    report.sent.push((d.id, d.watchlist, d.message_id));
+                }
+                Err(e) => {
+                    let wait = retry_delay(d.attempts + 1);
+                    let next =
+                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    store.record_digest_failure(d.id, &e.message, next)?;
+                    tracing::warn!(watchlist = %d.watchlist, digest = d.id, attempts = d.attempts + 1,
+                        permanent = e.permanent, error = %e, next_attempt_at = %next, "digest send failed; will retry");
+                    report.failed.push((d.id, d.watchlist, e, next));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the next digest of `wl` would say at `now`, without recording anything.
+pub fn preview(
+    store: &Store,
+    wl: &Watchlist,
+    now: DateTime<Utc>,
+) -> Result<DigestContent, DigestError> {
+    let since = store
+        .watch_state(&wl.name)?
+        .map_or_else(|| lookback_from(now), |s| s.since);
+    content(store, wl, since, now)
+}
+
+fn lookback_from(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::from_std(LOOKBACK).unwrap_or(chrono::Duration::zero())
+}
+
+/// Reads candidates and feed health from the store and builds the digest content.
+fn content(
+    store: &Store,
+    wl: &Watchlist,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DigestContent, DigestError> {
+    let candidates = store.digest_candidates(&wl.name, &wl.topics, since)?;
+    let failing = store
+        .feeds()?
+        .into_iter()
+        .filter(|f| f.enabled && f.error_count >= FAILING_AFTER)
+        .map(|f| FailingFeed {
+            name: f.name,
+            errors: f.error_count,
+            last_error: f.last_error,
+        })
+        .collect();
+    Ok(select::build(wl, &candidates, failing, now))
+}
+
+/// The digest part of the service: its own connection to the database and a [`Digester`].
+pub struct Service {
+    store: Store,
+    digester: Digester,
+}
+
+impl Service {
+    pub fn new(store: Store, digester: Digester) -> Service {
+        Service { store, digester }
+    }
+
+    /// One step of the service loop; failures are logged, never fatal.
+    pub async fn tick(&mut self, now: DateTime<Utc>) -> Option<StepReport> {
+        match self
+            .digester
+            .step(&mut self.store, now, Scope::default())
+            .await
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(error = %e, "digest step failed");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let d: Vec<u64> = (1..=9).map(|a| retry_delay(a).as_secs()).collect();
+        assert_eq!(d, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(retry_delay(1000), RETRY_MAX);
+    }
+}

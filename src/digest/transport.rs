@@ -1,0 +1,163 @@
+//! Mail transports: an outbox directory of `.eml` files (the default, needs no server), SMTP
+//! submission, or the local sendmail. Each sends stored bytes as they are, so a resend is the
+//! same message with the same Message-ID.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use lettre::address::{Address, Envelope};
+use lettre::{AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::config::{MailSettings, TransportKind};
+use crate::store::PendingDigest;
+
+/// How long one SMTP conversation may take.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a send failed. Every failure is retried later; `permanent` says whether the server
+/// refused the message for good (5xx), which the logs and status show so a human can act.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl SendError {
+    fn transient(message: impl Into<String>) -> Self {
+        SendError {
+            permanent: false,
+            message: message.into(),
+        }
+    }
+}
+
+/// A configured transport.
+pub enum Mailer {
+    Outbox(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Sendmail(AsyncSendmailTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// Builds the transport of `[mail]`. For SMTP the password is read from the environment
+    /// variable named by `password_env` now; a missing variable is an error that names it.
+    pub fn new(settings: &MailSettings) -> Result<Mailer, SendError> {
+        Ok(match &settings.transport {
+            TransportKind::Outbox(dir) => Mailer::Outbox(dir.clone()),
+            TransportKind::Sendmail(cmd) => Mailer::Sendmail(match cmd {
+                Some(c) => AsyncSendmailTransport::new_with_command(c.as_os_str()),
+                None => AsyncSendmailTransport::new(),
+            }),
+            TransportKind::Smtp { url, password_env } => {
+                let mut url = url.clone();
+                if let Some(var) = password_env {
+                    let pw = std::env::var(var).map_err(|_| SendError {
+                        permanent: true,
+                        message: format!(
+                            "the SMTP password variable {var} is not set (mail.password_env)"
+                        ),
+                    })?;
+                    url.set_password(Some(&pw)).map_err(|()| SendError {
+                        permanent: true,
+                        message:
+                            "mail.smtp_url needs a user name (user@host) to log in with a password"
+                                .into(),
+                    })?;
+                }
+                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
+                    .map_err(|e| SendError {
+                        permanent: true,
+                        message: format!("mail.smtp_url: {e}"),
+                    })?;
+                Mailer::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build())
+            }
+        })
+    }
+
+    /// Sends one stored digest. `Ok` means the transport accepted it (the outbox file is
+    /// complete on disk, the SMTP server answered 250 to the data, sendmail exited 0).
+    pub async fn send(&self, d: &PendingDigest) -> Result<(), SendError> {
+        match self {
+            Mailer::Outbox(dir) => write_outbox(dir, d).await,
+            Mailer::Smtp(t) => {
+                let env = envelope(d)?;
+                t.send_raw(&env, &d.message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: format!("SMTP: {e}"),
+                    })
+            }
+            Mailer::Sendmail(t) => {
+                let env = envelope(d)?;
+                t.send_raw(&env, &d.message)
+                    .await
+                    .map_err(|e| SendError::transient(format!("sendmail: {e}")))
+            }
+        }
+    }
+}
+
+fn envelope(d: &PendingDigest) -> Result<Envelope, SendError> {
+    let bad = |e: lettre::address::AddressError| SendError {
+        permanent: true,
+        message: format!("stored envelope is invalid: {e}"),
+    };
+    let from = if d.envelope_from.is_empty() {
+        None
+    } else {
+        Some(Address::from_str(&d.envelope_from).map_err(bad)?)
+    };
+    let to = d
+        .envelope_to
+        .iter()
+        .map(|a| Address::from_str(a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    Envelope::new(from, to).map_err(|e| SendError {
+        permanent: true,
+        message: format!("stored envelope is invalid: {e}"),
+    })
+}
+
+/// The outbox file of a digest: named after its Message-ID, so a resend rewrites the same file.
+pub fn outbox_file_name(d: &PendingDigest) -> String {
+    let safe: String = d
+        .message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.eml")
+}
+
+/// Writes the message to a temporary file, syncs it, then renames it into place: a reader never
+/// sees half a message, and a crash leaves at most a `.tmp` file.
+async fn write_outbox(dir: &std::path::Path, d: &PendingDigest) -> Result<(), SendError> {
+    let dir = dir.to_path_buf();
+    let name = outbox_file_name(d);
+    let bytes = d.message.clone();
+    let shown = name.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(&name))?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| SendError::transient(format!("outbox: {e}")))?
+    .map_err(|e| SendError::transient(format!("outbox {shown}: {e}")))
+}

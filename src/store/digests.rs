@@ -1,0 +1,498 @@
+//! Digest rows: candidate items per watch list, composed digests and the items they claim,
+//! delivery state (pending → sent, attempts, next retry) and each watch list's next fire time.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use super::Store;
+use crate::error::StoreError;
+
+/// A stored item that may go into a digest, with its matches on the watch list's topics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: i64,
+    /// The feed that brought the item first.
+    pub feed: String,
+    /// Every feed the item was seen in (the same article in several feeds is stored once).
+    pub feeds: Vec<String>,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub title: String,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub text: String,
+    pub published: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub language: Option<String>,
+    pub matches: Vec<CandidateMatch>,
+}
+
+/// One topic match of a candidate, evidence as stored (JSON text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateMatch {
+    pub topic: String,
+    pub score: f64,
+    pub evidence_json: String,
+}
+
+/// A composed digest, ready to be stored before any send is tried.
+#[derive(Debug, Clone)]
+pub struct NewDigest {
+    pub watchlist: String,
+    pub message_id: String,
+    pub subject: String,
+    pub envelope_from: String,
+    pub envelope_to: Vec<String>,
+    pub message: Vec<u8>,
+    pub item_ids: Vec<i64>,
+    pub composed_at: DateTime<Utc>,
+}
+
+/// A digest still to deliver: the exact bytes to send again.
+#[derive(Debug, Clone)]
+pub struct PendingDigest {
+    pub id: i64,
+    pub watchlist: String,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub envelope_to: Vec<String>,
+    pub message: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// A digest as `veille digest --status` and tests see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestRow {
+    pub id: i64,
+    pub watchlist: String,
+    pub message_id: String,
+    pub subject: String,
+    pub item_count: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub composed_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Where a watch list stands: items count from `since`; the next digest is due at `next_fire_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchState {
+    pub since: DateTime<Utc>,
+    pub schedule: String,
+    pub next_fire_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Items matching one of `topics` fetched since `since` and not yet claimed by a digest of
+    /// `watchlist`, oldest first, each with its matches on those topics.
+    pub fn digest_candidates(
+        &self,
+        watchlist: &str,
+        topics: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, StoreError> {
+        if topics.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; topics.len()].join(", ");
+        let sql = format!(
+            "SELECT i.id, f.name, i.url, i.canonical_url, i.title, i.summary_html, i.content_html,
+                    i.text, i.published_at, i.fetched_at, i.language,
+                    (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                     WHERE s.item_id = i.id)
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE i.fetched_at >= ?
+               AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.watchlist = ? AND d.item_id = i.id)
+               AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.topic IN ({marks}))
+             ORDER BY COALESCE(i.published_at, i.fetched_at), i.id"
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![
+            rusqlite::types::Value::Text(since_text(since)),
+            rusqlite::types::Value::Text(watchlist.to_string()),
+        ];
+        args.extend(topics.iter().cloned().map(rusqlite::types::Value::Text));
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut out: Vec<Candidate> = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok(Candidate {
+                    id: r.get(0)?,
+                    feed: r.get(1)?,
+                    url: r.get(2)?,
+                    canonical_url: r.get(3)?,
+                    title: r.get(4)?,
+                    summary_html: r.get(5)?,
+                    content_html: r.get(6)?,
+                    text: r.get(7)?,
+                    published: r.get(8)?,
+                    fetched_at: r.get(9)?,
+                    language: r.get(10)?,
+                    feeds: r
+                        .get::<_, Option<String>>(11)?
+                        .map(|f| f.split('\n').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    matches: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut m = self.conn.prepare(
+            "SELECT topic, score, evidence FROM matches WHERE item_id = ?1 ORDER BY score DESC, topic",
+        )?;
+        for c in &mut out {
+            c.matches = m
+                .query_map([c.id], |r| {
+                    Ok(CandidateMatch {
+                        topic: r.get(0)?,
+                        score: r.get(1)?,
+                        evidence_json: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|m| topics.contains(&m.topic))
+                .collect();
+        }
+        Ok(out)
+    }
+
+    /// The state of a watch list, if it was ever seen.
+    pub fn watch_state(&self, watchlist: &str) -> Result<Option<WatchState>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT since, schedule, next_fire_at FROM watchlist_state WHERE watchlist = ?1",
+                [watchlist],
+                |r| {
+                    Ok(WatchState {
+                        since: r.get(0)?,
+                        schedule: r.get(1)?,
+                        next_fire_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records a watch list's schedule and next fire time (keeping `since` once set).
+    pub fn set_watch_state(
+        &mut self,
+        watchlist: &str,
+        state: &WatchState,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO watchlist_state (watchlist, since, schedule, next_fire_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(watchlist) DO UPDATE SET schedule = excluded.schedule, next_fire_at = excluded.next_fire_at",
+            params![watchlist, state.since, state.schedule, state.next_fire_at],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a composed digest and claims its items in one transaction; when `next_fire_at` is
+    /// given the watch list's schedule moves on in the same transaction. Fails (and writes
+    /// nothing) if an item is already claimed by another digest of the watch list.
+    pub fn save_digest(
+        &mut self,
+        digest: &NewDigest,
+        next_fire_at: Option<DateTime<Utc>>,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO digests (watchlist, message_id, subject, envelope_from, envelope_to, message,
+               item_count, composed_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![
+                digest.watchlist,
+                digest.message_id,
+                digest.subject,
+                digest.envelope_from,
+                serde_json::to_string(&digest.envelope_to)?,
+                digest.message,
+                digest.item_ids.len() as i64,
+                digest.composed_at
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut claim = tx.prepare(
+                "INSERT INTO digest_items (watchlist, item_id, digest_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for item in &digest.item_ids {
+                claim.execute(params![digest.watchlist, item, id])?;
+            }
+        }
+        if let Some(next) = next_fire_at {
+            tx.execute(
+                "UPDATE watchlist_state SET next_fire_at = ?2 WHERE watchlist = ?1",
+                params![digest.watchlist, next],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Moves a watch list's next fire time on without a digest (nothing new, `send_empty` off).
+    pub fn skip_fire(
+        &mut self,
+        watchlist: &str,
+        next_fire_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE watchlist_state SET next_fire_at = ?2 WHERE watchlist = ?1",
+            params![watchlist, next_fire_at],
+        )?;
+        Ok(())
+    }
+
+    /// Pending digests whose next attempt is due at `now` (of one watch list when given),
+    /// oldest first.
+    pub fn pending_digests(
+        &self,
+        now: DateTime<Utc>,
+        watchlist: Option<&str>,
+    ) -> Result<Vec<PendingDigest>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, watchlist, message_id, envelope_from, envelope_to, message, attempts
+             FROM digests
+             WHERE status = 'pending' AND next_attempt_at <= ?1 AND (?2 IS NULL OR watchlist = ?2)
+             ORDER BY composed_at, id",
+        )?;
+        let rows = stmt.query_map(params![now, watchlist], |r| {
+            Ok((
+                PendingDigest {
+                    id: r.get(0)?,
+                    watchlist: r.get(1)?,
+                    message_id: r.get(2)?,
+                    envelope_from: r.get(3)?,
+                    envelope_to: Vec::new(),
+                    message: r.get(5)?,
+                    attempts: r.get(6)?,
+                },
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut d, to) = row?;
+            d.envelope_to = serde_json::from_str(&to)?;
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    /// Takes a pending digest for one send attempt: moves its next attempt to `until` if it is
+    /// still pending and due at `now`. `false` means another process took it first (or it was
+    /// sent meanwhile): do not send. A crash during the attempt leaves it due again at `until`.
+    pub fn lease_digest(
+        &mut self,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE digests SET next_attempt_at = ?3
+             WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
+            params![id, now, until],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Marks a digest sent: called only after a transport accepted it.
+    pub fn mark_digest_sent(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
+             WHERE id = ?1 AND status = 'pending'",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the digest stays pending until `next_attempt_at`.
+    pub fn record_digest_failure(
+        &mut self,
+        id: i64,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+             WHERE id = ?1 AND status = 'pending'",
+            params![id, error, next_attempt_at],
+        )?;
+        Ok(())
+    }
+
+    /// Digests, newest first (of one watch list when given).
+    pub fn digests(&self, watchlist: Option<&str>) -> Result<Vec<DigestRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, watchlist, message_id, subject, item_count, status, attempts, last_error,
+                    composed_at, next_attempt_at, sent_at
+             FROM digests WHERE (?1 IS NULL OR watchlist = ?1) ORDER BY composed_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map(params![watchlist], |r| {
+            Ok(DigestRow {
+                id: r.get(0)?,
+                watchlist: r.get(1)?,
+                message_id: r.get(2)?,
+                subject: r.get(3)?,
+                item_count: r.get(4)?,
+                status: r.get(5)?,
+                attempts: r.get(6)?,
+                last_error: r.get(7)?,
+                composed_at: r.get(8)?,
+                next_attempt_at: r.get(9)?,
+                sent_at: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Item ids a digest carries, ascending.
+    pub fn digest_item_ids(&self, digest_id: i64) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT item_id FROM digest_items WHERE digest_id = ?1 ORDER BY item_id")?;
+        let rows = stmt.query_map([digest_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// `since` in the text form rusqlite writes for `DateTime<Utc>`, so text comparison is ordered.
+fn since_text(t: DateTime<Utc>) -> String {
+    use rusqlite::types::{ToSql, ToSqlOutput, Value, ValueRef};
+    match t.to_sql() {
+        Ok(ToSqlOutput::Owned(Value::Text(s))) => s,
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(s))) => String::from_utf8_lossy(s).into_owned(),
+        _ => t.to_rfc3339(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ParsedItem;
+    use crate::store::{NewItem, StoredMatch};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn store_with_items(n: usize) -> (Store, Vec<i64>) {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+        };
+        let now = at("2026-11-24T07:00:00Z");
+        s.sync_feeds(&[feed], now).unwrap();
+        let items: Vec<NewItem> = (0..n)
+            .map(|i| NewItem {
+                parsed: ParsedItem {
+                    guid: format!("g{i}"),
+                    title: format!("t{i}"),
+                    text: "x".into(),
+                    ..ParsedItem::default()
+                },
+                language: Some("en".into()),
+                matches: vec![StoredMatch {
+                    topic: if i % 2 == 0 { "a" } else { "b" }.into(),
+                    score: 0.9,
+                    evidence_json: "[]".into(),
+                }],
+                article: None,
+            })
+            .collect();
+        let r = s.store_items(1, &items, now).unwrap();
+        (s, r.new_ids)
+    }
+
+    fn digest(items: Vec<i64>, mid: &str) -> NewDigest {
+        NewDigest {
+            watchlist: "w".into(),
+            message_id: mid.into(),
+            subject: "s".into(),
+            envelope_from: "a@x".into(),
+            envelope_to: vec!["b@x".into()],
+            message: b"raw".to_vec(),
+            item_ids: items,
+            composed_at: at("2026-11-24T08:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn claimed_items_are_no_longer_candidates_and_cannot_be_claimed_twice() {
+        let (mut s, ids) = store_with_items(4);
+        let since = at("2026-11-01T00:00:00Z");
+        let topics = vec!["a".to_string()];
+        let c = s.digest_candidates("w", &topics, since).unwrap();
+        assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+        assert_eq!(
+            (c[0].feed.as_str(), c[0].feeds.clone()),
+            ("f", vec!["f".to_string()])
+        );
+        assert_eq!(c[0].matches.len(), 1);
+        s.save_digest(&digest(vec![ids[0]], "<1@x>"), None).unwrap();
+        let c = s.digest_candidates("w", &topics, since).unwrap();
+        assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[2]]);
+        // another watch list still sees it
+        assert_eq!(s.digest_candidates("v", &topics, since).unwrap().len(), 2);
+        // claiming again fails and writes nothing
+        assert!(
+            s.save_digest(&digest(vec![ids[2], ids[0]], "<2@x>"), None)
+                .is_err()
+        );
+        assert_eq!(s.digests(None).unwrap().len(), 1);
+        assert_eq!(s.digest_candidates("w", &topics, since).unwrap().len(), 1);
+        // items fetched before `since` are not candidates
+        let late = at("2026-11-25T00:00:00Z");
+        assert!(s.digest_candidates("w", &topics, late).unwrap().is_empty());
+    }
+
+    #[test]
+    fn pending_until_marked_sent_and_failures_postpone() {
+        let (mut s, ids) = store_with_items(1);
+        let id = s.save_digest(&digest(ids, "<1@x>"), None).unwrap();
+        let now = at("2026-11-24T08:00:00Z");
+        let p = s.pending_digests(now, None).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].message, b"raw");
+        assert_eq!(p[0].envelope_to, ["b@x"]);
+        s.record_digest_failure(id, "421 busy", at("2026-11-24T08:05:00Z"))
+            .unwrap();
+        assert!(s.pending_digests(now, None).unwrap().is_empty());
+        assert_eq!(
+            s.pending_digests(at("2026-11-24T08:05:00Z"), Some("w"))
+                .unwrap()
+                .len(),
+            1
+        );
+        // a lease is exclusive: the second taker is refused, and the digest is not due until
+        // the lease ends
+        let t = at("2026-11-24T08:05:00Z");
+        let until = at("2026-11-24T08:10:00Z");
+        assert!(s.lease_digest(id, t, until).unwrap());
+        assert!(!s.lease_digest(id, t, until).unwrap());
+        assert!(
+            s.pending_digests(at("2026-11-24T08:09:59Z"), None)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.pending_digests(until, None).unwrap().len(), 1);
+        s.mark_digest_sent(id, at("2026-11-24T08:06:00Z")).unwrap();
+        assert!(
+            !s.lease_digest(id, until, until).unwrap(),
+            "sent digests are never taken"
+        );
+        assert!(
+            s.pending_digests(at("2026-11-30T00:00:00Z"), None)
+                .unwrap()
+                .is_empty()
+        );
+        let row = &s.digests(Some("w")).unwrap()[0];
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
+        assert_eq!(row.last_error, None);
+    }
+}
