@@ -7,6 +7,7 @@
 //! - [`pipeline`]: the stages (pure where possible) and the `refresh_feed` orchestrator.
 //! - [`store`]: the only code that speaks SQL.
 
+pub mod commands;
 pub mod error;
 pub mod model;
 pub mod pipeline;

@@ -1,0 +1,83 @@
+//! Turns the chosen elements into plain text, one paragraph per line, dropping what is left
+//! of page furniture inside them: link lists, the headline, short link-only lines.
+
+use super::dom::{Dom, Ix};
+use super::score::is_block;
+
+/// Whether element `ix` inside the article is furniture rather than text.
+fn is_furniture(dom: &Dom, ix: Ix) -> bool {
+    let node = &dom.nodes[ix];
+    if node.removed {
+        return true;
+    }
+    if node.is_text() {
+        return false;
+    }
+    if node.tag == "h1" {
+        return true;
+    }
+    let density = node.link_density();
+    match node.tag {
+        "p" => density > 0.8 && node.chars < 200,
+        "ul" | "ol" | "dl" => density > 0.4 && node.commas < 10,
+        "div" | "section" | "table" | "span" | "li" | "header" | "form" => {
+            density > 0.5 && node.commas < 10
+        }
+        _ => false,
+    }
+}
+
+/// Text of `roots`, paragraphs separated by `\n`, whitespace collapsed.
+pub fn render(dom: &Dom, roots: &[Ix]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    // (node, entering): exit events close block elements.
+    let mut stack: Vec<(Ix, bool)> = roots.iter().rev().map(|&r| (r, true)).collect();
+    while let Some((ix, entering)) = stack.pop() {
+        let node = &dom.nodes[ix];
+        if !entering {
+            flush(&mut line, &mut lines);
+            continue;
+        }
+        if node.is_text() {
+            push_words(&mut line, node.text);
+            continue;
+        }
+        if is_furniture(dom, ix) {
+            continue;
+        }
+        if is_block(node.tag) {
+            flush(&mut line, &mut lines);
+            stack.push((ix, false));
+        }
+        stack.extend(node.children.iter().rev().map(|&c| (c, true)));
+    }
+    flush(&mut line, &mut lines);
+    lines.join("\n")
+}
+
+/// Appends `text` to `line` with runs of whitespace collapsed to one space.
+fn push_words(line: &mut String, text: &str) {
+    if text.starts_with(char::is_whitespace) && !line.is_empty() && !line.ends_with(' ') {
+        line.push(' ');
+    }
+    let mut first = true;
+    for word in text.split_whitespace() {
+        if !first {
+            line.push(' ');
+        }
+        line.push_str(word);
+        first = false;
+    }
+    if !first && text.ends_with(char::is_whitespace) {
+        line.push(' ');
+    }
+}
+
+fn flush(line: &mut String, lines: &mut Vec<String>) {
+    let text = line.trim();
+    if !text.is_empty() {
+        lines.push(text.to_string());
+    }
+    line.clear();
+}

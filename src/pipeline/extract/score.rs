@@ -1,0 +1,160 @@
+//! Finds the element that holds the article: every paragraph-like block gives points to its
+//! nearest ancestors (more for longer, comma-rich text), points are scaled by the class/id
+//! hints and discounted by link density; the best ancestor wins and related siblings join it.
+
+use super::dom::{Dom, Ix, NONE};
+
+/// Blocks shorter than this (non-whitespace characters) do not vote.
+const MIN_VOTE_CHARS: u32 = 20;
+/// How many ancestors a block's vote reaches.
+const VOTE_DEPTH: usize = 5;
+
+/// Elements that separate lines of text.
+pub fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "form"
+            | "address"
+            | "center"
+            | "hr"
+            | "br"
+            | "details"
+            | "summary"
+            | "fieldset"
+            | "body"
+    )
+}
+
+/// Whether element `ix` reads as one paragraph (a `<p>`-like tag, or a `<div>` holding only
+/// inline content).
+fn is_paragraph(dom: &Dom, ix: Ix) -> bool {
+    let node = &dom.nodes[ix];
+    match node.tag {
+        "p" | "pre" | "blockquote" | "td" | "dd" | "li" => true,
+        "div" | "section" | "span" => !node.children.iter().any(|&c| {
+            let child = &dom.nodes[c];
+            !child.removed && !child.is_text() && is_block(child.tag) && child.tag != "br"
+        }),
+        _ => false,
+    }
+}
+
+fn tag_base(tag: &str) -> f32 {
+    match tag {
+        "div" | "article" | "main" | "section" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+/// Score of every element that received votes (`None` for the others).
+fn vote(dom: &Dom) -> Vec<Option<f32>> {
+    let mut scores: Vec<Option<f32>> = vec![None; dom.nodes.len()];
+    for ix in 0..dom.nodes.len() {
+        let node = &dom.nodes[ix];
+        if node.removed || node.is_text() || node.chars < MIN_VOTE_CHARS || !is_paragraph(dom, ix) {
+            continue;
+        }
+        let content = 1.0 + node.commas as f32 + (node.chars as f32 / 100.0).min(3.0);
+        let mut ancestor = node.parent;
+        let mut level = 0;
+        while ancestor != NONE && level < VOTE_DEPTH {
+            let a = &dom.nodes[ancestor];
+            let score = scores[ancestor].get_or_insert_with(|| tag_base(a.tag) + a.hint.weight());
+            *score += match level {
+                0 => content,
+                1 => content / 2.0,
+                _ => content / (level as f32 * 3.0),
+            };
+            ancestor = a.parent;
+            level += 1;
+        }
+    }
+    for (ix, score) in scores.iter_mut().enumerate() {
+        if let Some(s) = score {
+            *s *= 1.0 - dom.nodes[ix].link_density();
+        }
+    }
+    scores
+}
+
+/// The elements that make up the article, in document order.
+pub fn choose(dom: &Dom) -> Vec<Ix> {
+    let scores = vote(dom);
+    let best = scores
+        .iter()
+        .enumerate()
+        .filter_map(|(ix, s)| s.map(|s| (ix, s)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((top, top_score)) = best else {
+        return vec![0];
+    };
+    let parent = dom.nodes[top].parent;
+    if parent == NONE {
+        return vec![top];
+    }
+    let threshold = (top_score * 0.2).max(10.0);
+    let mut roots = Vec::new();
+    for &sib in &dom.nodes[parent].children {
+        let node = &dom.nodes[sib];
+        if node.removed || node.is_text() {
+            continue;
+        }
+        let joins = sib == top
+            || scores[sib].is_some_and(|s| s >= threshold)
+            || (node.tag == "p" && node.chars >= 70 && node.link_density() < 0.25)
+            || (node.tag == "p"
+                && node.link_chars == 0
+                && node.chars >= 20
+                && ends_sentence(dom, sib));
+        if joins {
+            roots.push(sib);
+        }
+    }
+    roots
+}
+
+/// Whether the last text of element `ix` ends a sentence.
+fn ends_sentence(dom: &Dom, ix: Ix) -> bool {
+    let mut stack = vec![ix];
+    let mut last = "";
+    while let Some(i) = stack.pop() {
+        let node = &dom.nodes[i];
+        if node.is_text() {
+            if !node.text.trim().is_empty() {
+                last = node.text;
+            }
+        } else {
+            stack.extend(node.children.iter().rev());
+        }
+    }
+    last.trim_end()
+        .ends_with(['.', '!', '?', '。', '»', '"', '”'])
+}
