@@ -63,8 +63,11 @@ pub struct Hint {
     pub body: bool,
     /// Looks like page furniture that may still hold the article (header, menu, sidebar…).
     pub negative: bool,
-    /// Page furniture that never holds the article (comments, cookie banner, share bar…).
+    /// Page furniture that rarely holds the article (share bar, related links, widgets…).
     pub junk: bool,
+    /// Furniture that never holds the article, however much text it has (comments,
+    /// cookie/consent banners, ad networks).
+    pub never: bool,
 }
 
 impl Hint {
@@ -218,6 +221,9 @@ const JUNK: &[&str] = &[
     "inline-ad",
 ];
 
+/// Class/id word prefixes of furniture that never holds the article, however large.
+const NEVER: &[&str] = &["comment", "disqus", "cookie", "consent", "gdpr", "outbrain", "taboola"];
+
 /// Class/id words (exact) of page furniture that never holds the article.
 const JUNK_EXACT: &[&str] = &[
     "ad",
@@ -345,6 +351,9 @@ fn hint_of(el: &scraper::node::Element) -> Hint {
         {
             hint.positive = true;
         }
+        if NEVER.iter().any(|j| token.starts_with(j)) {
+            hint.never = true;
+        }
         if JUNK_EXACT.contains(&token) || JUNK.iter().any(|j| token.starts_with(j)) {
             hint.junk = true;
         } else if NEGATIVE.iter().any(|n| token.starts_with(n)) {
@@ -456,12 +465,18 @@ impl<'a> Dom<'a> {
                 share < 0.5
             } else if !use_hints || matches!(node.tag, "article" | "main") {
                 false
-            } else if hint.junk && !hint.positive {
+            } else if hint.never {
                 true
+            } else if hint.junk {
+                share < if hint.positive { 0.25 } else { 0.6 }
             } else {
-                (hint.junk || hint.negative) && share < 0.5 && !hint.positive
+                hint.negative && share < 0.4 && !hint.positive
             };
             self.nodes[ix].removed = remove;
+            if remove && std::env::var_os("DEBUG_EXTRACT").is_some() && self.nodes[ix].chars > 200 {
+                let n = &self.nodes[ix];
+                eprintln!("removed {} class={:?} id={:?} chars={} hint={:?}", n.tag, n.el.and_then(|e| e.attr("class")), n.el.and_then(|e| e.attr("id")), n.chars, n.hint);
+            }
         }
         self.recount();
     }

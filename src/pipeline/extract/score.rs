@@ -50,18 +50,27 @@ pub fn is_block(tag: &str) -> bool {
     )
 }
 
-/// Whether element `ix` reads as one paragraph (a `<p>`-like tag, or a `<div>` holding only
-/// inline content).
-fn is_paragraph(dom: &Dom, ix: Ix) -> bool {
+/// Inline elements: their text belongs to the block around them.
+fn is_inline(tag: &str) -> bool {
+    !is_block(tag)
+}
+
+/// Text (non-whitespace characters, commas) that element `ix` holds outside its block
+/// children: a `<p>`, or the loose text of a `<div>` that mixes text with blocks.
+fn inline_text(dom: &Dom, ix: Ix) -> (u32, u32) {
     let node = &dom.nodes[ix];
-    match node.tag {
-        "p" | "pre" | "blockquote" | "td" | "dd" | "li" => true,
-        "div" | "section" | "span" => !node.children.iter().any(|&c| {
-            let child = &dom.nodes[c];
-            !child.removed && !child.is_text() && is_block(child.tag) && child.tag != "br"
-        }),
-        _ => false,
+    if matches!(node.tag, "p" | "pre" | "blockquote") {
+        return (node.chars, node.commas);
     }
+    let (mut chars, mut commas) = (0, 0);
+    for &c in &node.children {
+        let child = &dom.nodes[c];
+        if !child.removed && (child.is_text() || is_inline(child.tag)) {
+            chars += child.chars;
+            commas += child.commas;
+        }
+    }
+    (chars, commas)
 }
 
 fn tag_base(tag: &str) -> f32 {
@@ -79,10 +88,17 @@ fn vote(dom: &Dom) -> Vec<Option<f32>> {
     let mut scores: Vec<Option<f32>> = vec![None; dom.nodes.len()];
     for ix in 0..dom.nodes.len() {
         let node = &dom.nodes[ix];
-        if node.removed || node.is_text() || node.chars < MIN_VOTE_CHARS || !is_paragraph(dom, ix) {
+        if node.removed || node.is_text() || node.chars < MIN_VOTE_CHARS || is_inline(node.tag) {
             continue;
         }
-        let content = 1.0 + node.commas as f32 + (node.chars as f32 / 100.0).min(3.0);
+        if matches!(node.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "body" | "html") {
+            continue;
+        }
+        let (chars, commas) = inline_text(dom, ix);
+        if chars < MIN_VOTE_CHARS {
+            continue;
+        }
+        let content = 1.0 + commas as f32 + (chars as f32 / 100.0).min(3.0);
         let mut ancestor = node.parent;
         let mut level = 0;
         while ancestor != NONE && level < VOTE_DEPTH {
