@@ -55,11 +55,16 @@ fn is_inline(tag: &str) -> bool {
     !is_block(tag)
 }
 
+/// Elements that are one paragraph whatever they contain.
+fn is_paragraph_tag(tag: &str) -> bool {
+    matches!(tag, "p" | "pre" | "blockquote")
+}
+
 /// Text (non-whitespace characters, commas) that element `ix` holds outside its block
 /// children: a `<p>`, or the loose text of a `<div>` that mixes text with blocks.
 fn inline_text(dom: &Dom, ix: Ix) -> (u32, u32) {
     let node = &dom.nodes[ix];
-    if matches!(node.tag, "p" | "pre" | "blockquote") {
+    if is_paragraph_tag(node.tag) {
         return (node.chars, node.commas);
     }
     let (mut chars, mut commas) = (0, 0);
@@ -99,7 +104,9 @@ fn vote(dom: &Dom) -> Vec<Option<f32>> {
             continue;
         }
         let content = 1.0 + commas as f32 + (chars as f32 / 100.0).min(3.0);
-        let mut ancestor = node.parent;
+        // A paragraph votes for its container; loose text votes for the element holding it,
+        // which stands in for the paragraph wrapper the markup left out.
+        let mut ancestor = if is_paragraph_tag(node.tag) { node.parent } else { ix };
         let mut level = 0;
         while ancestor != NONE && level < VOTE_DEPTH {
             let a = &dom.nodes[ancestor];
