@@ -23,6 +23,8 @@ pub struct Node<'a> {
     pub text: &'a str,
     pub parent: Ix,
     pub children: Vec<Ix>,
+    /// One past the last node of this subtree (nodes are stored in document order).
+    pub end: Ix,
     /// What the class, id and role attributes say about this element.
     pub hint: Hint,
     /// Inside an `<a>` element (or is one).
@@ -389,6 +391,7 @@ impl<'a> Dom<'a> {
                         text,
                         parent,
                         children: Vec::new(),
+                        end: ix + 1,
                         hint: Hint::default(),
                         in_link,
                         removed: false,
@@ -413,6 +416,7 @@ impl<'a> Dom<'a> {
                         text: "",
                         parent,
                         children: Vec::new(),
+                        end: ix + 1,
                         hint: hint_of(el),
                         in_link,
                         removed: false,
@@ -431,6 +435,10 @@ impl<'a> Dom<'a> {
             if parent != NONE {
                 nodes[parent].children.push(ix);
             }
+        }
+        for ix in (1..nodes.len()).rev() {
+            let (parent, end) = (nodes[ix].parent, nodes[ix].end);
+            nodes[parent].end = nodes[parent].end.max(end);
         }
         let mut dom = Dom { nodes };
         dom.recount();

@@ -136,9 +136,25 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
         .enumerate()
         .filter_map(|(ix, s)| s.map(|s| (ix, s)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((top, top_score)) = best else {
+    let Some((mut top, mut top_score)) = best else {
         return vec![0];
     };
+    // A container of several `<article>`s is a listing (teasers of other articles, maybe
+    // the article too): the page's article is then its longest `<article>`.
+    let articles = leaf_articles(dom);
+    let inside = articles.iter().filter(|&&a| a > top && a < dom.nodes[top].end).count();
+    if inside >= 2 {
+        let longest = articles
+            .iter()
+            .copied()
+            .max_by_key(|&a| dom.nodes[a].chars - dom.nodes[a].link_chars);
+        if let Some(a) = longest {
+            (top, top_score) = (a..dom.nodes[a].end)
+                .filter_map(|i| scores[i].map(|s| (i, s)))
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .unwrap_or((a, 0.0));
+        }
+    }
     let parent = dom.nodes[top].parent;
     if parent == NONE {
         return vec![top];
@@ -148,6 +164,9 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
     for &sib in &dom.nodes[parent].children {
         let node = &dom.nodes[sib];
         if node.removed || node.is_text() {
+            continue;
+        }
+        if sib != top && node.tag == "article" {
             continue;
         }
         let joins = sib == top
@@ -162,6 +181,20 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
         }
     }
     roots
+}
+
+/// `<article>` elements with some text and no `<article>` inside, in document order.
+fn leaf_articles(dom: &Dom) -> Vec<Ix> {
+    let all: Vec<Ix> = (0..dom.nodes.len())
+        .filter(|&i| dom.nodes[i].tag == "article" && !dom.nodes[i].removed)
+        .collect();
+    all.iter()
+        .enumerate()
+        .filter(|&(k, &a)| {
+            dom.nodes[a].chars >= 100 && all.get(k + 1).is_none_or(|&next| next >= dom.nodes[a].end)
+        })
+        .map(|(_, &a)| a)
+        .collect()
 }
 
 /// Whether the last text of element `ix` ends a sentence.
