@@ -19,12 +19,46 @@ fn is_furniture(dom: &Dom, ix: Ix) -> bool {
     let density = node.link_density();
     match node.tag {
         "p" => density > 0.8 && node.chars < 200,
-        "ul" | "ol" | "dl" => density > 0.4 && node.commas < 10,
+        "ul" | "ol" | "dl" => (density > 0.4 && node.commas < 10) || is_link_list(dom, ix),
         "div" | "section" | "table" | "span" | "li" | "header" | "form" => {
             density > 0.5 && node.commas < 10
         }
         _ => false,
     }
+}
+
+/// A list whose items nearly all carry a link that is a good part of their text: a list of
+/// headlines with teasers, not a list inside the article.
+fn is_link_list(dom: &Dom, ix: Ix) -> bool {
+    let items: Vec<&super::dom::Node> = dom.nodes[ix]
+        .children
+        .iter()
+        .map(|&c| &dom.nodes[c])
+        .filter(|n| n.tag == "li" && !n.removed && n.chars > 0)
+        .collect();
+    let linked = items.iter().filter(|n| n.link_density() >= 0.2).count();
+    let mostly_links = items.iter().filter(|n| n.link_density() >= 0.5).count();
+    let cut_short = dom.nodes[ix]
+        .children
+        .iter()
+        .filter(|&&c| dom.nodes[c].tag == "li" && is_cut_short(last_text(dom, c)))
+        .count();
+    items.len() >= 3 && linked * 10 >= items.len() * 8 && (cut_short * 2 >= items.len() || mostly_links * 2 >= items.len())
+}
+
+/// Whether a teaser ends with an ellipsis.
+fn is_cut_short(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with("...") || t.ends_with('…')
+}
+
+/// The last non-blank text in the subtree of `ix`.
+pub fn last_text<'a>(dom: &Dom<'a>, ix: Ix) -> &'a str {
+    (ix..dom.nodes[ix].end)
+        .rev()
+        .map(|i| &dom.nodes[i])
+        .find(|n| n.is_text() && !n.removed && !n.text.trim().is_empty())
+        .map_or("", |n| n.text)
 }
 
 /// Text of `roots`, paragraphs separated by `\n`, whitespace collapsed.

@@ -199,18 +199,7 @@ fn leaf_articles(dom: &Dom) -> Vec<Ix> {
 
 /// Whether the last text of element `ix` ends a sentence.
 fn ends_sentence(dom: &Dom, ix: Ix) -> bool {
-    let mut stack = vec![ix];
-    let mut last = "";
-    while let Some(i) = stack.pop() {
-        let node = &dom.nodes[i];
-        if node.is_text() {
-            if !node.text.trim().is_empty() {
-                last = node.text;
-            }
-        } else {
-            stack.extend(node.children.iter().rev());
-        }
-    }
-    last.trim_end()
+    super::render::last_text(dom, ix)
+        .trim_end()
         .ends_with(['.', '!', '?', '。', '»', '"', '”'])
 }
