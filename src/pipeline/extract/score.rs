@@ -180,7 +180,42 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
             roots.push(sib);
         }
     }
+    add_twins(dom, top, &mut roots);
     roots
+}
+
+/// Adds the parts of an article split over several containers: elements elsewhere in the
+/// page with the same tag and class as the chosen one (sites often interleave body parts
+/// with ads or asides), when they hold text rather than links.
+fn add_twins(dom: &Dom, top: Ix, roots: &mut Vec<Ix>) {
+    let Some(class) = dom.nodes[top].el.and_then(|e| e.attr("class")) else {
+        return;
+    };
+    let tag = dom.nodes[top].tag;
+    let before = roots.len();
+    let mut ix = 0;
+    while ix < dom.nodes.len() {
+        let node = &dom.nodes[ix];
+        let covered = roots[..before].iter().any(|&r| ix >= r && ix < dom.nodes[r].end);
+        if node.removed || covered {
+            ix = node.end;
+            continue;
+        }
+        let twin = node.tag == tag
+            && node.el.and_then(|e| e.attr("class")) == Some(class)
+            && node.chars > 0
+            && node.link_density() < 0.5
+            && !dom.contains(ix, top);
+        if twin {
+            roots.push(ix);
+            ix = node.end;
+        } else {
+            ix += 1;
+        }
+    }
+    if roots.len() > before {
+        roots.sort_unstable();
+    }
 }
 
 /// `<article>` elements with some text and no `<article>` inside, in document order.
