@@ -123,7 +123,7 @@ impl Extractor {
         Ok(Extractor {
             content,
             remove,
-            meta: meta::MetaSelectors::new(),
+            meta: meta::MetaSelectors::default(),
             password: Selector::parse("input[type='password' i]")
                 .expect("built-in selector parses"),
         })
@@ -153,7 +153,7 @@ impl Extractor {
         let mut dom = dom::Dom::build(&doc, &excluded);
 
         let mut text = self
-            .from_content_selector(&doc, &mut dom)
+            .with_content_selector(&doc, &mut dom)
             .unwrap_or_default();
         if text.is_empty() {
             text = generic(&mut dom);
@@ -173,7 +173,7 @@ impl Extractor {
     }
 
     /// Text of the elements matching the per-feed `content_selector`, if it matches any.
-    fn from_content_selector(&self, doc: &Html, dom: &mut dom::Dom) -> Option<String> {
+    fn with_content_selector(&self, doc: &Html, dom: &mut dom::Dom) -> Option<String> {
         let sel = self.content.as_ref()?;
         let wanted: HashSet<NodeId> = doc.select(sel).map(|e| e.id()).collect();
         if wanted.is_empty() {
@@ -201,7 +201,7 @@ fn generic(dom: &mut dom::Dom) -> String {
     dom.mark_boilerplate(true);
     let roots = score::choose(dom);
     let text = render::render(dom, &roots);
-    if count_chars(&text) >= RETRY_BELOW_CHARS || std::env::var_os("NO_RETRY").is_some() {
+    if count_chars(&text) >= RETRY_BELOW_CHARS {
         return text;
     }
     dom.mark_boilerplate(false);
@@ -215,10 +215,8 @@ fn generic(dom: &mut dom::Dom) -> String {
 }
 
 fn ancestors<'d>(dom: &'d dom::Dom, ix: dom::Ix) -> impl Iterator<Item = dom::Ix> + 'd {
-    std::iter::successors(Some(dom.nodes[ix].parent), move |&p| {
-        Some(dom.nodes[p].parent)
-    })
-    .take_while(|&p| p != dom::NONE)
+    let parent = move |i: dom::Ix| Some(dom.nodes[i].parent).filter(|&p| p != dom::NONE);
+    std::iter::successors(parent(ix), move |&p| parent(p))
 }
 
 fn count_chars(text: &str) -> usize {

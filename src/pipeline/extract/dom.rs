@@ -224,7 +224,9 @@ const JUNK: &[&str] = &[
 ];
 
 /// Class/id word prefixes of furniture that never holds the article, however large.
-const NEVER: &[&str] = &["comment", "disqus", "cookie", "consent", "gdpr", "outbrain", "taboola"];
+const NEVER: &[&str] = &[
+    "comment", "disqus", "cookie", "consent", "gdpr", "outbrain", "taboola",
+];
 
 /// Class/id words (exact) of page furniture that never holds the article.
 const JUNK_EXACT: &[&str] = &[
@@ -483,7 +485,14 @@ impl<'a> Dom<'a> {
             self.nodes[ix].removed = remove;
             if remove && std::env::var_os("DEBUG_EXTRACT").is_some() && self.nodes[ix].chars > 200 {
                 let n = &self.nodes[ix];
-                eprintln!("removed {} class={:?} id={:?} chars={} hint={:?}", n.tag, n.el.and_then(|e| e.attr("class")), n.el.and_then(|e| e.attr("id")), n.chars, n.hint);
+                eprintln!(
+                    "removed {} class={:?} id={:?} chars={} hint={:?}",
+                    n.tag,
+                    n.el.and_then(|e| e.attr("class")),
+                    n.el.and_then(|e| e.attr("id")),
+                    n.chars,
+                    n.hint
+                );
             }
         }
         self.recount();

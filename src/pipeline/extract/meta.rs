@@ -15,8 +15,8 @@ pub struct MetaSelectors {
     dated: Selector,
 }
 
-impl MetaSelectors {
-    pub fn new() -> MetaSelectors {
+impl Default for MetaSelectors {
+    fn default() -> MetaSelectors {
         let sel = |s: &str| Selector::parse(s).expect("built-in selector parses");
         MetaSelectors {
             json_ld: sel("script[type='application/ld+json' i]"),

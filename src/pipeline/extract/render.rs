@@ -43,7 +43,9 @@ fn is_link_list(dom: &Dom, ix: Ix) -> bool {
         .iter()
         .filter(|&&c| dom.nodes[c].tag == "li" && is_cut_short(last_text(dom, c)))
         .count();
-    items.len() >= 3 && linked * 10 >= items.len() * 8 && (cut_short * 2 >= items.len() || mostly_links * 2 >= items.len())
+    items.len() >= 3
+        && linked * 10 >= items.len() * 8
+        && (cut_short * 2 >= items.len() || mostly_links * 2 >= items.len())
 }
 
 /// Whether a teaser ends with an ellipsis.

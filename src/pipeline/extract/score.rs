@@ -96,7 +96,10 @@ fn vote(dom: &Dom) -> Vec<Option<f32>> {
         if node.removed || node.is_text() || node.chars < MIN_VOTE_CHARS || is_inline(node.tag) {
             continue;
         }
-        if matches!(node.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "body" | "html") {
+        if matches!(
+            node.tag,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "body" | "html"
+        ) {
             continue;
         }
         let (chars, commas) = inline_text(dom, ix);
@@ -106,7 +109,11 @@ fn vote(dom: &Dom) -> Vec<Option<f32>> {
         let content = 1.0 + commas as f32 + (chars as f32 / 100.0).min(3.0);
         // A paragraph votes for its container; loose text votes for the element holding it,
         // which stands in for the paragraph wrapper the markup left out.
-        let mut ancestor = if is_paragraph_tag(node.tag) { node.parent } else { ix };
+        let mut ancestor = if is_paragraph_tag(node.tag) {
+            node.parent
+        } else {
+            ix
+        };
         let mut level = 0;
         while ancestor != NONE && level < VOTE_DEPTH {
             let a = &dom.nodes[ancestor];
@@ -142,7 +149,10 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
     // A container of several `<article>`s is a listing (teasers of other articles, maybe
     // the article too): the page's article is then its longest `<article>`.
     let articles = leaf_articles(dom);
-    let inside = articles.iter().filter(|&&a| a > top && a < dom.nodes[top].end).count();
+    let inside = articles
+        .iter()
+        .filter(|&&a| a > top && a < dom.nodes[top].end)
+        .count();
     if inside >= 2 {
         let longest = articles
             .iter()
@@ -196,7 +206,9 @@ fn add_twins(dom: &Dom, top: Ix, roots: &mut Vec<Ix>) {
     let mut ix = 0;
     while ix < dom.nodes.len() {
         let node = &dom.nodes[ix];
-        let covered = roots[..before].iter().any(|&r| ix >= r && ix < dom.nodes[r].end);
+        let covered = roots[..before]
+            .iter()
+            .any(|&r| ix >= r && ix < dom.nodes[r].end);
         if node.removed || covered {
             ix = node.end;
             continue;

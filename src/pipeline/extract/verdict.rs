@@ -135,7 +135,9 @@ mod tests {
     fn a_consent_explanation_is_not_an_article() {
         let text = "We and our partners use cookies to store and access information on your device. \
                     With your consent we process data for personalised ads. You can accept all, \
-                    reject all, or manage preferences at any time in the privacy settings page.";
+                    reject all, or manage preferences at any time in the privacy settings page. \
+                    Your choices will apply to this site only and you can withdraw them later.";
+        assert!(text.chars().filter(|c| !c.is_whitespace()).count() >= MIN_CHARS);
         assert_eq!(judge(text, String::new, false), Status::ConsentWall);
     }
 }
