@@ -63,6 +63,8 @@ pub struct Hint {
     pub positive: bool,
     /// Looks like the article body itself ("article-body", `itemprop=articleBody`, …).
     pub body: bool,
+    /// Declared as the article body by `itemprop="articleBody"`.
+    pub declared: bool,
     /// Looks like page furniture that may still hold the article (header, menu, sidebar…).
     pub negative: bool,
     /// Page furniture that rarely holds the article (share bar, related links, widgets…).
@@ -330,6 +332,7 @@ fn hint_of(el: &scraper::node::Element) -> Hint {
     {
         hint.body = true;
         hint.positive = true;
+        hint.declared = true;
     }
     let class = el.attr("class").unwrap_or("");
     let id = el.attr("id").unwrap_or("");

@@ -165,6 +165,20 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
                 .unwrap_or((a, 0.0));
         }
     }
+    // A page that declares its article body (`itemprop="articleBody"`) near the best
+    // candidate is taken at its word: the whole declared body is the article.
+    let mut up = top;
+    for _ in 0..4 {
+        let node = &dom.nodes[up];
+        if node.hint.declared && !node.removed && node.link_density() < 0.5 {
+            top = up;
+            break;
+        }
+        if node.parent == NONE {
+            break;
+        }
+        up = node.parent;
+    }
     let parent = dom.nodes[top].parent;
     if parent == NONE {
         return vec![top];
