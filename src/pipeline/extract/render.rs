@@ -110,9 +110,33 @@ fn push_words(line: &mut String, text: &str) {
     }
 }
 
+/// Short lines that are page furniture wherever they appear (compared lower-case, without
+/// trailing punctuation).
+const FURNITURE_LINES: &[&str] = &[
+    "advert", "advertisement", "advertising", "sponsored", "anzeige", "werbung", "publicité",
+    "pubblicità", "reklama", "publicidad", "comments", "comment", "share", "share this",
+    "share this article", "share on facebook", "share on twitter", "read more", "continue reading",
+    "related", "related articles", "related news", "read next", "this slideshow requires javascript",
+    "click here", "print", "email", "e-mail", "tweet", "loading", "skip advert",
+    "story continues below advertisement", "scroll to continue with content",
+    "tell us what you think", "lire aussi", "lire la suite", "weiterlesen", "mehr zum thema",
+    "leggi anche", "czytaj także", "czytaj więcej",
+];
+
+/// Whether a line is furniture by its wording alone.
+fn is_furniture_line(text: &str) -> bool {
+    if text.len() > 40 {
+        return false;
+    }
+    let lower = text
+        .trim_end_matches(|c: char| c.is_ascii_punctuation() || c == '…' || c.is_whitespace())
+        .to_lowercase();
+    FURNITURE_LINES.contains(&lower.as_str())
+}
+
 fn flush(line: &mut String, lines: &mut Vec<String>) {
     let text = line.trim();
-    if !text.is_empty() {
+    if !text.is_empty() && !is_furniture_line(text) {
         lines.push(text.to_string());
     }
     line.clear();
