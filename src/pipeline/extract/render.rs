@@ -20,7 +20,7 @@ fn is_furniture(dom: &Dom, ix: Ix) -> bool {
     match node.tag {
         "p" => density > 0.8 && node.chars < 200,
         "ul" | "ol" | "dl" => (density > 0.4 && node.commas < 10) || is_link_list(dom, ix),
-        "div" | "section" | "table" | "span" | "li" | "header" | "form" => {
+        "div" | "section" | "table" | "li" | "header" | "form" => {
             density > 0.5 && node.commas < 10
         }
         _ => false,
