@@ -230,6 +230,13 @@ const NEVER: &[&str] = &[
     "comment", "disqus", "cookie", "consent", "gdpr", "outbrain", "taboola",
 ];
 
+/// Words of page furniture distinctive enough to be recognised inside longer class/id
+/// tokens (`imageEmbedCaption`, `articleRelatedLinks`).
+const JUNK_INSIDE: &[&str] = &[
+    "caption", "comment", "newsletter", "cookie", "consent", "advert", "sidebar", "breadcrumb",
+    "related", "sharing", "social",
+];
+
 /// Class/id words (exact) of page furniture that never holds the article.
 const JUNK_EXACT: &[&str] = &[
     "ad",
@@ -361,7 +368,10 @@ fn hint_of(el: &scraper::node::Element) -> Hint {
         if NEVER.iter().any(|j| token.starts_with(j)) {
             hint.never = true;
         }
-        if JUNK_EXACT.contains(&token) || JUNK.iter().any(|j| token.starts_with(j)) {
+        if JUNK_EXACT.contains(&token)
+            || JUNK.iter().any(|j| token.starts_with(j))
+            || JUNK_INSIDE.iter().any(|j| token.contains(j))
+        {
             hint.junk = true;
         } else if NEGATIVE.iter().any(|n| token.starts_with(n)) {
             hint.negative = true;
