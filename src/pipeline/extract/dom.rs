@@ -267,16 +267,11 @@ const JUNK_EXACT: &[&str] = &[
     "title",
     "subtitle",
     "dek",
-    "summary",
     "standfirst",
-    "lede",
-    "intro",
 ];
 
 /// Class/id words of furniture that may wrap the whole page on some sites.
-const NEGATIVE: &[&str] = &[
-    "header", "footer", "masthead", "top", "bottom", "side", "column",
-];
+const NEGATIVE: &[&str] = &["header", "footer", "masthead", "topbar", "bottom"];
 
 /// Class/id words of content.
 const POSITIVE: &[&str] = &[
