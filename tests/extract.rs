@@ -370,3 +370,170 @@ fn benchmark_f1_floor() {
         summary.f1
     );
 }
+
+// Regression tests, one per page shape that once went wrong on the benchmark; the HTML is
+// reduced to the shape.
+
+fn generic(html: &str) -> veille::pipeline::extract::Article {
+    Extractor::new(&Options::default())
+        .unwrap()
+        .extract(html, None)
+}
+
+const SENTENCES: &[&str] = &[
+    "The agency published its annual report on the state of coastal waters today.",
+    "Nitrate levels fell in most regions, although two estuaries still exceed the limits.",
+    "Inspectors visited more than four hundred sites, sampling water at different depths.",
+    "The next report, due in spring, will add data on microplastics for the first time.",
+];
+
+#[test]
+fn loose_text_beside_empty_divs_is_the_article() {
+    let html = format!(
+        "<body><div class=row><ul><li><a href=/a>2019</a></li><li><a href=/b>2018</a></li></ul></div>\
+         <div class=col><p class=title>Report</p>{}<div class=br></div>{}<br><div class=br></div></div>\
+         <div class=foot>Town hall, Main Street 1, phone 555-0100, open weekdays</div></body>",
+        SENTENCES[0], SENTENCES[1]
+    );
+    let text = generic(&html).text;
+    assert!(
+        text.contains(SENTENCES[0]) && text.contains(SENTENCES[1]),
+        "{text}"
+    );
+    assert!(!text.contains("Town hall"), "{text}");
+}
+
+#[test]
+fn article_split_over_same_class_sections_is_joined() {
+    let part = |s: &str| format!("<section class=body-part><p>{s} {s}</p><p>{s}</p></section>");
+    let html = format!(
+        "<body>{}<div class=promo><p>Subscribe to our magazine for weekly science news and more.</p></div>{}\
+         <div class=promo><p>Download our app to read offline wherever you are today.</p></div>{}</body>",
+        part(SENTENCES[0]),
+        part(SENTENCES[1]),
+        part(SENTENCES[2])
+    );
+    let text = generic(&html).text;
+    for s in &SENTENCES[..3] {
+        assert!(text.contains(s), "missing {s:?} in {text}");
+    }
+    assert!(
+        !text.contains("Subscribe") && !text.contains("Download"),
+        "{text}"
+    );
+}
+
+#[test]
+fn listing_of_articles_keeps_the_longest_article() {
+    let teaser = |s: &str| {
+        format!(
+            "<article class=post><h2><a href=/x>Other story</a></h2><div><p>{s}</p></div></article>"
+        )
+    };
+    let html = format!(
+        "<body><div id=primary><article class=post><h1>Main</h1><div><p>{} {} {}</p><p>{}</p></div></article>\
+         {}{}{}</div></body>",
+        SENTENCES[0],
+        SENTENCES[1],
+        SENTENCES[2],
+        SENTENCES[3],
+        teaser(
+            "A teaser about the regional budget, with a long sentence, and commas, and more words."
+        ),
+        teaser(
+            "A teaser about road works on the ring road, with detours, closures, and more words."
+        ),
+        teaser(
+            "A teaser about the football club, with results, transfers, injuries, and more words."
+        )
+    );
+    let text = generic(&html).text;
+    assert!(
+        text.starts_with(SENTENCES[0]) && text.ends_with(SENTENCES[3]),
+        "{text}"
+    );
+    assert!(!text.contains("teaser"), "{text}");
+}
+
+#[test]
+fn list_of_headlines_with_cut_teasers_is_dropped() {
+    let item = |h: &str| {
+        format!(
+            "<li><a href=/n>{h}</a> <span>The minister said on Tuesday that the plan would be ready before the summer break and...</span></li>"
+        )
+    };
+    let html = format!(
+        "<body><div class=main><ul>{}{}{}</ul><p>{}</p><p>{}</p><p>{}</p></div></body>",
+        item("Budget talks resume"),
+        item("Rail strike called off"),
+        item("New port director named"),
+        SENTENCES[0],
+        SENTENCES[1],
+        SENTENCES[2]
+    );
+    let text = generic(&html).text;
+    assert!(text.starts_with(SENTENCES[0]), "{text}");
+    assert!(
+        !text.contains("Budget talks") && !text.contains("before the summer"),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_inside_the_article_is_kept() {
+    let html = format!(
+        "<body><article><p>{}</p><ul><li>Cod quotas are cut by a tenth for the western stock.</li>\
+         <li>Herring quotas stay at the level of <a href=/h>last year</a>.</li>\
+         <li>Plaice quotas rise slightly after two good years.</li></ul><p>{}</p></article></body>",
+        SENTENCES[0], SENTENCES[3]
+    );
+    let text = generic(&html).text;
+    assert!(
+        text.contains("Herring quotas stay at the level of last year."),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 5, "{text}");
+}
+
+#[test]
+fn furniture_lines_and_wrapped_links_inside_the_article() {
+    let html = format!(
+        "<body><article><p>{} The report was <a href=/r><span>welcomed</span></a> by fishers.</p>\
+         <div>Advertisement</div><p>{}</p><p>Read more</p></article></body>",
+        SENTENCES[0], SENTENCES[1]
+    );
+    let text = generic(&html).text;
+    assert!(
+        text.contains("The report was welcomed by fishers."),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Advertisement") && !text.contains("Read more"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_ld_body_stands_in_when_markup_is_empty() {
+    let body = SENTENCES.join("\\n");
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"articleBody\":\"{body}\"}}</script></head>\
+         <body><div id=app>Loading…</div></body></html>"
+    );
+    let article = generic(&html);
+    assert_eq!(article.text, SENTENCES.join("\n"));
+    assert_eq!(article.status, Status::Ok);
+}
+
+#[test]
+fn comments_never_replace_a_short_article() {
+    let comments: String = (0..8)
+        .map(|i| format!("<li class=comment><p>Comment {i}: I think the report is right about nitrates, but it misses the estuaries, sadly.</p></li>"))
+        .collect();
+    let html = format!(
+        "<body><div class=entry-content><p>{}</p></div><div id=comments><ol>{comments}</ol></div></body>",
+        SENTENCES[0]
+    );
+    let text = generic(&html).text;
+    assert_eq!(text, SENTENCES[0]);
+}

@@ -233,8 +233,17 @@ const NEVER: &[&str] = &[
 /// Words of page furniture distinctive enough to be recognised inside longer class/id
 /// tokens (`imageEmbedCaption`, `articleRelatedLinks`).
 const JUNK_INSIDE: &[&str] = &[
-    "caption", "comment", "newsletter", "cookie", "consent", "advert", "sidebar", "breadcrumb",
-    "related", "sharing", "social",
+    "caption",
+    "comment",
+    "newsletter",
+    "cookie",
+    "consent",
+    "advert",
+    "sidebar",
+    "breadcrumb",
+    "related",
+    "sharing",
+    "social",
 ];
 
 /// Class/id words (exact) of page furniture that never holds the article.
@@ -491,17 +500,6 @@ impl<'a> Dom<'a> {
                 hint.negative && share < 0.4 && !hint.positive
             };
             self.nodes[ix].removed = remove;
-            if remove && std::env::var_os("DEBUG_EXTRACT").is_some() && self.nodes[ix].chars > 200 {
-                let n = &self.nodes[ix];
-                eprintln!(
-                    "removed {} class={:?} id={:?} chars={} hint={:?}",
-                    n.tag,
-                    n.el.and_then(|e| e.attr("class")),
-                    n.el.and_then(|e| e.attr("id")),
-                    n.chars,
-                    n.hint
-                );
-            }
         }
         self.recount();
     }

@@ -20,15 +20,13 @@ fn is_furniture(dom: &Dom, ix: Ix) -> bool {
     match node.tag {
         "p" => density > 0.8 && node.chars < 200,
         "ul" | "ol" | "dl" => (density > 0.4 && node.commas < 10) || is_link_list(dom, ix),
-        "div" | "section" | "table" | "li" | "header" | "form" => {
-            density > 0.5 && node.commas < 10
-        }
+        "div" | "section" | "table" | "li" | "header" | "form" => density > 0.5 && node.commas < 10,
         _ => false,
     }
 }
 
-/// A list whose items nearly all carry a link that is a good part of their text: a list of
-/// headlines with teasers, not a list inside the article.
+/// A list whose items nearly all carry a link, and are mostly links or mostly end cut short
+/// ("…"): a list of headlines with teasers, not a list inside the article.
 fn is_link_list(dom: &Dom, ix: Ix) -> bool {
     let items: Vec<&super::dom::Node> = dom.nodes[ix]
         .children
@@ -36,7 +34,7 @@ fn is_link_list(dom: &Dom, ix: Ix) -> bool {
         .map(|&c| &dom.nodes[c])
         .filter(|n| n.tag == "li" && !n.removed && n.chars > 0)
         .collect();
-    let linked = items.iter().filter(|n| n.link_density() >= 0.2).count();
+    let linked = items.iter().filter(|n| n.link_chars > 0).count();
     let mostly_links = items.iter().filter(|n| n.link_density() >= 0.5).count();
     let cut_short = dom.nodes[ix]
         .children
@@ -113,14 +111,47 @@ fn push_words(line: &mut String, text: &str) {
 /// Short lines that are page furniture wherever they appear (compared lower-case, without
 /// trailing punctuation).
 const FURNITURE_LINES: &[&str] = &[
-    "advert", "advertisement", "advertising", "sponsored", "anzeige", "werbung", "publicité",
-    "pubblicità", "reklama", "publicidad", "comments", "comment", "share", "share this",
-    "share this article", "share on facebook", "share on twitter", "read more", "continue reading",
-    "related", "related articles", "related news", "read next", "this slideshow requires javascript",
-    "click here", "print", "email", "e-mail", "tweet", "loading", "skip advert",
-    "story continues below advertisement", "scroll to continue with content",
-    "tell us what you think", "lire aussi", "lire la suite", "weiterlesen", "mehr zum thema",
-    "leggi anche", "czytaj także", "czytaj więcej",
+    "advert",
+    "advertisement",
+    "advertising",
+    "sponsored",
+    "anzeige",
+    "werbung",
+    "publicité",
+    "pubblicità",
+    "reklama",
+    "publicidad",
+    "comments",
+    "comment",
+    "share",
+    "share this",
+    "share this article",
+    "share on facebook",
+    "share on twitter",
+    "read more",
+    "continue reading",
+    "related",
+    "related articles",
+    "related news",
+    "read next",
+    "this slideshow requires javascript",
+    "click here",
+    "print",
+    "email",
+    "e-mail",
+    "tweet",
+    "loading",
+    "skip advert",
+    "story continues below advertisement",
+    "scroll to continue with content",
+    "tell us what you think",
+    "lire aussi",
+    "lire la suite",
+    "weiterlesen",
+    "mehr zum thema",
+    "leggi anche",
+    "czytaj także",
+    "czytaj więcej",
 ];
 
 /// Whether a line is furniture by its wording alone.

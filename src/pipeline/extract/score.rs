@@ -216,6 +216,10 @@ fn add_twins(dom: &Dom, top: Ix, roots: &mut Vec<Ix>) {
         return;
     };
     let tag = dom.nodes[top].tag;
+    if tag == "article" {
+        // Other `<article>`s of the same class are other articles.
+        return;
+    }
     let before = roots.len();
     let mut ix = 0;
     while ix < dom.nodes.len() {
@@ -252,7 +256,7 @@ fn leaf_articles(dom: &Dom) -> Vec<Ix> {
     all.iter()
         .enumerate()
         .filter(|&(k, &a)| {
-            dom.nodes[a].chars >= 100 && all.get(k + 1).is_none_or(|&next| next >= dom.nodes[a].end)
+            dom.nodes[a].chars >= 50 && all.get(k + 1).is_none_or(|&next| next >= dom.nodes[a].end)
         })
         .map(|(_, &a)| a)
         .collect()
