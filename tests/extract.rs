@@ -537,3 +537,12 @@ fn comments_never_replace_a_short_article() {
     let text = generic(&html).text;
     assert_eq!(text, SENTENCES[0]);
 }
+
+#[test]
+fn extractor_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync + 'static>(_: &T) {}
+    let extractor = Extractor::new(&Options::default()).unwrap();
+    shared(&extractor);
+    let handle = std::thread::spawn(move || extractor.extract("<p>x</p>", None).status);
+    assert_eq!(handle.join().unwrap(), Status::TooShort);
+}
