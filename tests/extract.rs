@@ -546,3 +546,28 @@ fn extractor_can_be_shared_between_tasks() {
     let handle = std::thread::spawn(move || extractor.extract("<p>x</p>", None).status);
     assert_eq!(handle.join().unwrap(), Status::TooShort);
 }
+
+#[test]
+fn deeply_nested_and_broken_markup_does_not_crash() {
+    let deep = format!(
+        "{}<p>{}</p>{}",
+        "<div>".repeat(5_000),
+        SENTENCES.join(" "),
+        "</div>".repeat(5_000)
+    );
+    let article = generic(&deep);
+    assert!(
+        article.text.starts_with(SENTENCES[0]),
+        "{}",
+        &article.text[..article.text.len().min(200)]
+    );
+    for broken in [
+        "<",
+        "<html",
+        "</p></p><p",
+        "<body><table><td>cell",
+        "\u{0}\u{feff}<p>x",
+    ] {
+        let _ = generic(broken);
+    }
+}
