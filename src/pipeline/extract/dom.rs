@@ -465,8 +465,9 @@ impl<'a> Dom<'a> {
     }
 
     /// Marks page furniture as removed. With `use_hints` false only structural furniture
-    /// (`<header>`, `<form>`) is considered; elements holding half the page text or more are
-    /// kept unless their hints say they can never hold the article.
+    /// (`<header>`, `<form>`) and what can never be the article (comments, consent banners)
+    /// is removed; elements holding much of the page text are kept unless their hints say
+    /// they can never hold the article.
     pub fn mark_boilerplate(&mut self, use_hints: bool) {
         self.reset();
         let Some(root) = self.nodes.first() else {
@@ -490,10 +491,10 @@ impl<'a> Dom<'a> {
                 false
             } else if structural {
                 share < 0.5
+            } else if hint.never && node.tag != "article" && node.tag != "main" {
+                true
             } else if !use_hints || matches!(node.tag, "article" | "main") {
                 false
-            } else if hint.never {
-                true
             } else if hint.junk {
                 share < if hint.positive { 0.25 } else { 0.6 }
             } else {
