@@ -92,8 +92,6 @@ pub struct Article {
 pub struct Extractor {
     content: Option<Selector>,
     remove: Vec<Selector>,
-    meta: meta::MetaSelectors,
-    password: Selector,
 }
 
 fn compile(field: &'static str, selector: &str) -> Result<Selector, ExtractError> {
@@ -120,13 +118,7 @@ impl Extractor {
             .iter()
             .map(|s| compile("remove_selectors", s))
             .collect::<Result<_, _>>()?;
-        Ok(Extractor {
-            content,
-            remove,
-            meta: meta::MetaSelectors::default(),
-            password: Selector::parse("input[type='password' i]")
-                .expect("built-in selector parses"),
-        })
+        Ok(Extractor { content, remove })
     }
 
     /// Extracts the article of `html`. `url` is the page address (not used by the generic
@@ -144,7 +136,7 @@ impl Extractor {
         content_language: Option<&str>,
     ) -> Article {
         let doc = Html::parse_document(html);
-        let meta = meta::read(&doc, &self.meta);
+        let meta = meta::read(&doc);
         let excluded: HashSet<NodeId> = self
             .remove
             .iter()
@@ -176,7 +168,7 @@ impl Extractor {
         let language = meta
             .language
             .or_else(|| content_language.and_then(meta::normalize_lang));
-        let has_password = doc.select(&self.password).next().is_some();
+        let has_password = meta.has_password;
         let status = verdict::judge(&text, || page_text(&dom), has_password);
         Article {
             text,

@@ -2,32 +2,8 @@
 //! fields (`headline`, `datePublished`, `articleBody`) some sites embed.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use scraper::{Html, Selector};
+use scraper::Html;
 use serde_json::Value;
-
-/// Selectors for metadata, compiled once.
-pub struct MetaSelectors {
-    json_ld: Selector,
-    meta: Selector,
-    h1: Selector,
-    title: Selector,
-    time: Selector,
-    dated: Selector,
-}
-
-impl Default for MetaSelectors {
-    fn default() -> MetaSelectors {
-        let sel = |s: &str| Selector::parse(s).expect("built-in selector parses");
-        MetaSelectors {
-            json_ld: sel("script[type='application/ld+json' i]"),
-            meta: sel("meta[content]"),
-            h1: sel("h1"),
-            title: sel("title"),
-            time: sel("time[datetime]"),
-            dated: sel("[itemprop='datePublished']"),
-        }
-    }
-}
 
 /// What the page says about itself.
 #[derive(Debug, Default)]
@@ -37,101 +13,115 @@ pub struct Meta {
     pub language: Option<String>,
     /// `articleBody` from JSON-LD, if any.
     pub json_ld_body: Option<String>,
+    /// The page has a password field (a login form).
+    pub has_password: bool,
 }
 
-/// Reads the metadata of a parsed page.
-pub fn read(html: &Html, sel: &MetaSelectors) -> Meta {
+/// Metadata keys (`property`, `name`, `itemprop`) that carry a publication date.
+const DATE_KEYS: &[&str] = &[
+    "article:published_time",
+    "datepublished",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "dcterms.issued",
+    "dcterms.created",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publication_date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "og:published_time",
+    "article.published",
+    "date.release",
+];
+
+/// Reads the metadata of a parsed page in one pass over its elements.
+pub fn read(html: &Html) -> Meta {
     let mut og_title = None;
     let mut og_locale = None;
     let mut content_language = None;
     let mut meta_date = None;
-    for m in html.select(&sel.meta) {
-        let el = m.value();
-        let key = el
-            .attr("property")
-            .or_else(|| el.attr("name"))
-            .or_else(|| el.attr("itemprop"))
-            .or_else(|| el.attr("http-equiv"))
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let content = el.attr("content").unwrap_or("").trim();
-        if content.is_empty() {
-            continue;
-        }
-        match key.as_str() {
-            "og:title" if og_title.is_none() => og_title = Some(content.to_string()),
-            "og:locale" if og_locale.is_none() => og_locale = Some(content.to_string()),
-            "content-language" if content_language.is_none() => {
-                content_language = Some(content.to_string())
+    let mut item_date = None;
+    let mut time_date = None;
+    let mut h1 = None;
+    let mut title_tag = None;
+    let mut has_password = false;
+    let mut ld = JsonLd::default();
+    for e in html.root_element().descendent_elements() {
+        let el = e.value();
+        match el.name() {
+            "meta" => {
+                let content = el.attr("content").unwrap_or("").trim();
+                if content.is_empty() {
+                    continue;
+                }
+                let key = el
+                    .attr("property")
+                    .or_else(|| el.attr("name"))
+                    .or_else(|| el.attr("itemprop"))
+                    .or_else(|| el.attr("http-equiv"))
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                match key.as_str() {
+                    "og:title" if og_title.is_none() => og_title = Some(collapse(content)),
+                    "og:locale" if og_locale.is_none() => og_locale = Some(content.to_string()),
+                    "content-language" if content_language.is_none() => {
+                        content_language = Some(content.to_string())
+                    }
+                    k if meta_date.is_none() && DATE_KEYS.contains(&k) => {
+                        meta_date = parse_date(content)
+                    }
+                    _ => {}
+                }
+                continue;
             }
-            "article:published_time"
-            | "datepublished"
-            | "date"
-            | "dc.date"
-            | "dc.date.issued"
-            | "dcterms.date"
-            | "dcterms.issued"
-            | "dcterms.created"
-            | "pubdate"
-            | "publishdate"
-            | "publish-date"
-            | "publication_date"
-            | "sailthru.date"
-            | "parsely-pub-date"
-            | "og:published_time"
-            | "article.published"
-            | "date.release"
-                if meta_date.is_none() =>
-            {
-                meta_date = parse_date(content)
+            "script" => {
+                if el
+                    .attr("type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+                {
+                    let text: String = e.text().collect();
+                    if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
+                        ld.visit(&value, 0);
+                    }
+                }
+                continue;
+            }
+            "h1" if h1.is_none() => {
+                h1 = Some(collapse(&e.text().collect::<String>())).filter(|t| !t.is_empty());
+            }
+            "title" if title_tag.is_none() => {
+                title_tag = Some(collapse(&e.text().collect::<String>())).filter(|t| !t.is_empty());
+            }
+            "time" if time_date.is_none() => time_date = el.attr("datetime").and_then(parse_date),
+            "input" => {
+                has_password |= el
+                    .attr("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("password"));
             }
             _ => {}
         }
-    }
-
-    let mut ld = JsonLd::default();
-    for script in html.select(&sel.json_ld) {
-        let text: String = script.text().collect();
-        if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
-            ld.visit(&value, 0);
+        if item_date.is_none()
+            && el
+                .attr("itemprop")
+                .is_some_and(|v| v.eq_ignore_ascii_case("datePublished"))
+        {
+            item_date = el
+                .attr("content")
+                .or_else(|| el.attr("datetime"))
+                .and_then(parse_date);
         }
     }
 
-    let h1 = html
-        .select(&sel.h1)
-        .map(|h| collapse(&h.text().collect::<String>()))
-        .find(|t| !t.is_empty());
-    let title_tag = html
-        .select(&sel.title)
-        .map(|t| collapse(&t.text().collect::<String>()))
-        .find(|t| !t.is_empty());
-    let title = og_title
-        .map(|t| collapse(&t))
-        .or(ld.headline)
-        .or(h1)
-        .or(title_tag);
-
-    let published = meta_date
-        .or(ld.published)
-        .or_else(|| {
-            html.select(&sel.dated).find_map(|e| {
-                let v = e.value();
-                v.attr("content")
-                    .or_else(|| v.attr("datetime"))
-                    .and_then(parse_date)
-            })
-        })
-        .or_else(|| {
-            html.select(&sel.time)
-                .find_map(|t| t.value().attr("datetime").and_then(parse_date))
-        });
-
-    let html_lang = html
-        .root_element()
-        .value()
+    let title = og_title.or(ld.headline).or(h1).or(title_tag);
+    let published = meta_date.or(ld.published).or(item_date).or(time_date);
+    let root = html.root_element().value();
+    let language = root
         .attr("lang")
-        .or_else(|| html.root_element().value().attr("xml:lang"));
-    let language = html_lang
+        .or_else(|| root.attr("xml:lang"))
         .and_then(normalize_lang)
         .or_else(|| og_locale.as_deref().and_then(normalize_lang))
         .or_else(|| content_language.as_deref().and_then(normalize_lang));
@@ -141,6 +131,7 @@ pub fn read(html: &Html, sel: &MetaSelectors) -> Meta {
         published,
         language,
         json_ld_body: ld.body,
+        has_password,
     }
 }
 
