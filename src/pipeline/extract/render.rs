@@ -152,17 +152,89 @@ const FURNITURE_LINES: &[&str] = &[
     "leggi anche",
     "czytaj także",
     "czytaj więcej",
+    "more",
+    "topics",
+    "tags",
+    "subscribe",
+    "iklan",
+    "don't miss",
+    "you may also like",
+    "you might also like",
+    "recommended",
+    "most read",
+    "most popular",
+    "trending",
+    "latest news",
+    "newsletter",
+    "follow us",
+    "à lire aussi",
+    "voir aussi",
+    "das könnte sie auch interessieren",
+    "ti potrebbe interessare",
+    "zobacz także",
+    "ver también",
+    "lee también",
+    "leia também",
+    "veja também",
 ];
+
+/// Beginnings of short lines that are furniture (lower case): "Related: …", "Filed
+/// under …", "Posted on … by …", reading-time notes, newsletter and follow prompts.
+const FURNITURE_PREFIXES: &[&str] = &[
+    "related:",
+    "related post:",
+    "related posts:",
+    "related articles:",
+    "related roundup:",
+    "read more:",
+    "read also:",
+    "see also:",
+    "filed under",
+    "posted on ",
+    "posted in ",
+    "reading time",
+    "tempo de leitura",
+    "temps de lecture",
+    "lesezeit",
+    "tempo di lettura",
+    "sign up to our newsletter",
+    "sign up for our newsletter",
+    "subscribe to our newsletter",
+    "follow us on",
+    "like this story?",
+    "popular on ",
+    "more great ",
+    "share this:",
+    "lire aussi :",
+    "lire aussi:",
+    "à lire aussi :",
+    "mehr zum thema:",
+    "leggi anche:",
+];
+
+/// Whether a line is an image/gallery counter ("1 of 6", "3/12").
+fn is_counter(text: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let parts: Vec<&str> = text.split([' ', '/']).filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [a, b] => digits(a) && digits(b),
+        [a, "of" | "de" | "von" | "di" | "z", b] => digits(a) && digits(b),
+        _ => false,
+    }
+}
 
 /// Whether a line is furniture by its wording alone.
 fn is_furniture_line(text: &str) -> bool {
-    if text.len() > 40 {
+    if text.len() > 120 {
         return false;
     }
-    let lower = text
-        .trim_end_matches(|c: char| c.is_ascii_punctuation() || c == '…' || c.is_whitespace())
-        .to_lowercase();
-    FURNITURE_LINES.contains(&lower.as_str())
+    let lower = text.to_lowercase();
+    if FURNITURE_PREFIXES.iter().any(|p| lower.starts_with(p)) || is_counter(text) {
+        return true;
+    }
+    let bare =
+        lower.trim_end_matches(|c: char| c.is_ascii_punctuation() || c == '…' || c.is_whitespace());
+    text.len() <= 60 && FURNITURE_LINES.contains(&bare)
 }
 
 fn flush(line: &mut String, lines: &mut Vec<String>) {
@@ -171,4 +243,43 @@ fn flush(line: &mut String, lines: &mut Vec<String>) {
         lines.push(text.to_string());
     }
     line.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn furniture_lines_by_wording() {
+        for line in [
+            "Advertisement",
+            "Read more…",
+            "Related: Council adopts cyber toolbox",
+            "1 of 6",
+            "3/12",
+            "Filed under: Fisheries |",
+            "Lesezeit: 3 Minuten",
+        ] {
+            assert!(is_furniture_line(line), "{line}");
+        }
+        for line in [
+            "More than 1,200 rescuers took part.",
+            "Share prices fell sharply on Monday after the announcement.",
+            "2026",
+            "Related parties must declare their interests before the vote, the Council said.",
+        ] {
+            assert!(!is_furniture_line(line), "{line}");
+        }
+        let long = format!("Related: {}", "x".repeat(200));
+        assert!(!is_furniture_line(&long));
+    }
+
+    #[test]
+    fn whitespace_is_collapsed_across_nodes() {
+        let mut line = String::new();
+        push_words(&mut line, "  The  Council\n");
+        push_words(&mut line, "adopted");
+        push_words(&mut line, " the text. ");
+        assert_eq!(line.trim(), "The Council adopted the text.");
+    }
 }
