@@ -571,3 +571,14 @@ fn deeply_nested_and_broken_markup_does_not_crash() {
         let _ = generic(broken);
     }
 }
+
+#[test]
+fn caption_beside_an_image_is_left_out() {
+    let html = format!(
+        "<body><div class=story><p>{}</p><div align=center><div class=img><img src=a.jpg alt=x></div>\
+         <span class=small>The research vessel in the port of Gdynia</span></div><p>{}</p></div></body>",
+        SENTENCES[0], SENTENCES[1]
+    );
+    let text = generic(&html).text;
+    assert_eq!(text, format!("{}\n{}", SENTENCES[0], SENTENCES[1]));
+}

@@ -39,6 +39,8 @@ pub struct Node<'a> {
     pub commas: u32,
     /// `<p>` elements in this subtree.
     pub paras: u32,
+    /// Images and videos in this subtree (they are not copied, only counted).
+    pub images: u32,
 }
 
 impl Node<'_> {
@@ -418,10 +420,14 @@ impl<'a> Dom<'a> {
                         link_chars: if in_link { chars } else { 0 },
                         commas: text.matches([',', '،', '，', '、']).count() as u32,
                         paras: 0,
+                        images: 0,
                     });
                 }
                 HtmlNode::Element(el) => {
                     let tag: &'a str = el.name();
+                    if matches!(tag, "img" | "picture" | "video" | "figure") && parent != NONE {
+                        nodes[parent].images += 1;
+                    }
                     if (ix != 0 && is_skipped_tag(tag))
                         || is_hidden(el)
                         || excluded.contains(&node.id())
@@ -443,6 +449,7 @@ impl<'a> Dom<'a> {
                         link_chars: 0,
                         commas: 0,
                         paras: u32::from(tag == "p"),
+                        images: 0,
                     });
                     let children: Vec<_> = node.children().collect();
                     for child in children.into_iter().rev() {
@@ -456,8 +463,9 @@ impl<'a> Dom<'a> {
             }
         }
         for ix in (1..nodes.len()).rev() {
-            let (parent, end) = (nodes[ix].parent, nodes[ix].end);
+            let (parent, end, images) = (nodes[ix].parent, nodes[ix].end, nodes[ix].images);
             nodes[parent].end = nodes[parent].end.max(end);
+            nodes[parent].images += images;
         }
         let mut dom = Dom { nodes };
         dom.recount();

@@ -16,6 +16,15 @@ fn is_furniture(dom: &Dom, ix: Ix) -> bool {
     if node.tag == "h1" {
         return true;
     }
+    // A block holding an image and a line of text is a figure in all but name: the text
+    // is its caption.
+    if matches!(node.tag, "div" | "center" | "span" | "td")
+        && node.images > 0
+        && node.paras == 0
+        && node.chars < 120
+    {
+        return true;
+    }
     let density = node.link_density();
     match node.tag {
         "p" => density > 0.8 && node.chars < 200,
