@@ -38,6 +38,29 @@ const CONSENT: &[&str] = &[
     "gdpr",
 ];
 
+/// Button and heading phrases of consent dialogs: an article about cookie rules uses the
+/// words "cookie" and "consent", but rarely these.
+const CONSENT_BUTTONS: &[&str] = &[
+    "accept all",
+    "reject all",
+    "manage preferences",
+    "manage options",
+    "manage settings",
+    "we value your privacy",
+    "we and our partners",
+    "alle akzeptieren",
+    "alle ablehnen",
+    "tout accepter",
+    "tout refuser",
+    "accetta tutti",
+    "rifiuta tutti",
+    "akceptuj wszystkie",
+    "odrzuć wszystkie",
+    "aceptar todo",
+    "rechazar todo",
+    "alles accepteren",
+];
+
 /// Phrases of login/subscription walls, lower case.
 const LOGIN: &[&str] = &[
     "log in",
@@ -81,7 +104,7 @@ pub fn judge(text: &str, page_text: impl FnOnce() -> String, has_password: bool)
     if chars >= MIN_CHARS {
         // Enough text, but it may be the wall's own explanation.
         let words = text.split_whitespace().count().max(1);
-        if hits(&lower_text, CONSENT) >= 3 && words < 250 {
+        if hits(&lower_text, CONSENT_BUTTONS) >= 2 && words < 250 {
             return Status::ConsentWall;
         }
         if has_password && hits(&lower_text, LOGIN) >= 2 && words < 250 {
@@ -129,6 +152,16 @@ mod tests {
             judge("Sign in", || "Sign in with your username".into(), true),
             Status::LoginWall
         );
+    }
+
+    #[test]
+    fn an_article_about_cookie_rules_is_an_article() {
+        let text = "The Commission fined an online retailer for placing cookies without consent. \
+                    The GDPR requires consent before tracking cookies are stored, the data \
+                    protection board recalled, and consent banners must offer a refusal as easy \
+                    as acceptance. The retailer has three months to change its cookie settings.";
+        assert!(text.chars().filter(|c| !c.is_whitespace()).count() >= MIN_CHARS);
+        assert_eq!(judge(text, String::new, false), Status::Ok);
     }
 
     #[test]
