@@ -476,9 +476,10 @@ impl<'a> Dom<'a> {
     }
 
     /// Marks page furniture as removed. With `use_hints` false only structural furniture
-    /// (`<header>`, `<form>`) and what can never be the article (comments, consent banners)
-    /// is removed; elements holding much of the page text are kept unless their hints say
-    /// they can never hold the article.
+    /// (`<header>`, `<form>`, under half the page text) and what can never be the article
+    /// (comments, consent banners) is removed. With hints, class/id furniture goes too, unless
+    /// it holds much of the page text and so may be a wrapper of the article: junk under 60%
+    /// of the text (25% when it also looks like content), header/footer-like under 40%.
     pub fn mark_boilerplate(&mut self, use_hints: bool) {
         self.reset();
         let Some(root) = self.nodes.first() else {
