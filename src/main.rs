@@ -49,6 +49,10 @@ enum Command {
     Digest(commands::digest::Args),
     /// Validate the configuration and exit (non-zero on error)
     Check,
+    /// Print the article text of a saved page or a URL
+    Extract(commands::extract::Args),
+    /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
+    EvalExtract(commands::eval_extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
             Command::Items(args) => commands::items::run(config, args),
             Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),
+            Command::Extract(args) => commands::extract::run(config, args).await,
+            Command::EvalExtract(args) => commands::eval_extract::run(args),
         }
     });
     match result {

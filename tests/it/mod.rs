@@ -2,6 +2,7 @@
 
 mod cli;
 mod digest;
+mod extract;
 mod poll;
 pub mod server;
 mod service;
