@@ -75,6 +75,33 @@ pub struct FeedConfig {
     pub every: Duration,
     pub language: Option<String>,
     pub enabled: bool,
+    /// When to fetch each new item's article page.
+    pub fetch_article: FetchArticle,
+    /// CSS selector of the article content on this feed's pages (generic extractor otherwise).
+    pub content_selector: Option<String>,
+    /// CSS selectors of elements to drop from this feed's pages before extraction.
+    pub remove_selectors: Vec<String>,
+}
+
+/// When a new item's article page is fetched and extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FetchArticle {
+    /// When the feed's own text is short (a title and a summary line).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl FeedConfig {
+    /// The extraction overrides of this feed.
+    pub fn extract_options(&self) -> crate::pipeline::extract::Options {
+        crate::pipeline::extract::Options {
+            content_selector: self.content_selector.clone(),
+            remove_selectors: self.remove_selectors.clone(),
+        }
+    }
 }
 
 /// A configuration error, located in its file.
@@ -181,6 +208,10 @@ struct RawFeed {
     language: Option<Spanned<String>>,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default)]
+    fetch_article: FetchArticle,
+    content_selector: Option<Spanned<String>>,
+    remove_selectors: Option<Spanned<Vec<String>>>,
 }
 
 fn yes() -> bool {
@@ -323,13 +354,41 @@ impl Config {
                 }
                 None => None,
             };
-            feeds.push(FeedConfig {
+            let feed = FeedConfig {
                 name,
                 url,
                 every,
                 language,
                 enabled: f.enabled,
-            });
+                fetch_article: f.fetch_article,
+                content_selector: f.content_selector.as_ref().map(|s| s.get_ref().clone()),
+                remove_selectors: f
+                    .remove_selectors
+                    .as_ref()
+                    .map(|s| s.get_ref().clone())
+                    .unwrap_or_default(),
+            };
+            if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
+                let (span, key) = match &e {
+                    crate::pipeline::extract::ExtractError::Selector {
+                        field: "content_selector",
+                        ..
+                    } => (
+                        f.content_selector
+                            .as_ref()
+                            .map_or(f.name.span(), |s| s.span()),
+                        "content_selector",
+                    ),
+                    _ => (
+                        f.remove_selectors
+                            .as_ref()
+                            .map_or(f.name.span(), |s| s.span()),
+                        "remove_selectors",
+                    ),
+                };
+                return Err(err(span, key, e.to_string()));
+            }
+            feeds.push(feed);
         }
 
         let fetch = FetchSettings {
@@ -511,6 +570,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.storage.database, Path::new("../x.db"));
+    }
+
+    #[test]
+    fn extraction_overrides_are_validated() {
+        let c = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nfetch_article = \"always\"\ncontent_selector = \"div.body\"\nremove_selectors = [\".share\"]\n").unwrap();
+        assert_eq!(c.feeds[0].fetch_article, FetchArticle::Always);
+        assert_eq!(c.feeds[0].remove_selectors, vec![".share".to_string()]);
+        let e = parse(
+            "[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nremove_selectors = [\"div[\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(4), Some("feeds[0].remove_selectors")),
+            "{e}"
+        );
+        assert!(e.message.contains("div["), "{e}");
+        let e = parse(
+            "[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/1\"\nfetch_article = \"sometimes\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("auto"), "{e}");
     }
 
     #[test]

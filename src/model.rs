@@ -51,6 +51,8 @@ pub struct FeedRow {
     pub last_success_at: Option<DateTime<Utc>>,
     pub next_check_at: Option<DateTime<Utc>>,
     pub item_count: i64,
+    /// Article pages of the last refresh that gave no usable text.
+    pub article_failures: i64,
 }
 
 /// A stored item with what `veille items` shows.

@@ -48,7 +48,11 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            f.last_error.as_deref().unwrap_or("")
+            match (&f.last_error, f.article_failures) {
+                (Some(e), _) => e.clone(),
+                (None, 0) => String::new(),
+                (None, n) => format!("{n} article pages gave no text (last refresh)"),
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The pipeline stages, one module per stage, and the orchestrator that runs them in order:
 //! fetch → parse → (extract) → language → classify → store.
 
+pub mod article;
 pub mod charset;
 pub mod extract;
 pub mod fetch;

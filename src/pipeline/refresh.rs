@@ -2,25 +2,37 @@
 //! store, enrich what is new, store, record the feed's health. `poll` runs it over due feeds.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::StreamExt;
 
+use super::article;
+use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::parse::parse_feed;
 use crate::config::{Config, FeedConfig};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::service::schedule::{Timing, next_check};
-use crate::store::{DueFeed, FetchRecord, NewItem, Store};
+use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
+
+/// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).
+const ARTICLES_IN_FLIGHT: usize = 4;
+
+/// A feed's configuration with what is built from it once (its extractor).
+#[derive(Clone)]
+struct FeedRuntime {
+    config: FeedConfig,
+    extractor: Arc<Extractor>,
+}
 
 /// Everything a refresh needs, shared by all feeds of a poll.
 pub struct Pipeline {
     store: Mutex<Store>,
     fetcher: Fetcher,
-    feeds: RwLock<HashMap<String, FeedConfig>>,
+    feeds: RwLock<HashMap<String, FeedRuntime>>,
     concurrency: usize,
 }
 
@@ -33,6 +45,8 @@ pub enum Outcome {
         items: usize,
         new: usize,
         updated: usize,
+        /// Article pages fetched for new items that gave no usable text.
+        articles_failed: usize,
     },
     /// The server said 304.
     NotModified,
@@ -134,85 +148,10 @@ impl Pipeline {
         Ok(summary)
     }
 
-    /// Fetch → parse → triage → enrich → store → record health, for one feed.
+    /// Fetch → parse → triage → articles → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let config = self
-            .feeds
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&feed.name)
-            .cloned();
-        let config = config.as_ref();
-        let every = config.map_or(crate::config::DEFAULT_EVERY, |c| c.every);
-        let validators = Validators {
-            etag: feed.etag.clone(),
-            last_modified: feed.last_modified.clone(),
-        };
-
-        let fetched = self.fetcher.get(&feed.url, &validators).await;
-        let now = Utc::now();
-        let outcome = match fetched {
-            Err(failure) => self.record_failure(
-                feed,
-                every,
-                now,
-                failure.error.status(),
-                &failure.error.to_string(),
-                Timing {
-                    retry_after: failure.hints.retry_after,
-                    ..Timing::default()
-                },
-            ),
-            Ok(f) => {
-                let timing = Timing {
-                    ttl: None,
-                    max_age: f.hints.max_age,
-                    retry_after: f.hints.retry_after,
-                };
-                if f.not_modified() {
-                    self.record_success(feed, every, now, 304, &f.validators, None, timing)
-                        .map(|()| Outcome::NotModified)
-                        .unwrap_or_else(|e| storage_failed(&e))
-                } else {
-                    match parse_feed(&f.body, f.content_type.as_deref(), &f.final_url) {
-                        Err(e) => self.record_failure(
-                            feed,
-                            every,
-                            now,
-                            Some(f.status),
-                            &format!("invalid feed: {e}"),
-                            timing,
-                        ),
-                        Ok(parsed) => {
-                            let timing = Timing {
-                                ttl: parsed.ttl,
-                                ..timing
-                            };
-                            self.store_parsed(feed, config, &parsed, now)
-                                .and_then(|(new, updated)| {
-                                    self.record_success(
-                                        feed,
-                                        every,
-                                        now,
-                                        f.status,
-                                        &f.validators,
-                                        parsed.title.clone(),
-                                        timing,
-                                    )?;
-                                    Ok(Outcome::Updated {
-                                        status: f.status,
-                                        items: parsed.items.len(),
-                                        new,
-                                        updated,
-                                    })
-                                })
-                                .unwrap_or_else(|e| storage_failed(&e))
-                        }
-                    }
-                }
-            }
-        };
+        let outcome = self.refresh(feed).await;
         let report = FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
@@ -223,70 +162,179 @@ impl Pipeline {
         report
     }
 
-    /// Triage against the store, enrich what is new or changed, write the batch.
-    fn store_parsed(
-        &self,
-        feed: &DueFeed,
-        config: Option<&FeedConfig>,
-        parsed: &ParsedFeed,
-        now: DateTime<Utc>,
-    ) -> Result<(usize, usize), StoreError> {
-        let mut store = self.store();
-        let seen = store.triage(feed.id, &parsed.items)?;
+    async fn refresh(&self, feed: &DueFeed) -> Outcome {
+        let runtime = self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&feed.name)
+            .cloned();
+        let config = runtime.as_ref().map(|r| &r.config);
+        let every = config.map_or(crate::config::DEFAULT_EVERY, |c| c.every);
+        let validators = Validators {
+            etag: feed.etag.clone(),
+            last_modified: feed.last_modified.clone(),
+        };
+
+        // 1. Fetch the feed document (conditional GET).
+        let fetched = match self.fetcher.get(&feed.url, &validators).await {
+            Ok(f) => f,
+            Err(failure) => {
+                let timing = Timing {
+                    retry_after: failure.hints.retry_after,
+                    ..Timing::default()
+                };
+                let error = failure.error.to_string();
+                return self.record_failure(feed, every, failure.error.status(), &error, timing);
+            }
+        };
+        let mut timing = Timing {
+            ttl: None,
+            max_age: fetched.hints.max_age,
+            retry_after: fetched.hints.retry_after,
+        };
+        if fetched.not_modified() {
+            let record = self.success(feed, every, 304, &fetched.validators, None, timing, None);
+            return self.record(feed, record, Outcome::NotModified);
+        }
+
+        // 2. Parse it.
+        let parsed = match parse_feed(
+            &fetched.body,
+            fetched.content_type.as_deref(),
+            &fetched.final_url,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                let error = format!("invalid feed: {e}");
+                return self.record_failure(feed, every, Some(fetched.status), &error, timing);
+            }
+        };
+        timing.ttl = parsed.ttl;
+
+        // 3. Triage: only new and changed items go on.
+        let seen = match self.store().triage(feed.id, &parsed.items) {
+            Ok(seen) => seen,
+            Err(e) => return storage_failed(&e),
+        };
+
+        // 4. Fetch and extract the article pages the feed's text is too short for.
+        let articles = self.articles(runtime.as_ref(), &parsed.items, &seen).await;
+        let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
+
+        // 5. Enrich (language, topics) and 6. store in one transaction.
         let batch: Vec<NewItem> = parsed
             .items
             .iter()
-            .zip(seen)
-            .filter_map(|(item, seen)| {
-                use crate::store::Seen;
-                match seen {
-                    Seen::Unchanged(_) => None,
-                    Seen::SameUrl(_) => Some(NewItem {
-                        parsed: item.clone(),
-                        ..NewItem::default()
-                    }),
-                    Seen::New | Seen::Changed(_) => Some(enrich(item, parsed, config)),
-                }
+            .zip(&seen)
+            .zip(articles)
+            .filter_map(|((item, seen), article)| match seen {
+                Seen::Unchanged(_) => None,
+                Seen::SameUrl(_) => Some(NewItem {
+                    parsed: item.clone(),
+                    ..NewItem::default()
+                }),
+                Seen::New | Seen::Changed(_) => Some(enrich(item, article, &parsed, config)),
             })
             .collect();
-        let report = store.store_items(feed.id, &batch, now)?;
-        Ok((report.new, report.updated))
+        let stored = match self.store().store_items(feed.id, &batch, Utc::now()) {
+            Ok(r) => r,
+            Err(e) => return storage_failed(&e),
+        };
+
+        // 7. Record the feed's health and next check.
+        let record = self.success(
+            feed,
+            every,
+            fetched.status,
+            &fetched.validators,
+            parsed.title.clone(),
+            timing,
+            Some(articles_failed as i64),
+        );
+        self.record(
+            feed,
+            record,
+            Outcome::Updated {
+                status: fetched.status,
+                items: parsed.items.len(),
+                new: stored.new,
+                updated: stored.updated,
+                articles_failed,
+            },
+        )
+    }
+
+    /// Fetches, for each new or changed item that needs it, its article page (a few at a time;
+    /// the fetcher's per-host limits apply). `None` where no page was wanted.
+    async fn articles(
+        &self,
+        runtime: Option<&FeedRuntime>,
+        items: &[ParsedItem],
+        seen: &[Seen],
+    ) -> Vec<Option<article::Fetched>> {
+        let Some(runtime) = runtime else {
+            return vec![None; items.len()];
+        };
+        // Indices, not borrowed pairs: the futures then borrow only from this scope, which keeps
+        // the poll future `Send` for every lifetime (a closure over `&(item, seen)` is not).
+        futures_util::stream::iter(0..items.len())
+            .map(|i| async move {
+                let (item, seen) = (&items[i], &seen[i]);
+                let fresh = matches!(seen, Seen::New | Seen::Changed(_));
+                match &item.url {
+                    Some(url) if fresh && article::wanted(runtime.config.fetch_article, item) => {
+                        Some(article::fetch(&self.fetcher, &runtime.extractor, url).await)
+                    }
+                    _ => None,
+                }
+            })
+            .buffered(ARTICLES_IN_FLIGHT)
+            .collect()
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record_success(
+    fn success(
         &self,
         feed: &DueFeed,
         every: Duration,
-        now: DateTime<Utc>,
         status: u16,
         validators: &Validators,
         title: Option<String>,
         timing: Timing,
-    ) -> Result<(), StoreError> {
-        self.store().record_fetch(
-            feed.id,
-            &FetchRecord {
-                fetched_at: now,
-                status: Some(status),
-                error: None,
-                etag: validators.etag.clone(),
-                last_modified: validators.last_modified.clone(),
-                title,
-                next_check_at: next_check(now, &feed.name, every, timing, 0),
-            },
-        )
+        article_failures: Option<i64>,
+    ) -> FetchRecord {
+        let now = Utc::now();
+        FetchRecord {
+            fetched_at: now,
+            status: Some(status),
+            error: None,
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+            title,
+            next_check_at: next_check(now, &feed.name, every, timing, 0),
+            article_failures,
+        }
+    }
+
+    /// Writes the feed's health; the outcome stands unless that write fails.
+    fn record(&self, feed: &DueFeed, record: FetchRecord, outcome: Outcome) -> Outcome {
+        match self.store().record_fetch(feed.id, &record) {
+            Ok(()) => outcome,
+            Err(e) => storage_failed(&e),
+        }
     }
 
     fn record_failure(
         &self,
         feed: &DueFeed,
         every: Duration,
-        now: DateTime<Utc>,
         status: Option<u16>,
         error: &str,
         timing: Timing,
     ) -> Outcome {
+        let now = Utc::now();
         let errors = feed.error_count + 1;
         let rec = FetchRecord {
             fetched_at: now,
@@ -295,40 +343,56 @@ impl Pipeline {
             next_check_at: next_check(now, &feed.name, every, timing, errors),
             ..FetchRecord::default()
         };
-        if let Err(e) = self.store().record_fetch(feed.id, &rec) {
-            return storage_failed(&e);
-        }
-        Outcome::Failed {
-            status,
-            error: error.to_string(),
-        }
+        self.record(
+            feed,
+            rec,
+            Outcome::Failed {
+                status,
+                error: error.to_string(),
+            },
+        )
     }
 }
 
-/// What the pipeline adds to a parsed item before storage: its language (for now the declared
-/// one: item, then feed, then configured).
-fn enrich(item: &ParsedItem, feed: &ParsedFeed, config: Option<&FeedConfig>) -> NewItem {
+/// What the pipeline adds to a parsed item before storage: the article text when one was
+/// extracted, and the language (for now the declared one: item, page, feed, then configured).
+fn enrich(
+    item: &ParsedItem,
+    article: Option<article::Fetched>,
+    feed: &ParsedFeed,
+    config: Option<&FeedConfig>,
+) -> NewItem {
     let language = item
         .language
         .clone()
+        .or_else(|| article.as_ref().and_then(|a| a.declared_language.clone()))
         .or_else(|| feed.language.clone())
         .or_else(|| config.and_then(|c| c.language.clone()));
     NewItem {
         parsed: item.clone(),
         language,
         matches: Vec::new(),
-        article: None,
+        article: article.map(|a| a.article),
     }
 }
 
-fn feed_map(config: &Config) -> HashMap<String, FeedConfig> {
+fn feed_map(config: &Config) -> HashMap<String, FeedRuntime> {
     config
         .feeds
         .iter()
-        .map(|f| (f.name.clone(), f.clone()))
+        .map(|f| {
+            // Selectors were validated when the configuration was loaded.
+            let extractor = Extractor::new(&f.extract_options())
+                .or_else(|_| Extractor::new(&Default::default()))
+                .expect("the default extractor has no selectors to reject");
+            let runtime = FeedRuntime {
+                config: f.clone(),
+                extractor: Arc::new(extractor),
+            };
+            (f.name.clone(), runtime)
+        })
         .collect()
 }
-
 fn storage_failed(e: &StoreError) -> Outcome {
     Outcome::Failed {
         status: None,
@@ -344,8 +408,9 @@ fn log_report(r: &FeedReport) {
             items,
             new,
             updated,
+            articles_failed,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, elapsed_ms, "feed refreshed")
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")

@@ -145,6 +145,7 @@ mod tests {
                 items: 3,
                 new: 2,
                 updated: 0,
+                articles_failed: 0,
             },
             elapsed: Duration::from_millis(120),
         });

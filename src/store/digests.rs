@@ -385,6 +385,9 @@ mod tests {
             every: std::time::Duration::from_secs(3600),
             language: None,
             enabled: true,
+            fetch_article: crate::config::FetchArticle::Never,
+            content_selector: None,
+            remove_selectors: Vec::new(),
         };
         let now = at("2026-11-24T07:00:00Z");
         s.sync_feeds(&[feed], now).unwrap();

@@ -31,6 +31,8 @@ pub struct FetchRecord {
     pub last_modified: Option<String>,
     pub title: Option<String>,
     pub next_check_at: DateTime<Utc>,
+    /// Article pages of this refresh that gave no usable text; `None` keeps the stored count.
+    pub article_failures: Option<i64>,
 }
 
 impl Store {
@@ -102,7 +104,8 @@ impl Store {
                error_count = CASE WHEN ?5 THEN 0 ELSE error_count + 1 END,
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
-               title = COALESCE(?8, title), next_check_at = ?9
+               title = COALESCE(?8, title), next_check_at = ?9,
+               article_failures = COALESCE(?10, article_failures)
              WHERE id = ?1",
             params![
                 feed_id,
@@ -113,7 +116,8 @@ impl Store {
                 rec.etag,
                 rec.last_modified,
                 rec.title,
-                rec.next_check_at
+                rec.next_check_at,
+                rec.article_failures
             ],
         )?;
         Ok(())
@@ -124,7 +128,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
-                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id)
+                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -141,6 +145,7 @@ impl Store {
                 last_success_at: r.get(9)?,
                 next_check_at: r.get(10)?,
                 item_count: r.get(11)?,
+                article_failures: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -269,3 +269,81 @@ async fn due_feeds_wait_for_their_next_check() {
     assert_eq!(second.feeds, 0, "not due again for 30 minutes");
     assert_eq!(server.seen("/feeds/rss2.xml").len(), 1);
 }
+
+#[tokio::test]
+async fn short_items_get_their_article_page_and_failures_keep_the_summary() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, p) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[("press", "/feeds/short-summaries.xml")],
+    ));
+    let (summary, reports) = poll_all(&p).await;
+    assert_eq!(summary.new_items, 4, "{reports:#?}");
+    assert!(
+        matches!(
+            outcome(&reports, "press"),
+            Outcome::Updated {
+                articles_failed: 2,
+                ..
+            }
+        ),
+        "{reports:#?}"
+    );
+    // Pages fetched: the three short items; the long one is complete in the feed.
+    assert_eq!(server.seen("/pages/council-fisheries-en.html").len(), 1);
+    assert_eq!(server.seen("/pages/consent-wall.html").len(), 1);
+    assert!(server.seen("/pages/eeas-sahel-fr.html").is_empty());
+
+    let db = rusqlite::Connection::open(&config.storage.database).unwrap();
+    let row = |guid: &str| -> (String, Option<String>, Option<String>) {
+        db.query_row(
+            "SELECT i.text, i.article_text, i.article_status FROM items i
+             JOIN item_sources s ON s.item_id = i.id WHERE s.guid = ?1",
+            [guid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    let (feed_text, article, status) = row("short-1");
+    assert_eq!(status.as_deref(), Some("ok"));
+    let article = article.unwrap();
+    assert!(
+        article.starts_with(
+            "The Council today reached an agreement with Norway and the United Kingdom"
+        ),
+        "{article}"
+    );
+    assert!(
+        article
+            .trim_end()
+            .ends_with("until consultations are concluded."),
+        "{article}"
+    );
+    assert_eq!(
+        feed_text,
+        "The Council reached an agreement on shared stocks."
+    );
+    let (feed_text, article, status) = row("short-2");
+    assert_eq!((status.as_deref(), article), (Some("consent_wall"), None));
+    assert_eq!(feed_text, "Summary kept when the page is a consent wall.");
+    let (_, article, status) = row("short-3");
+    assert_eq!(article, None);
+    assert!(status.unwrap().starts_with("fetch_failed: HTTP status 404"));
+    let (_, article, status) = row("short-4");
+    assert_eq!((article, status), (None, None));
+
+    let press = p
+        .store()
+        .feeds()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "press")
+        .unwrap();
+    assert_eq!((press.error_count, press.article_failures), (0, 2));
+
+    // A second poll fetches no page again: the items are known.
+    poll_all(&p).await;
+    assert_eq!(server.seen("/pages/council-fisheries-en.html").len(), 1);
+}

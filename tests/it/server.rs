@@ -40,6 +40,7 @@ impl TestServer {
         let app = Router::new()
             .route("/feeds/{name}", get(feed))
             .route("/nocache/{name}", get(feed_without_validators))
+            .route("/pages/{name}", get(page))
             .route("/redirect/{name}", get(redirect))
             .route("/loop/{n}", get(redirect_loop))
             .route("/status/{code}", get(status))
@@ -141,6 +142,22 @@ async fn feed_without_validators(
     match fixture(&name) {
         Some((body, ctype)) => ([(header::CONTENT_TYPE, ctype)], body).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// An article page from `tests/data/pages/`.
+async fn page(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&shared, format!("/pages/{name}"), &headers);
+    let path = fixtures().join("../pages").join(&name);
+    match std::fs::read(path) {
+        Ok(body) if !name.contains("..") => {
+            ([(header::CONTENT_TYPE, "text/html")], body).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
