@@ -57,6 +57,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Items(_) | Command::Feeds(_) | Command::Extract(_) | Command::Check
+    ) {
+        // Printing commands end quietly when their reader goes away (`veille items | head`),
+        // like other Unix tools, instead of panicking on a broken pipe.
+        restore_sigpipe();
+    }
     let quiet_default = !matches!(cli.command, Command::Run(_));
     init_logging(cli.log_format, cli.verbose, quiet_default);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -90,6 +98,17 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}
 
 fn init_logging(format: LogFormat, verbose: u8, quiet_default: bool) {
     let level = match (verbose, quiet_default) {

@@ -270,9 +270,7 @@ impl Store {
                     published: r.get(4)?,
                     fetched_at: r.get(5)?,
                     language: r.get(6)?,
-                    topics: topics
-                        .map(|t| t.split(',').map(str::to_string).collect())
-                        .unwrap_or_default(),
+                    topics: split_topics(topics),
                 })
             },
         )?;
@@ -297,9 +295,7 @@ impl Store {
                 url: r.get(3)?,
                 feed_language: r.get(4)?,
                 language: r.get(5)?,
-                topics: topics
-                    .map(|t| t.split(',').map(str::to_string).collect())
-                    .unwrap_or_default(),
+                topics: split_topics(topics),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -344,6 +340,13 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
     }
+}
+
+/// `group_concat` of topics → the list (none when NULL).
+fn split_topics(joined: Option<String>) -> Vec<String> {
+    joined
+        .map(|t| t.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn write_matches(
