@@ -574,3 +574,51 @@ async fn check_names_the_key_of_a_bad_source() {
         "{err}"
     );
 }
+
+/// The shipped source definitions: the default configuration parses, the EEAS rules read the
+/// EEAS-shaped fixture, and the commented JSON variant for NATO, uncommented, reads the
+/// NATO-shaped search response.
+#[test]
+fn shipped_source_definitions_read_the_fixtures() {
+    use veille::pipeline::sources::{Source, parse_page};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/veille.toml");
+    let shipped = std::fs::read_to_string(&path).unwrap();
+    let config = Config::from_str(&shipped, &path).unwrap();
+
+    let eeas = config.feed("eeas-press").unwrap();
+    assert!(!eeas.enabled, "unverified sources ship disabled");
+    assert!(matches!(eeas.source, Source::Html(_)));
+    let page = std::fs::read(fixtures().join("eeas-press-1.html")).unwrap();
+    let parsed = parse_page(&page, None, eeas.url.as_str(), &eeas.source).unwrap();
+    let titles: Vec<_> = parsed.feed.items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert_eq!(
+        titles[0],
+        "EU and NATO hold staff talks on cyber defence cooperation"
+    );
+    assert_eq!(
+        parsed.next.as_deref(),
+        Some("https://www.eeas.europa.eu/eeas/press-material_en?page=1")
+    );
+    let nato = config.feed("nato-news").unwrap();
+    assert!(!nato.enabled && nato.source.kind() == "html");
+
+    // Uncomment the JSON alternative (every `# ` line from its `[[feeds]]` on) and read it.
+    let start = shipped
+        .find("# [[feeds]]\n# name = \"nato-news-json\"")
+        .unwrap();
+    let block: String = shipped[start..]
+        .lines()
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let alt = Config::from_str(&block, &path).unwrap();
+    let json = alt.feed("nato-news-json").unwrap();
+    let body = std::fs::read(fixtures().join("nato-search.json")).unwrap();
+    let parsed = parse_page(&body, None, json.url.as_str(), &json.source).unwrap();
+    assert_eq!(parsed.feed.items.len(), 3);
+    assert_eq!(
+        parsed.feed.items[0].url.as_deref(),
+        Some("https://www.nato.int/cps/en/natohq/news_230145.htm")
+    );
+}
