@@ -244,7 +244,7 @@ impl Args {
                 let opt = |field: &str, p: &Option<String>| {
                     p.as_deref().map(|p| path(field, p)).transpose()
                 };
-                Ok(Source::Json(JsonRules {
+                Ok(Source::Json(Box::new(JsonRules {
                     items: path("items", items)?,
                     link: path("link", link)?,
                     title: opt("title", &self.title)?,
@@ -256,7 +256,7 @@ impl Args {
                         .as_deref()
                         .map(|b| url::Url::parse(b).with_context(|| format!("--base-url {b:?}")))
                         .transpose()?,
-                }))
+                })))
             }
         }
     }

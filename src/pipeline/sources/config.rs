@@ -106,7 +106,7 @@ pub fn source(raw: RawSource, at: Range<usize>, err: ErrorAt<'_>) -> Result<Sour
                     "kind = \"json\" needs a [feeds.json] table after this feed, with at least `items` and `link` paths (e.g. items = \"data.items\", link = \"url\")".into(),
                 ));
             };
-            json_rules(j.into_inner(), err).map(Source::Json)
+            json_rules(j.into_inner(), err).map(|r| Source::Json(Box::new(r)))
         }
     }
 }

@@ -30,7 +30,7 @@ pub enum Source {
     /// An HTML listing page read with CSS selectors.
     Html(HtmlRules),
     /// A JSON endpoint read with dotted paths.
-    Json(JsonRules),
+    Json(Box<JsonRules>),
 }
 
 impl Source {
