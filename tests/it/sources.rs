@@ -281,6 +281,41 @@ async fn html_listing_items_are_stored_with_resolved_links_dates_and_articles() 
 }
 
 #[tokio::test]
+async fn a_later_page_that_fails_ends_the_walk_and_keeps_the_items_read() {
+    use veille::pipeline::fetch::{Fetcher, Validators};
+    use veille::pipeline::sources::{follow_pages, parse_page};
+    let site = Site::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_file(&write_config(
+        dir.path(),
+        &[eeas_feed(
+            &site,
+            "eeas-press",
+            "/eeas/press-material_en",
+            3,
+            "never",
+        )],
+    ))
+    .unwrap();
+    let source = &config.feeds[0].source;
+    let fetcher = Fetcher::new(&config.fetch).unwrap();
+    // Page 1 as served, with its pager pointing at a page that does not exist.
+    let url = site.url("/eeas/press-material_en");
+    let first = fetcher.get(&url, &Validators::default()).await.unwrap();
+    let html = String::from_utf8(first.body)
+        .unwrap()
+        .replace("?page=1", "?page=7");
+    let page = parse_page(html.as_bytes(), None, &url, source).unwrap();
+    let listing = follow_pages(&fetcher, source, &url, &url, page).await;
+    assert_eq!(listing.feed.items.len(), 3);
+    assert_eq!(listing.pages, [url.clone()]);
+    assert_eq!(
+        listing.failures,
+        [format!("page {url}?page=7: HTTP status 404")]
+    );
+}
+
+#[tokio::test]
 async fn pagination_stops_on_a_page_already_read() {
     let site = Site::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -384,12 +419,19 @@ fn text(b: &[u8]) -> String {
 async fn a_selector_matching_nothing_shows_in_feed_health() {
     let site = Site::start().await;
     let dir = tempfile::tempdir().unwrap();
+    let nato_moved = nato_feed(&site)
+        .replace("nato-news", "nato-moved")
+        .replace("responses.0.hits.hits", "data.items");
     let config = write_config(
         dir.path(),
-        &[eeas_feed(&site, "eeas-press", "/redesigned", 1, "never")],
+        &[
+            eeas_feed(&site, "eeas-press", "/redesigned", 1, "never"),
+            nato_moved,
+        ],
     );
     let p = pipeline(&config);
-    let reports = poll(&p).await;
+    let mut reports = poll(&p).await;
+    reports.sort_by(|a, b| a.0.cmp(&b.0));
     let expected = format!(
         "html source: selector \"div.card\" matched nothing on {}",
         site.url("/redesigned")
@@ -404,6 +446,16 @@ async fn a_selector_matching_nothing_shows_in_feed_health() {
     let health = p.store().feeds().unwrap();
     assert_eq!(health[0].error_count, 1);
     assert_eq!(health[0].last_error.as_deref(), Some(expected.as_str()));
+    assert_eq!(
+        health[1].last_error.as_deref(),
+        Some(
+            format!(
+                "json source: path \"data.items\" does not resolve on {}: no key \"data\" at the top level (keys: responses, took)",
+                site.url("/api/search")
+            )
+            .as_str()
+        )
+    );
     drop(p);
 
     let out = veille(&["--config", config.to_str().unwrap(), "feeds"]).await;

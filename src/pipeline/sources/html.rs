@@ -120,14 +120,18 @@ fn first<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
 }
 
 fn read_item(card: ElementRef<'_>, sel: &Compiled, base: Option<&Url>) -> Option<Found> {
-    // The link may be the card itself (`item = "a.card"`, `link = "a"`).
-    let anchor = card
+    // The first match whose href is a web link (not `#`, not `mailto:`); the link may be the
+    // card itself (`item = "a.card"`, `link = "a"`).
+    let href = |a: ElementRef<'_>| a.value().attr("href").and_then(|h| resolve(base, h));
+    let (anchor, link) = card
         .select(&sel.link)
-        .find(|a| a.value().attr("href").is_some())
+        .find_map(|a| href(a).map(|l| (a, l)))
         .or_else(|| {
-            (sel.link.matches(&card) && card.value().attr("href").is_some()).then_some(card)
+            sel.link
+                .matches(&card)
+                .then(|| href(card).map(|l| (card, l)))
+                .flatten()
         })?;
-    let link = resolve(base, anchor.value().attr("href")?)?;
     let within = |s: &Option<Selector>| s.as_ref().and_then(|s| card.select(s).next());
     let title = within(&sel.title)
         .map(text_of)
@@ -172,13 +176,14 @@ mod tests {
         }
     }
 
-    const PAGE: &str = r#"<html lang="en-GB"><head><title> Press material | EEAS </title></head><body>
+    const PAGE: &str = r##"<html lang="en-GB"><head><title> Press material | EEAS </title></head><body>
       <div class="card"><h3>EU and NATO <em>cyber</em> talks</h3><a href="/eeas/a_en">Read more</a>
         <time datetime="2026-11-24T09:00:00+01:00">24.11.2026</time><p class="summary">Joint <b>statement</b>.</p></div>
       <div class="card"><a href="b_en?utm_source=x">Second item</a><span class="date">23 November 2026</span></div>
       <div class="card"><span>No link here</span></div>
       <div class="card"><a href="mailto:press@eeas.europa.eu">Contact</a></div>
-      <a rel="next" href="?page=1">Next</a></body></html>"#;
+      <div class="card"><h3>Third</h3><a href="#">Share</a><a href="/eeas/c_en">More</a></div>
+      <a rel="next" href="?page=1">Next</a></body></html>"##;
 
     #[test]
     fn cards_become_items_with_resolved_links_dates_and_summaries() {
@@ -192,7 +197,12 @@ mod tests {
         let feed = &page.feed;
         assert_eq!(feed.title.as_deref(), Some("Press material | EEAS"));
         assert_eq!(feed.language.as_deref(), Some("en"));
-        assert_eq!(feed.items.len(), 2, "{:#?}", feed.items);
+        assert_eq!(feed.items.len(), 3, "{:#?}", feed.items);
+        assert_eq!(
+            feed.items[2].url.as_deref(),
+            Some("https://www.eeas.europa.eu/eeas/c_en"),
+            "an href that is no web link is passed over"
+        );
         let a = &feed.items[0];
         assert_eq!(a.title, "EU and NATO cyber talks");
         assert_eq!(
@@ -230,7 +240,7 @@ mod tests {
         let mut r = rules();
         r.link = "a.nope".into();
         let e = parse(PAGE.as_bytes(), None, "https://x.eu/list", &r).unwrap_err();
-        assert!(matches!(e, SourceError::NoLinks { items: 4, .. }), "{e}");
+        assert!(matches!(e, SourceError::NoLinks { items: 5, .. }), "{e}");
     }
 
     #[test]
