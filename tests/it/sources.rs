@@ -308,7 +308,7 @@ async fn a_later_page_that_fails_ends_the_walk_and_keeps_the_items_read() {
     let page = parse_page(html.as_bytes(), None, &url, source).unwrap();
     let listing = follow_pages(&fetcher, source, &url, &url, page).await;
     assert_eq!(listing.feed.items.len(), 3);
-    assert_eq!(listing.pages, [url.clone()]);
+    assert_eq!(listing.pages, vec![url.clone()]);
     assert_eq!(
         listing.failures,
         [format!("page {url}?page=7: HTTP status 404")]
