@@ -81,6 +81,8 @@ pub struct FeedConfig {
     pub content_selector: Option<String>,
     /// CSS selectors of elements to drop from this feed's pages before extraction.
     pub remove_selectors: Vec<String>,
+    /// What the URL serves and how to read it (`kind` with `[feeds.html]` / `[feeds.json]`).
+    pub source: crate::pipeline::sources::Source,
 }
 
 /// When a new item's article page is fetched and extracted.
@@ -212,6 +214,9 @@ struct RawFeed {
     fetch_article: FetchArticle,
     content_selector: Option<Spanned<String>>,
     remove_selectors: Option<Spanned<Vec<String>>>,
+    kind: Option<Spanned<crate::pipeline::sources::config::Kind>>,
+    html: Option<Spanned<crate::pipeline::sources::config::RawHtml>>,
+    json: Option<Spanned<crate::pipeline::sources::config::RawJson>>,
 }
 
 fn yes() -> bool {
@@ -354,6 +359,15 @@ impl Config {
                 }
                 None => None,
             };
+            let source = crate::pipeline::sources::config::source(
+                crate::pipeline::sources::config::RawSource {
+                    kind: f.kind,
+                    html: f.html,
+                    json: f.json,
+                },
+                f.name.span(),
+                &err,
+            )?;
             let feed = FeedConfig {
                 name,
                 url,
@@ -367,6 +381,7 @@ impl Config {
                     .as_ref()
                     .map(|s| s.get_ref().clone())
                     .unwrap_or_default(),
+                source,
             };
             if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
                 let (span, key) = match &e {

@@ -51,6 +51,8 @@ enum Command {
     Check,
     /// Print the article text of a saved page or a URL
     Extract(commands::extract::Args),
+    /// Fetch a source once and print the items it would give (nothing is stored)
+    PreviewSource(commands::preview_source::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
     EvalExtract(commands::eval_extract::Args),
 }
@@ -59,7 +61,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Items(_) | Command::Feeds(_) | Command::Extract(_) | Command::Check
+        Command::Items(_)
+            | Command::Feeds(_)
+            | Command::Extract(_)
+            | Command::PreviewSource(_)
+            | Command::Check
     ) {
         // Printing commands end quietly when their reader goes away (`veille items | head`),
         // like other Unix tools, instead of panicking on a broken pipe.
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
             Command::Check => commands::check(config),
             Command::Extract(args) => commands::extract::run(config, args).await,
             Command::EvalExtract(args) => commands::eval_extract::run(args),
+            Command::PreviewSource(args) => commands::preview_source::run(config, args).await,
         }
     });
     match result {

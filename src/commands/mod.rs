@@ -6,6 +6,7 @@ pub mod extract;
 pub mod feeds;
 pub mod items;
 pub mod poll;
+pub mod preview_source;
 pub mod run;
 
 use std::path::Path;

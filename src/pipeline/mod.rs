@@ -7,6 +7,7 @@ pub mod extract;
 pub mod fetch;
 pub mod parse;
 pub mod refresh;
+pub mod sources;
 pub mod text;
 
 pub use refresh::{FeedReport, Outcome, Pipeline, PipelineError, PollSummary};

@@ -1,5 +1,6 @@
-//! The orchestrator: `refresh_feed` reads top to bottom — fetch, parse, triage against the
-//! store, enrich what is new, store, record the feed's health. `poll` runs it over due feeds.
+//! The orchestrator: `refresh_feed` reads top to bottom — fetch, parse (a feed, or a listing or
+//! JSON source with its next pages), triage against the store, enrich what is new, store, record
+//! the feed's health. `poll` runs it over due feeds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -11,7 +12,7 @@ use futures_util::StreamExt;
 use super::article;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
-use super::parse::parse_feed;
+use super::sources::{self, Source};
 use crate::config::{Config, FeedConfig};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ParsedFeed, ParsedItem};
@@ -198,18 +199,28 @@ impl Pipeline {
             return self.record(feed, record, Outcome::NotModified);
         }
 
-        // 2. Parse it.
-        let parsed = match parse_feed(
+        // 2. Parse it as its kind says (feed, HTML listing, JSON endpoint), then read the
+        //    listing's next pages, if any.
+        let source = config.map_or(&Source::Rss, |c| &c.source);
+        let first = match sources::parse_page(
             &fetched.body,
             fetched.content_type.as_deref(),
             &fetched.final_url,
+            source,
         ) {
             Ok(p) => p,
             Err(e) => {
-                let error = format!("invalid feed: {e}");
+                let error = e.to_string();
                 return self.record_failure(feed, every, Some(fetched.status), &error, timing);
             }
         };
+        let listing =
+            sources::follow_pages(&self.fetcher, source, &feed.url, &fetched.final_url, first)
+                .await;
+        for failure in &listing.failures {
+            tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
+        }
+        let parsed = listing.feed;
         timing.ttl = parsed.ttl;
 
         // 3. Triage: only new and changed items go on.

@@ -388,6 +388,7 @@ mod tests {
             fetch_article: crate::config::FetchArticle::Never,
             content_selector: None,
             remove_selectors: Vec::new(),
+            source: Default::default(),
         };
         let now = at("2026-11-24T07:00:00Z");
         s.sync_feeds(&[feed], now).unwrap();

@@ -7,3 +7,4 @@ mod poll;
 pub mod server;
 mod service;
 pub mod smtp;
+mod sources;
