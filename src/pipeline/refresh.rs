@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use super::article;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
+use super::limits::bound_items;
 use super::parse::parse_feed;
 use crate::config::{Config, FeedConfig};
 use crate::error::{FetchError, StoreError};
@@ -34,6 +35,7 @@ pub struct Pipeline {
     fetcher: Fetcher,
     feeds: RwLock<HashMap<String, FeedRuntime>>,
     concurrency: usize,
+    max_items: usize,
 }
 
 /// How one feed's refresh ended.
@@ -47,6 +49,8 @@ pub enum Outcome {
         updated: usize,
         /// Article pages fetched for new items that gave no usable text.
         articles_failed: usize,
+        /// Items in the document when it had more than `max_items_per_feed`.
+        capped_from: Option<usize>,
     },
     /// The server said 304.
     NotModified,
@@ -112,6 +116,7 @@ impl Pipeline {
             fetcher: Fetcher::new(&config.fetch)?,
             feeds: RwLock::new(feed_map(config)),
             concurrency: config.fetch.concurrency,
+            max_items: config.fetch.max_items_per_feed,
         })
     }
 
@@ -198,8 +203,8 @@ impl Pipeline {
             return self.record(feed, record, Outcome::NotModified);
         }
 
-        // 2. Parse it.
-        let parsed = match parse_feed(
+        // 2. Parse it, and keep at most `max_items_per_feed`, one per guid and content.
+        let mut parsed = match parse_feed(
             &fetched.body,
             fetched.content_type.as_deref(),
             &fetched.final_url,
@@ -211,6 +216,11 @@ impl Pipeline {
             }
         };
         timing.ttl = parsed.ttl;
+        let bounded = bound_items(&mut parsed.items, self.max_items);
+        if bounded.capped_from.is_some() || bounded.duplicates > 0 {
+            tracing::warn!(feed = %feed.name, capped_from = bounded.capped_from, kept = parsed.items.len(),
+                duplicates = bounded.duplicates, "feed document bounded");
+        }
 
         // 3. Triage: only new and changed items go on.
         let seen = match self.store().triage(feed.id, &parsed.items) {
@@ -261,6 +271,7 @@ impl Pipeline {
                 new: stored.new,
                 updated: stored.updated,
                 articles_failed,
+                capped_from: bounded.capped_from,
             },
         )
     }
@@ -409,8 +420,9 @@ fn log_report(r: &FeedReport) {
             new,
             updated,
             articles_failed,
+            capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed")
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
