@@ -626,7 +626,11 @@ mod tests {
         assert_eq!(c.fetch.max_items_per_feed, 50);
         assert!(c.fetch.allow_private_networks);
         let e = parse("[fetch]\nper_host_delay = \"soon\"\n").unwrap_err();
-        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("per_host_delay")), "{e}");
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("per_host_delay")),
+            "{e}"
+        );
     }
 
     #[test]

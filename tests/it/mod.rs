@@ -3,6 +3,8 @@
 mod cli;
 mod digest;
 mod extract;
+mod hostile;
+pub mod hostile_server;
 mod poll;
 pub mod server;
 mod service;
