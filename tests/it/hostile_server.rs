@@ -147,8 +147,9 @@ async fn serve(
             } else {
                 "/redirect-loop?b"
             };
-            let head =
-                format!("HTTP/1.1 302 Found\r\nLocation: {next}\r\nContent-Length: 0\r\n\r\n");
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {next}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
             sock.write_all(head.as_bytes()).await?;
             Ok(())
         }
