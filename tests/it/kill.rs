@@ -31,11 +31,17 @@ struct Served {
 
 #[derive(Default)]
 struct Growing {
+    /// Requests received (some are cut short by a kill before their response).
+    requests: std::sync::atomic::AtomicUsize,
     counters: Mutex<HashMap<String, u64>>,
     served: Mutex<Vec<Served>>,
 }
 
 async fn grow(State(s): State<Arc<Growing>>, UrlPath(feed): UrlPath<String>) -> impl IntoResponse {
+    s.requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A slow server widens the window in which a kill lands mid-poll.
+    tokio::time::sleep(Duration::from_millis(50 + random_below(350))).await;
     let n = {
         let mut c = s.counters.lock().unwrap();
         let n = c.entry(feed.clone()).or_insert(0);
@@ -164,7 +170,7 @@ async fn kill_9_loop_loses_nothing_committed_and_duplicates_nothing() {
     for _ in 0..KILLS {
         make_due(&db);
         let mut child = spawn_veille(&config);
-        tokio::time::sleep(Duration::from_millis(30 + random_below(600))).await;
+        tokio::time::sleep(Duration::from_millis(20 + random_below(500))).await;
         child.start_kill().unwrap(); // SIGKILL
         child.wait().await.unwrap();
         snapshots.extend(snapshot(&db));
@@ -207,6 +213,11 @@ async fn kill_9_loop_loses_nothing_committed_and_duplicates_nothing() {
         }
     }
     let lost: Vec<_> = expected.difference(&last.items).collect();
+    let completed: BTreeSet<_> = snapshots
+        .iter()
+        .chain(std::iter::once(&last))
+        .flat_map(|s| s.last_success.iter())
+        .collect();
 
     let conn = rusqlite::Connection::open(&db).unwrap();
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
@@ -222,8 +233,10 @@ async fn kill_9_loop_loses_nothing_committed_and_duplicates_nothing() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     println!(
-        "kill -9 loop: {KILLS} kills (+1 after a completed poll), {} responses served, {rows} items stored, {} expected, lost {}, duplicates {} (guid) + {} (url), integrity {integrity}",
+        "kill -9 loop: {KILLS} kills (+1 after a completed poll), {} responses served, {} feed polls completed, {} polls cut short by a kill, {rows} items stored, {} expected, lost {}, duplicates {} (guid) + {} (url), integrity {integrity}",
         served.len(),
+        completed.len(),
+        state.requests.load(std::sync::atomic::Ordering::Relaxed) - completed.len(),
         expected.len(),
         lost.len(),
         dup_guid,
