@@ -52,8 +52,20 @@ pub async fn fetch(fetcher: &Fetcher, extractor: &Extractor, url: &str) -> Fetch
     };
     let (html, _) = decode_html(&page.body, page.content_type.as_deref());
     let base = url::Url::parse(&page.final_url).ok();
-    let extracted =
-        extractor.extract_with_language(&html, base.as_ref(), page.content_language.as_deref());
+    // Extraction walks untrusted markup: a bug there must cost this item its article, no more.
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extractor.extract_with_language(&html, base.as_ref(), page.content_language.as_deref())
+    }));
+    let Ok(extracted) = extracted else {
+        tracing::error!(url, "article extraction panicked");
+        return Fetched {
+            article: Article {
+                text: None,
+                status: "extract_failed".into(),
+            },
+            declared_language: None,
+        };
+    };
     Fetched {
         article: Article {
             text: (extracted.status == Status::Ok).then_some(extracted.text),
