@@ -202,4 +202,36 @@ mod tests {
         assert!(forbidden(blocked.addr), "{blocked}");
         assert_eq!(blocked.host, "localhost");
     }
+
+    #[tokio::test]
+    async fn a_redirect_hop_to_the_metadata_address_is_refused() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // A server that redirects to the cloud-metadata address. The client here has the
+        // guarded redirect policy but the system resolver, so that the first hop (loopback) is
+        // reached and only the redirect check can stop the second.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let client = reqwest::Client::builder()
+            .redirect(redirect_policy(5, true))
+            .no_proxy()
+            .connect_timeout(std::time::Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let err = client
+            .get(format!("http://{addr}/article"))
+            .send()
+            .await
+            .unwrap_err();
+        let blocked = blocked_in(&err).expect("the hop must be refused by the guard");
+        assert_eq!(blocked.addr, ip("169.254.169.254"));
+    }
 }
