@@ -259,7 +259,7 @@ async fn requests_to_one_host_are_spaced_by_per_host_delay() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("veille.toml");
     let mut toml = String::from(
-        "[storage]\ndatabase = \"veille.db\"\n[fetch]\nper_host = 4\nper_host_delay = \"300ms\"\n",
+        "[storage]\ndatabase = \"veille.db\"\n[fetch]\nper_host = 4\nper_host_delay = \"500ms\"\n",
     );
     for i in 0..3 {
         toml.push_str(&format!(
@@ -282,9 +282,11 @@ async fn requests_to_one_host_are_spaced_by_per_host_delay() {
     starts.sort();
     assert_eq!(starts.len(), 3);
     for pair in starts.windows(2) {
-        // Spacing is a behaviour, not a speed: the fetcher must wait at least the delay.
+        // Spacing is a behaviour, not a speed: the fetcher waits the delay between starts.
+        // Arrival at the server lags the start by the connect time, which varies under load;
+        // without the delay the three requests arrive within milliseconds of each other.
         assert!(
-            pair[1] - pair[0] >= Duration::from_millis(290),
+            pair[1] - pair[0] >= Duration::from_millis(350),
             "requests {:?} apart",
             pair[1] - pair[0]
         );
