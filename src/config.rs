@@ -59,6 +59,12 @@ pub struct FetchSettings {
     pub concurrency: usize,
     /// Requests in flight at once to one host.
     pub per_host: usize,
+    /// Minimum time between the starts of two requests to one host.
+    pub per_host_delay: Duration,
+    /// Items taken from one feed document (the newest); the rest are ignored.
+    pub max_items_per_feed: usize,
+    /// Lets article links inside feeds reach loopback and private addresses (SSRF guard off).
+    pub allow_private_networks: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +198,10 @@ struct RawFetch {
     max_redirects: Option<usize>,
     concurrency: Option<usize>,
     per_host: Option<usize>,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    per_host_delay: Option<Duration>,
+    max_items_per_feed: Option<usize>,
+    allow_private_networks: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -242,6 +252,10 @@ pub fn default_user_agent() -> String {
 
 /// The default feed interval when a feed gives none.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(3600);
+/// The default minimum time between two requests to one host.
+pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
+/// The default number of items taken from one feed document.
+pub const DEFAULT_MAX_ITEMS_PER_FEED: usize = 1000;
 /// The shortest interval accepted: anything faster is impolite to official sites.
 pub const MIN_EVERY: Duration = Duration::from_secs(60);
 
@@ -414,6 +428,13 @@ impl Config {
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
             concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
+            per_host_delay: raw.fetch.per_host_delay.unwrap_or(DEFAULT_PER_HOST_DELAY),
+            max_items_per_feed: raw
+                .fetch
+                .max_items_per_feed
+                .unwrap_or(DEFAULT_MAX_ITEMS_PER_FEED)
+                .max(1),
+            allow_private_networks: raw.fetch.allow_private_networks.unwrap_or(false),
         };
 
         let server = ServerSettings {
@@ -579,6 +600,9 @@ mod tests {
         assert_eq!(c.feeds[0].every, DEFAULT_EVERY);
         assert_eq!(c.feeds[0].language.as_deref(), Some("ga"));
         assert_eq!(c.fetch.max_redirects, 5);
+        assert_eq!(c.fetch.per_host_delay, DEFAULT_PER_HOST_DELAY);
+        assert_eq!(c.fetch.max_items_per_feed, 1000);
+        assert!(!c.fetch.allow_private_networks);
         let c = Config::from_str(
             "[storage]\ndatabase = \"../../x.db\"\n",
             Path::new("a/b.toml"),
@@ -608,6 +632,20 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("auto"), "{e}");
+    }
+
+    #[test]
+    fn politeness_caps_and_the_ssrf_switch_are_read() {
+        let c = parse("[fetch]\nper_host_delay = \"250ms\"\nmax_items_per_feed = 50\nallow_private_networks = true\n").unwrap();
+        assert_eq!(c.fetch.per_host_delay, Duration::from_millis(250));
+        assert_eq!(c.fetch.max_items_per_feed, 50);
+        assert!(c.fetch.allow_private_networks);
+        let e = parse("[fetch]\nper_host_delay = \"soon\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(2), Some("per_host_delay")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub enum FetchError {
     Connect(String),
     #[error("request failed: {0}")]
     Other(String),
+    /// The SSRF guard refused an untrusted URL (an article link found inside a feed).
+    #[error(
+        "blocked: {url} resolves to {addr}, a loopback, private or reserved address (set [fetch] allow_private_networks = true to allow)"
+    )]
+    Blocked { url: String, addr: std::net::IpAddr },
 }
 
 impl FetchError {

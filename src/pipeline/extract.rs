@@ -242,3 +242,23 @@ fn page_text(dom: &dom::Dom) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_body_gives_no_text_and_no_panic() {
+        // Regression (found by the property tests): a hidden <body> left an empty tree and
+        // rendering indexed its first node.
+        let x = Extractor::new(&Options::default()).unwrap();
+        for html in [
+            "<html><body hidden><p>Text</p></body></html>",
+            "<html><body style=\"display:none\"><article><p>Text</p></article></body></html>",
+        ] {
+            let a = x.extract(html, None);
+            assert_ne!(a.status, Status::Ok, "{html}");
+            assert!(a.text.is_empty(), "{html}");
+        }
+    }
+}

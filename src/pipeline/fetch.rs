@@ -1,5 +1,6 @@
 //! Fetching over HTTP, politely: conditional GET, a streamed body cap, timeouts, bounded
-//! redirects, and limits on requests in flight overall and per host.
+//! redirects, limits on requests in flight overall and per host, a minimum delay between two
+//! requests to one host, and the SSRF guard (see [`super::guard`]) for untrusted URLs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
 
+use super::guard::{self, GuardedResolver};
 use crate::config::FetchSettings;
 use crate::error::FetchError;
 
@@ -58,54 +60,146 @@ pub struct FetchFailure {
     pub elapsed: Duration,
 }
 
+/// Whether a URL was written by the operator or found in fetched content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// A configured feed URL: fetched wherever it points.
+    Configured,
+    /// A link found inside a feed: goes through the SSRF guard (unless it is switched off).
+    Untrusted,
+}
+
+/// One host's share of the politeness limits.
+struct HostSlot {
+    in_flight: Arc<Semaphore>,
+    /// When the next request to this host may start.
+    next_start: Instant,
+}
+
 /// The HTTP client with its limits. Cheap to share behind an `Arc`.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The client for untrusted URLs: guarded resolver and redirect policy, no proxy.
+    guarded: reqwest::Client,
     global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, HostSlot>>,
     per_host: usize,
+    per_host_delay: Duration,
     max_body: u64,
     timeout: Duration,
     max_redirects: usize,
+    allow_private: bool,
 }
 
 impl Fetcher {
     pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .read_timeout(settings.connect_timeout.max(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(settings.user_agent.clone())
+                .connect_timeout(settings.connect_timeout)
+                .timeout(settings.timeout)
+                .read_timeout(settings.connect_timeout.max(Duration::from_secs(5)))
+        };
+        let client = builder()
+            .redirect(guard::redirect_policy(settings.max_redirects, false))
+            .build()
+            .map_err(|e| FetchError::Other(e.to_string()))?;
+        // A proxy would resolve names itself, out of the guard's sight.
+        let guarded = builder()
+            .redirect(guard::redirect_policy(settings.max_redirects, true))
+            .dns_resolver(GuardedResolver)
+            .no_proxy()
             .build()
             .map_err(|e| FetchError::Other(e.to_string()))?;
         Ok(Fetcher {
             client,
+            guarded,
             global: Arc::new(Semaphore::new(settings.concurrency)),
             hosts: Mutex::new(HashMap::new()),
             per_host: settings.per_host,
+            per_host_delay: settings.per_host_delay,
             max_body: settings.max_body_bytes,
             timeout: settings.timeout,
             max_redirects: settings.max_redirects,
+            allow_private: settings.allow_private_networks,
         })
     }
 
-    fn host_slot(&self, url: &str) -> Arc<Semaphore> {
-        let host = url::Url::parse(url)
+    fn host_key(url: &str) -> String {
+        url::Url::parse(url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    fn host_slot(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+            .entry(host.to_string())
+            .or_insert_with(|| HostSlot {
+                in_flight: Arc::new(Semaphore::new(self.per_host)),
+                next_start: Instant::now(),
+            })
+            .in_flight
             .clone()
     }
 
-    /// GETs `url`, sending `validators` as `If-None-Match` / `If-Modified-Since`.
+    /// Reserves this host's next start time (`per_host_delay` after the previous one) and
+    /// returns it.
+    fn host_turn(&self, host: &str) -> Instant {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match hosts.get_mut(host) {
+            Some(slot) => {
+                let start = slot.next_start.max(now);
+                slot.next_start = start + self.per_host_delay;
+                start
+            }
+            None => now,
+        }
+    }
+
+    /// GETs a configured feed URL, sending `validators` as `If-None-Match` /
+    /// `If-Modified-Since`.
     pub async fn get(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchFailure> {
-        let host = self.host_slot(url);
+        self.fetch(url, validators, Trust::Configured).await
+    }
+
+    /// GETs a URL found in fetched content (an article link): the SSRF guard applies unless
+    /// `allow_private_networks` is set.
+    pub async fn get_untrusted(&self, url: &str) -> Result<Fetched, FetchFailure> {
+        self.fetch(url, &Validators::default(), Trust::Untrusted)
+            .await
+    }
+
+    /// GETs `url` under the limits, through the client `trust` calls for.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        validators: &Validators,
+        trust: Trust,
+    ) -> Result<Fetched, FetchFailure> {
+        let guarded = trust == Trust::Untrusted && !self.allow_private;
+        if guarded {
+            let blocked = url::Url::parse(url)
+                .ok()
+                .and_then(|u| guard::check_url(&u).err());
+            if let Some(b) = blocked {
+                return Err(FetchFailure {
+                    error: FetchError::Blocked {
+                        url: url.to_string(),
+                        addr: b.addr,
+                    },
+                    hints: CacheHints::default(),
+                    elapsed: Duration::ZERO,
+                });
+            }
+        }
+        let client = if guarded { &self.guarded } else { &self.client };
+        let host_key = Self::host_key(url);
+        let host = self.host_slot(&host_key);
         let _host = host.acquire_owned().await.expect("semaphore never closed");
+        tokio::time::sleep_until(self.host_turn(&host_key).into()).await;
         let _global = self
             .global
             .clone()
@@ -119,7 +213,7 @@ impl Fetcher {
             elapsed: start.elapsed(),
         };
 
-        let mut req = self.client.get(url);
+        let mut req = client.get(url);
         if let Some(etag) = &validators.etag {
             req = req.header(header::IF_NONE_MATCH, etag);
         }
@@ -129,7 +223,7 @@ impl Fetcher {
         let mut resp = req
             .send()
             .await
-            .map_err(|e| fail(self.classify(&e), CacheHints::default()))?;
+            .map_err(|e| fail(self.classify(url, &e), CacheHints::default()))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let hints = cache_hints(&headers, Utc::now());
@@ -171,7 +265,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(fail(self.classify(&e), hints)),
+                Err(e) => return Err(fail(self.classify(url, &e), hints)),
             }
         }
         Ok(Fetched {
@@ -186,8 +280,13 @@ impl Fetcher {
         })
     }
 
-    fn classify(&self, e: &reqwest::Error) -> FetchError {
-        if e.is_timeout() {
+    fn classify(&self, url: &str, e: &reqwest::Error) -> FetchError {
+        if let Some(b) = guard::blocked_in(e) {
+            FetchError::Blocked {
+                url: e.url().map_or_else(|| url.to_string(), |u| u.to_string()),
+                addr: b.addr,
+            }
+        } else if e.is_timeout() {
             FetchError::Timeout {
                 seconds: self.timeout.as_secs_f64(),
             }

@@ -5,6 +5,8 @@ pub mod article;
 pub mod charset;
 pub mod extract;
 pub mod fetch;
+pub mod guard;
+pub mod limits;
 pub mod parse;
 pub mod refresh;
 pub mod sources;

@@ -24,11 +24,16 @@ pub fn parse_feed(
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let feed = feed_rs::parser::Builder::new()
+    let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(feed_url))
-        .build()
-        .parse(text.as_bytes())
-        .map_err(|e| ParseError::NotAFeed(e.to_string()))?;
+        .build();
+    // The XML parser underneath can panic on some malformed documents (e.g. an XML declaration
+    // naming an encoding after the start); a hostile feed must fail, not take the poll down.
+    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parser.parse(text.as_bytes())
+    }))
+    .map_err(|_| ParseError::NotAFeed("the XML parser gave up on this document".into()))?
+    .map_err(|e| ParseError::NotAFeed(e.to_string()))?;
     let base = Url::parse(feed_url).ok();
     let language = feed.language.as_deref().map(normalise_language);
     let items = feed
@@ -277,6 +282,14 @@ mod tests {
         assert_eq!(it.title, "A & B");
         assert_eq!(it.text, "First\nSecond & last");
         assert!(it.summary_html.as_deref().unwrap().contains("<p>"));
+    }
+
+    #[test]
+    fn late_xml_declaration_is_a_parse_error_not_a_panic() {
+        // Regression (found by the property tests): quick-xml panicked on an encoding
+        // declaration that comes after the start of the document.
+        let body = b"=?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+        assert!(parse_feed(body, None, "https://x.eu/").is_err());
     }
 
     #[test]

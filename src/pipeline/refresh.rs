@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use super::article;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
+use super::limits::bound_items;
 use super::sources::{self, Source};
 use crate::config::{Config, FeedConfig};
 use crate::error::{FetchError, StoreError};
@@ -35,6 +36,7 @@ pub struct Pipeline {
     fetcher: Fetcher,
     feeds: RwLock<HashMap<String, FeedRuntime>>,
     concurrency: usize,
+    max_items: usize,
 }
 
 /// How one feed's refresh ended.
@@ -48,6 +50,8 @@ pub enum Outcome {
         updated: usize,
         /// Article pages fetched for new items that gave no usable text.
         articles_failed: usize,
+        /// Items in the document when it had more than `max_items_per_feed`.
+        capped_from: Option<usize>,
     },
     /// The server said 304.
     NotModified,
@@ -113,6 +117,7 @@ impl Pipeline {
             fetcher: Fetcher::new(&config.fetch)?,
             feeds: RwLock::new(feed_map(config)),
             concurrency: config.fetch.concurrency,
+            max_items: config.fetch.max_items_per_feed,
         })
     }
 
@@ -199,8 +204,8 @@ impl Pipeline {
             return self.record(feed, record, Outcome::NotModified);
         }
 
-        // 2. Parse it as its kind says (feed, HTML listing, JSON endpoint), then read the
-        //    listing's next pages, if any.
+        // 2. Parse it as its kind says (feed, HTML listing, JSON endpoint), read the listing's
+        //    next pages, if any, and keep at most `max_items_per_feed`, one per guid and content.
         let source = config.map_or(&Source::Rss, |c| &c.source);
         let first = match sources::parse_page(
             &fetched.body,
@@ -220,8 +225,13 @@ impl Pipeline {
         for failure in &listing.failures {
             tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
         }
-        let parsed = listing.feed;
+        let mut parsed = listing.feed;
         timing.ttl = parsed.ttl;
+        let bounded = bound_items(&mut parsed.items, self.max_items);
+        if bounded.capped_from.is_some() || bounded.duplicates > 0 {
+            tracing::warn!(feed = %feed.name, capped_from = bounded.capped_from, kept = parsed.items.len(),
+                duplicates = bounded.duplicates, "feed document bounded");
+        }
 
         // 3. Triage: only new and changed items go on.
         let seen = match self.store().triage(feed.id, &parsed.items) {
@@ -272,6 +282,7 @@ impl Pipeline {
                 new: stored.new,
                 updated: stored.updated,
                 articles_failed,
+                capped_from: bounded.capped_from,
             },
         )
     }
@@ -420,8 +431,9 @@ fn log_report(r: &FeedReport) {
             new,
             updated,
             articles_failed,
+            capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed")
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")

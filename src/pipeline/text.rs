@@ -45,28 +45,43 @@ pub fn html_to_text(html: &str) -> String {
     collapse(&raw)
 }
 
-fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
-    for child in node.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
+/// Depth-first walk with an explicit stack, so that no nesting depth can overflow the
+/// thread's stack (a hostile feed may nest 200,000 elements).
+fn walk(root: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    enum Step<'a> {
+        Enter(ego_tree::NodeRef<'a, Node>),
+        /// After an element's children: what to write when it closes.
+        Close(&'static str),
+    }
+    let mut stack: Vec<Step<'_>> = root.children().rev().map(Step::Enter).collect();
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Close(s) => {
+                out.push_str(s);
+                continue;
+            }
+            Step::Enter(node) => node,
+        };
+        match node.value() {
+            Node::Text(t) => {
+                out.push_str(t);
+                continue;
+            }
             Node::Element(e) => {
                 let name = e.name();
                 if SKIP.contains(&name) {
                     continue;
                 }
-                let block = BLOCKS.contains(&name);
-                if block {
+                if BLOCKS.contains(&name) {
                     out.push('\n');
-                }
-                walk(child, out);
-                if block {
-                    out.push('\n');
+                    stack.push(Step::Close("\n"));
                 } else if name == "td" || name == "th" {
-                    out.push(' ');
+                    stack.push(Step::Close(" "));
                 }
             }
-            _ => walk(child, out),
+            _ => {}
         }
+        stack.extend(node.children().rev().map(Step::Enter));
     }
 }
 
@@ -103,6 +118,28 @@ mod tests {
     #[test]
     fn plain_text_is_only_collapsed() {
         assert_eq!(html_to_text("  a  b \n\n c "), "a b\nc");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        // Regression: the walk was recursive; 200,000 nested elements overflowed the stack.
+        let depth = 200_000;
+        let html = format!("{}deep{}", "<span>".repeat(depth), "</span>".repeat(depth));
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || html_to_text(&html))
+            .unwrap()
+            .join()
+            .expect("html_to_text must not overflow a small stack");
+        assert_eq!(text, "deep");
+    }
+
+    #[test]
+    fn table_cells_are_spaced_and_blocks_nest() {
+        assert_eq!(
+            html_to_text("<div><p>a<b>b</b></p><table><tr><td>x</td><td>y</td></tr></table></div>"),
+            "ab\nx y"
+        );
     }
 
     #[test]

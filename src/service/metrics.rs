@@ -146,6 +146,7 @@ mod tests {
                 new: 2,
                 updated: 0,
                 articles_failed: 0,
+                capped_from: None,
             },
             elapsed: Duration::from_millis(120),
         });

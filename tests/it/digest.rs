@@ -31,7 +31,8 @@ const FEEDS: &[&str] = &["ds-en", "ds-it", "ds-es", "broken"];
 
 /// Writes a configuration in `dir` with four feeds, the `[mail]` table given and one watch list.
 fn write_config(dir: &Path, mail: &str, schedule: &str) -> PathBuf {
-    let mut toml = String::from("[storage]\ndatabase = \"veille.db\"\n");
+    let mut toml =
+        String::from("[storage]\ndatabase = \"veille.db\"\n[fetch]\nper_host_delay = \"0s\"\n");
     for f in FEEDS {
         toml.push_str(&format!(
             "[[feeds]]\nname = \"{f}\"\nurl = \"http://127.0.0.1:9/{f}.xml\"\n"

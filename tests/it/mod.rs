@@ -3,6 +3,10 @@
 mod cli;
 mod digest;
 mod extract;
+mod fuzz;
+mod hostile;
+pub mod hostile_server;
+mod kill;
 mod poll;
 pub mod server;
 mod service;

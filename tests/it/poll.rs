@@ -11,7 +11,7 @@ use super::server::{LAST_MODIFIED, TestServer};
 /// Writes a configuration in `dir` listing `feeds` as (name, path on the server).
 pub fn write_config(dir: &Path, server: &TestServer, feeds: &[(&str, &str)]) -> PathBuf {
     let mut toml = String::from(
-        "[storage]\ndatabase = \"veille.db\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\nmax_body_bytes = 1048576\n",
+        "[storage]\ndatabase = \"veille.db\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\nmax_body_bytes = 1048576\nper_host_delay = \"0s\"\nallow_private_networks = true\n",
     );
     for (name, path) in feeds {
         toml.push_str(&format!(

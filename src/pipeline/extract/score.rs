@@ -144,7 +144,12 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
         .filter_map(|(ix, s)| s.map(|s| (ix, s)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((mut top, mut top_score)) = best else {
-        return vec![0];
+        // No candidate: the whole body, if anything of it is left (a hidden body leaves none).
+        return if dom.nodes.is_empty() {
+            vec![]
+        } else {
+            vec![0]
+        };
     };
     // A container of several `<article>`s is a listing (teasers of other articles, maybe
     // the article too): the page's article is then its longest `<article>`.
