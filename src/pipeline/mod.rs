@@ -5,6 +5,7 @@ pub mod article;
 pub mod charset;
 pub mod extract;
 pub mod fetch;
+pub mod language;
 pub mod parse;
 pub mod refresh;
 pub mod text;

@@ -3,6 +3,7 @@
 mod cli;
 mod digest;
 mod extract;
+mod language;
 mod poll;
 pub mod server;
 mod service;
