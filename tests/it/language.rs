@@ -3,7 +3,12 @@
 
 use std::path::Path;
 
-use veille::pipeline::language::{EU_LANGUAGES, Hints, Source, detect};
+use veille::config::Config;
+use veille::pipeline::Pipeline;
+use veille::pipeline::language::{EU_LANGUAGES, Hints, Source, detect, detect_stored};
+use veille::store::{ItemFilter, Store};
+
+use super::server::TestServer;
 
 /// One corpus item: id, language (from labels.tsv), headline, body.
 struct Doc {
@@ -131,4 +136,48 @@ fn titles_alone_without_hints_are_mostly_read_right() {
     let accuracy = 1.0 - m.len() as f64 / 180.0;
     println!("titles alone, no hints: {:.1} % ({} misses)\n{}", accuracy * 100.0, m.len(), m.join("\n"));
     assert!(accuracy >= 0.85, "{:.3}:\n{}", accuracy, m.join("\n"));
+}
+
+#[tokio::test]
+async fn polled_items_are_stored_in_the_language_they_are_written_in() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("veille.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\ndatabase = \"veille.db\"\n[[feeds]]\nname = \"roundup\"\nurl = \"{}\"\n\
+             language = \"en\"\nfetch_article = \"never\"\n",
+            server.url("/feeds/multilingual.xml")
+        ),
+    )
+    .unwrap();
+    let config = Config::from_file(&config).unwrap();
+    let p = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
+    let summary = p.poll(true, |_, _| {}).await.unwrap();
+    assert_eq!(summary.new_items, 5, "{summary:?}");
+
+    let items = p.store().items(&ItemFilter::default()).unwrap();
+    let language_of = |slug: &str| {
+        let item = items
+            .iter()
+            .find(|i| i.url.as_deref().is_some_and(|u| u.ends_with(slug)))
+            .unwrap_or_else(|| panic!("no item {slug}: {items:#?}"));
+        item.language.clone()
+    };
+    // Feed and configuration say English; the text says otherwise.
+    assert_eq!(language_of("cyber-solidarity-agreement").as_deref(), Some("en"));
+    assert_eq!(language_of("krankenhaeuser-cybersicherheit").as_deref(), Some("de"));
+    assert_eq!(language_of("ae-sa-cibear").as_deref(), Some("ga"));
+    assert_eq!(language_of("mt-sptarijiet").as_deref(), Some("mt"));
+    // A title alone is too short to overrule the feed, but its link says Italian.
+    assert_eq!(language_of("sicurezza-ospedali").as_deref(), Some("it"));
+
+    // Reclassification reads stored items the same way.
+    let texts = p.store().texts(0, 100).unwrap();
+    assert_eq!(texts.len(), 5);
+    for t in &texts {
+        let again = detect_stored(t).map(|d| d.code.to_string());
+        assert_eq!(again, t.language, "{}", t.title);
+    }
 }
