@@ -674,16 +674,184 @@ static LANGUAGES: &[Language] = &[
 ];
 
 #[cfg(test)]
-mod scratch {
+mod tests {
     use super::*;
+
+    fn code(title: &str, body: &str, hints: &Hints) -> Option<(&'static str, Source)> {
+        detect(title, body, hints).map(|d| (d.code, d.source))
+    }
+
+    const GERMAN: &str = "Die Europäische Kommission hat heute neue Leitlinien für die Meldung schwerer \
+        Sicherheitsvorfälle veröffentlicht. Betreiber wesentlicher Dienste müssen künftig innerhalb \
+        von vierundzwanzig Stunden eine erste Warnung an die zuständige Behörde übermitteln und \
+        binnen eines Monats einen Abschlussbericht vorlegen.";
+
     #[test]
-    fn scratch() {
-        for id in ["ga-a06", "sl-b07"] {
-            let t = std::fs::read_to_string(format!("tests/data/corpus/docs/{id}.txt")).unwrap();
-            let (title, body) = t.split_once('\n').unwrap();
-            let s = sample(title, body);
-            let st = Stats::of(&s);
-            eprintln!("{id} letters={} minority={:?} text={:?} whatlang={:?}", st.letters, minority(&s), read_text(&s, &st), DETECTOR.detect(&s));
+    fn declared_tags_are_normalised_to_iso_639_1() {
+        for (tag, want) in [
+            ("en-GB", Some("en")),
+            ("EN", Some("en")),
+            ("eng", Some("en")),
+            ("el-GR", Some("el")),
+            ("el_GR", Some("el")),
+            (" fr-be ", Some("fr")),
+            ("ger", Some("de")),
+            ("Deutsch", Some("de")),
+            ("gle", Some("ga")),
+            ("mlt", Some("mt")),
+            ("pt-BR", Some("pt")),
+            ("cz", Some("cs")),
+            ("gr", Some("el")),
+            ("nb-NO", Some("nb")),
+            ("ru", Some("ru")),
+            ("", None),
+            ("xx", None),
+            ("klingon", None),
+        ] {
+            assert_eq!(normalize(tag), want, "{tag:?}");
         }
+    }
+
+    #[test]
+    fn urls_name_their_language_by_segment_query_or_file_suffix() {
+        for (url, want) in [
+            ("https://ec.europa.eu/commission/presscorner/detail/it/ip_25_1", Some("it")),
+            ("https://www.consilium.europa.eu/EN/press/", Some("en")),
+            ("https://example.eu/fr-be/actualites/x", Some("fr")),
+            ("https://example.eu/news?id=4&language=pl", Some("pl")),
+            ("https://example.eu/news?lang=de_AT", Some("de")),
+            ("https://example.eu/docs/report_fr.html", Some("fr")),
+            ("https://example.eu/docs/report.sv.htm", Some("sv")),
+            ("https://example.eu/docs/report-lv.pdf", Some("lv")),
+            // Country or topic, not a language; unknown suffixes; no language at all.
+            ("https://gov.example/uk/news/x", None),
+            ("https://example.eu/us/cyber", None),
+            ("https://example.eu/docs/press-release.html", None),
+            ("https://example.eu/news/cyber-dialogue", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(url_language(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_confident_text_overrules_the_feed_and_agrees_with_the_right_hint() {
+        let feed_en = Hints {
+            feed: Some("en"),
+            ..Hints::default()
+        };
+        assert_eq!(code("", GERMAN, &feed_en), Some(("de", Source::Text)));
+        // A wrong page declaration loses to the text and a right URL.
+        let hints = Hints {
+            page: Some("en"),
+            url: Some("https://example.eu/de/presse/x"),
+            ..Hints::default()
+        };
+        let d = detect("", GERMAN, &hints).unwrap();
+        assert_eq!((d.code, d.source), ("de", Source::Text));
+        assert!(d.confidence > 0.9, "{d:?}");
+    }
+
+    #[test]
+    fn short_or_ambiguous_text_defers_to_the_hints_in_order_of_trust() {
+        // Acronyms and names: no language to read.
+        let title = "EU–US TTC: ENISA and CISA";
+        let all = Hints {
+            item: Some("fr"),
+            page: Some("de"),
+            url: Some("https://example.eu/it/x"),
+            configured: Some("es"),
+            feed: Some("pt"),
+        };
+        assert_eq!(code(title, "", &all), Some(("fr", Source::Item)));
+        let no_item = Hints { item: None, ..all };
+        assert_eq!(code(title, "", &no_item), Some(("de", Source::Page)));
+        let url_first = Hints { page: None, ..no_item };
+        assert_eq!(code(title, "", &url_first), Some(("it", Source::Url)));
+        let configured = Hints { url: None, ..url_first };
+        assert_eq!(code(title, "", &configured), Some(("es", Source::Configured)));
+        let feed = Hints { configured: None, ..configured };
+        assert_eq!(code(title, "", &feed), Some(("pt", Source::Feed)));
+        // No text and no hint: nothing to say.
+        assert_eq!(code("", "", &Hints::default()), None);
+        assert_eq!(code("2026 – 14", "", &Hints::default()), None);
+    }
+
+    #[test]
+    fn a_hint_in_another_script_is_ignored() {
+        let hints = Hints {
+            feed: Some("en"),
+            ..Hints::default()
+        };
+        let d = code("Споразумение между ЕС и НАТО за киберсигурност", "", &hints);
+        assert_eq!(d, Some(("bg", Source::Text)));
+        let d = code("Συνεργασία ΕΕ και ΝΑΤΟ στην κυβερνοασφάλεια", "", &hints);
+        assert_eq!(d, Some(("el", Source::Text)));
+    }
+
+    #[test]
+    fn close_languages_are_told_apart_by_their_letters_else_by_the_hint() {
+        let czech = "Evropská unie a NATO posílí spolupráci při řešení kybernetických hrozeb. \
+            Zástupci obou organizací se dohodli na pravidelném sdílení informací a na společném \
+            cvičení v příštím roce.";
+        let slovak = "Európska únia a NATO posilnia spoluprácu v oblasti kybernetickej bezpečnosti. \
+            Zástupcovia oboch organizácií sa dohodli, že si budú pravidelne vymieňať informácie, \
+            aby ľudia v oboch inštitúciách mohli účinnejším spôsobom a ľahšie čeliť útokom.";
+        let wrong = |code: &'static str| Hints {
+            feed: Some(code),
+            ..Hints::default()
+        };
+        assert_eq!(code("", czech, &wrong("sk")).unwrap().0, "cs");
+        assert_eq!(code("", slovak, &wrong("cs")).unwrap().0, "sk");
+        // Norwegian declared, Danish-looking text: no letter decides, the declaration does.
+        let danish = "Regeringen har i dag fremlagt en ny strategi for cybersikkerhed, som skal \
+            styrke samarbejdet mellem myndighederne og de private virksomheder i hele landet.";
+        assert_eq!(code("", danish, &wrong("nb")), Some(("nb", Source::Feed)));
+        // Russian text: not taken for Bulgarian.
+        let russian = "Европейский союз и НАТО договорились расширить сотрудничество в области \
+            кибербезопасности. Представители обеих организаций отметили, что угрозы стали \
+            сложнее и что ответы должны быть общими.";
+        assert_eq!(code("", russian, &Hints::default()).unwrap().0, "ru");
+        let bulgarian = "Европейският съюз и НАТО се договориха да разширят сътрудничеството в \
+            областта на киберсигурността и да обменят информация за заплахите.";
+        assert_eq!(code("", bulgarian, &wrong("ru")).unwrap().0, "bg");
+    }
+
+    #[test]
+    fn irish_and_maltese_are_read_from_strong_evidence_only() {
+        let irish = "Tháinig an tAontas Eorpach agus ECAT le chéile inniu chun plé a dhéanamh ar \
+            chibearshlándáil agus ar na bagairtí is déanaí.";
+        let maltese = "L-Unjoni Ewropea u n-NATO qablu li jsaħħu l-kooperazzjoni tagħhom dwar \
+            iċ-ċibersigurtà u l-ġlieda kontra t-theddid ibridu.";
+        let none = Hints::default();
+        assert_eq!(code("", irish, &none), Some(("ga", Source::Text)));
+        assert_eq!(code("", maltese, &none), Some(("mt", Source::Text)));
+        let feed_en = Hints {
+            feed: Some("en"),
+            ..Hints::default()
+        };
+        assert_eq!(code("", irish, &feed_en).unwrap().0, "ga");
+        assert_eq!(code("", maltese, &feed_en).unwrap().0, "mt");
+        // English with Maltese and Irish names and a quoted phrase stays English.
+        let english = "Commissioner Ġużeppi Ħabib met Seán Ó Briain in Valletta on Monday to \
+            discuss the new cyber crisis blueprint. The meeting, held at the Auberge de Castille, \
+            also covered the Aontas Eorpach translation programme and the roll-out of the \
+            European Cybersecurity Alert System across the member states.";
+        assert_eq!(code("", english, &none), Some(("en", Source::Text)));
+        let feed_mt = Hints {
+            feed: Some("mt"),
+            ..Hints::default()
+        };
+        assert_eq!(code("", english, &feed_mt).unwrap().0, "en");
+        // A short Maltese title with a little evidence keeps a Maltese declaration.
+        assert_eq!(code("Il-Kunsill jadotta r-regoli", "", &feed_mt), Some(("mt", Source::Feed)));
+    }
+
+    #[test]
+    fn only_the_start_of_a_long_body_is_read() {
+        let body = format!("{GERMAN} {}", "The rest is English boilerplate. ".repeat(500));
+        assert_eq!(code("", &body, &Hints::default()).unwrap().0, "de");
+        let s = sample("Titel", &"é".repeat(5000));
+        assert!(s.len() <= SAMPLE_BYTES && s.starts_with("Titel"));
     }
 }
