@@ -176,7 +176,10 @@ pub fn url_language(url: &str) -> Option<&'static str> {
         let s = s.to_ascii_lowercase();
         let b = s.as_bytes();
         let ok = b.len() == 2 || (b.len() == 5 && matches!(b[2], b'-' | b'_'));
-        if ok && b.iter().all(|c| c.is_ascii_alphabetic() || matches!(c, b'-' | b'_')) {
+        if ok
+            && b.iter()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, b'-' | b'_'))
+        {
             eu(&s)
         } else {
             None
@@ -271,7 +274,8 @@ impl TextGuess {
         // whatlang's confidence is the margin over the runner-up, often a sibling language;
         // what matters here is the margin over the declared language.
         let margin = versus(sample, self.code, hint).unwrap_or(self.confidence);
-        (letters >= 150 && margin >= 0.5) || (letters >= 60 && margin >= 0.999 && self.confidence >= 0.5)
+        (letters >= 150 && margin >= 0.5)
+            || (letters >= 60 && margin >= 0.999 && self.confidence >= 0.5)
     }
 }
 
@@ -280,7 +284,11 @@ fn versus(sample: &str, a: &str, b: &str) -> Option<f64> {
     let id = |code: &str| LANGUAGES.iter().find(|l| l.code == code)?.whatlang;
     let (la, lb) = (id(a)?, id(b)?);
     let info = Detector::with_allowlist(vec![la, lb]).detect(sample)?;
-    Some(if info.lang() == la { info.confidence() } else { 0.0 })
+    Some(if info.lang() == la {
+        info.confidence()
+    } else {
+        0.0
+    })
 }
 
 static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
@@ -314,12 +322,24 @@ fn read_text(sample: &str, stats: &Stats) -> Option<TextGuess> {
         });
     }
     let minority = minority.map(|(c, w, _)| (c, w));
-    let info = if stats.script() == Script::Cyrillic && stats.not_bulgarian() {
-        CYRILLIC.detect(sample)
-    } else {
-        DETECTOR.detect(sample)
+    // Greek and Bulgarian are the only EU languages of their scripts: no need to ask whatlang.
+    let by_script = |code| {
+        Some(TextGuess {
+            code,
+            confidence: 1.0,
+            minority,
+        })
+    };
+    let info = match stats.script() {
+        Script::Greek => return by_script("el"),
+        Script::Cyrillic if stats.not_bulgarian() => CYRILLIC.detect(sample),
+        Script::Cyrillic => return by_script("bg"),
+        _ => DETECTOR.detect(sample),
     }?;
-    let code = LANGUAGES.iter().find(|l| l.whatlang == Some(info.lang()))?.code;
+    let code = LANGUAGES
+        .iter()
+        .find(|l| l.whatlang == Some(info.lang()))?
+        .code;
     let code = correct(stats, code);
     Some(TextGuess {
         code,
@@ -526,10 +546,50 @@ fn minority(text: &str) -> Option<(&'static str, f64, f64)> {
 /// `n-áirítear`), and a little for words Irish shares with other languages (`an`, `na`, `ar`).
 fn irish(word: &str) -> f64 {
     const WORDS: &[&str] = &[
-        "agus", "bhí", "atá", "seo", "leis", "chun", "faoi", "freisin", "inniu", "idir", "gur",
-        "níos", "aontas", "aontais", "eorpach", "eorpaigh", "eorpacha", "ón", "siad",
-        "lena", "níl", "beidh", "féin", "acu", "orthu", "maidir", "thar", "chomh", "ní", "nó",
-        "leo", "dúirt", "bhfuil", "gcomhair", "aige", "aici", "uair", "ionas", "tá", "rialtas", "stáit", "aontaithe", "coimisiún", "comhairle",
+        "agus",
+        "bhí",
+        "atá",
+        "seo",
+        "leis",
+        "chun",
+        "faoi",
+        "freisin",
+        "inniu",
+        "idir",
+        "gur",
+        "níos",
+        "aontas",
+        "aontais",
+        "eorpach",
+        "eorpaigh",
+        "eorpacha",
+        "ón",
+        "siad",
+        "lena",
+        "níl",
+        "beidh",
+        "féin",
+        "acu",
+        "orthu",
+        "maidir",
+        "thar",
+        "chomh",
+        "ní",
+        "nó",
+        "leo",
+        "dúirt",
+        "bhfuil",
+        "gcomhair",
+        "aige",
+        "aici",
+        "uair",
+        "ionas",
+        "tá",
+        "rialtas",
+        "stáit",
+        "aontaithe",
+        "coimisiún",
+        "comhairle",
     ];
     const SHARED: &[&str] = &[
         "an", "na", "ar", "ag", "go", "le", "do", "sa", "is", "den", "don", "sin", "ach", "mar",
@@ -549,7 +609,10 @@ fn irish(word: &str) -> f64 {
         && s.is_uppercase()
     {
         let vowel = "AEIOUÁÉÍÓÚ".contains(s);
-        let eclipsed = matches!((f, s), ('g', 'C') | ('b', 'P') | ('d', 'T') | ('m', 'B') | ('n', 'D' | 'G'));
+        let eclipsed = matches!(
+            (f, s),
+            ('g', 'C') | ('b', 'P') | ('d', 'T') | ('m', 'B') | ('n', 'D' | 'G')
+        );
         if (matches!(f, 't' | 'n' | 'h') && vowel) || eclipsed {
             return 1.5;
         }
@@ -578,18 +641,57 @@ fn irish(word: &str) -> f64 {
 /// `fil-`, assimilated `it-`, `iż-`, `ċ-`) and distinctive function words.
 fn maltese(word: &str) -> f64 {
     const WORDS: &[&str] = &[
-        "għal", "huwa", "hija", "ta'", "ta’", "dwar", "bejn", "minn", "fuq", "biex", "ukoll",
-        "wkoll", "kif", "dawn", "kien", "kienet", "qed", "jew", "iżda", "għandu", "għandha",
-        "għandhom", "tagħhom", "tagħna", "tiegħu", "tagħha", "ma'", "ma’", "lil", "lejn", "fejn",
-        "aktar", "unjoni", "ewropea", "ewropew", "kummissjoni", "uniti", "ħafna", "sabiex",
-        "flimkien", "permezz", "skont", "li", "u",
+        "għal",
+        "huwa",
+        "hija",
+        "ta'",
+        "ta’",
+        "dwar",
+        "bejn",
+        "minn",
+        "fuq",
+        "biex",
+        "ukoll",
+        "wkoll",
+        "kif",
+        "dawn",
+        "kien",
+        "kienet",
+        "qed",
+        "jew",
+        "iżda",
+        "għandu",
+        "għandha",
+        "għandhom",
+        "tagħhom",
+        "tagħna",
+        "tiegħu",
+        "tagħha",
+        "ma'",
+        "ma’",
+        "lil",
+        "lejn",
+        "fejn",
+        "aktar",
+        "unjoni",
+        "ewropea",
+        "ewropew",
+        "kummissjoni",
+        "uniti",
+        "ħafna",
+        "sabiex",
+        "flimkien",
+        "permezz",
+        "skont",
+        "li",
+        "u",
     ];
     const ARTICLES: &[&str] = &[
         "il", "l", "ir", "is", "it", "ix", "id", "in", "iċ", "iż", "iz", "tal", "tad", "tat",
         "tas", "tar", "tax", "taż", "taċ", "tan", "fil", "fit", "fis", "fid", "fir", "fix", "fl",
-        "mill", "mit", "mis", "mid", "mir", "min", "bil", "bit", "bis", "bl", "lill", "lit",
-        "lis", "għall", "għat", "għas", "għad", "għar", "għan", "għaċ", "għaż", "sal", "mal",
-        "mat", "bħall", "dal", "dil", "tul", "bħal", "ż", "ċ", "x", "d", "t", "s", "r", "n",
+        "mill", "mit", "mis", "mid", "mir", "min", "bil", "bit", "bis", "bl", "lill", "lit", "lis",
+        "għall", "għat", "għas", "għad", "għar", "għan", "għaċ", "għaż", "sal", "mal", "mat",
+        "bħall", "dal", "dil", "tul", "bħal", "ż", "ċ", "x", "d", "t", "s", "r", "n",
     ];
     let lower = word.to_lowercase();
     let mut weight: f64 = 0.0;
@@ -603,7 +705,11 @@ fn maltese(word: &str) -> f64 {
         weight += 1.0;
     } else if WORDS.contains(&lower.as_str()) {
         // `li` and `u` are frequent but shared (Italian, Slavic): half weight.
-        weight += if matches!(lower.as_str(), "li" | "u") { 0.4 } else { 1.0 };
+        weight += if matches!(lower.as_str(), "li" | "u") {
+            0.4
+        } else {
+            1.0
+        };
     }
     weight.min(1.5)
 }
@@ -626,12 +732,24 @@ const fn lang(code: &'static str, aliases: &'static [&'static str], w: Option<La
 /// The 24 EU languages, then the neighbours a declaration or a Cyrillic text may name.
 static LANGUAGES: &[Language] = &[
     lang("bg", &["bul", "bulgarian", "български"], Some(Lang::Bul)),
-    lang("cs", &["ces", "cze", "czech", "čeština", "cz"], Some(Lang::Ces)),
+    lang(
+        "cs",
+        &["ces", "cze", "czech", "čeština", "cz"],
+        Some(Lang::Ces),
+    ),
     lang("da", &["dan", "danish", "dansk", "dk"], Some(Lang::Dan)),
     lang("de", &["deu", "ger", "german", "deutsch"], Some(Lang::Deu)),
-    lang("el", &["ell", "gre", "greek", "ελληνικά", "gr"], Some(Lang::Ell)),
+    lang(
+        "el",
+        &["ell", "gre", "greek", "ελληνικά", "gr"],
+        Some(Lang::Ell),
+    ),
     lang("en", &["eng", "english"], Some(Lang::Eng)),
-    lang("es", &["spa", "spanish", "español", "castellano"], Some(Lang::Spa)),
+    lang(
+        "es",
+        &["spa", "spanish", "español", "castellano"],
+        Some(Lang::Spa),
+    ),
     lang("et", &["est", "estonian", "eesti"], Some(Lang::Est)),
     lang("fi", &["fin", "finnish", "suomi"], Some(Lang::Fin)),
     lang("fr", &["fra", "fre", "french", "français"], Some(Lang::Fra)),
@@ -642,12 +760,28 @@ static LANGUAGES: &[Language] = &[
     lang("lt", &["lit", "lithuanian", "lietuvių"], Some(Lang::Lit)),
     lang("lv", &["lav", "latvian", "latviešu"], Some(Lang::Lav)),
     lang("mt", &["mlt", "maltese", "malti"], None),
-    lang("nl", &["nld", "dut", "dutch", "nederlands"], Some(Lang::Nld)),
+    lang(
+        "nl",
+        &["nld", "dut", "dutch", "nederlands"],
+        Some(Lang::Nld),
+    ),
     lang("pl", &["pol", "polish", "polski"], Some(Lang::Pol)),
     lang("pt", &["por", "portuguese", "português"], Some(Lang::Por)),
-    lang("ro", &["ron", "rum", "romanian", "română", "mo", "mol"], Some(Lang::Ron)),
-    lang("sk", &["slk", "slo", "slovak", "slovenčina"], Some(Lang::Slk)),
-    lang("sl", &["slv", "slovenian", "slovene", "slovenščina"], Some(Lang::Slv)),
+    lang(
+        "ro",
+        &["ron", "rum", "romanian", "română", "mo", "mol"],
+        Some(Lang::Ron),
+    ),
+    lang(
+        "sk",
+        &["slk", "slo", "slovak", "slovenčina"],
+        Some(Lang::Slk),
+    ),
+    lang(
+        "sl",
+        &["slv", "slovenian", "slovene", "slovenščina"],
+        Some(Lang::Slv),
+    ),
     lang("sv", &["swe", "swedish", "svenska"], Some(Lang::Swe)),
     lang("ru", &["rus", "russian", "русский"], Some(Lang::Rus)),
     lang("uk", &["ukr", "ukrainian", "українська"], Some(Lang::Ukr)),
@@ -716,7 +850,10 @@ mod tests {
     #[test]
     fn urls_name_their_language_by_segment_query_or_file_suffix() {
         for (url, want) in [
-            ("https://ec.europa.eu/commission/presscorner/detail/it/ip_25_1", Some("it")),
+            (
+                "https://ec.europa.eu/commission/presscorner/detail/it/ip_25_1",
+                Some("it"),
+            ),
             ("https://www.consilium.europa.eu/EN/press/", Some("en")),
             ("https://example.eu/fr-be/actualites/x", Some("fr")),
             ("https://example.eu/news?id=4&language=pl", Some("pl")),
@@ -767,11 +904,23 @@ mod tests {
         assert_eq!(code(title, "", &all), Some(("fr", Source::Item)));
         let no_item = Hints { item: None, ..all };
         assert_eq!(code(title, "", &no_item), Some(("de", Source::Page)));
-        let url_first = Hints { page: None, ..no_item };
+        let url_first = Hints {
+            page: None,
+            ..no_item
+        };
         assert_eq!(code(title, "", &url_first), Some(("it", Source::Url)));
-        let configured = Hints { url: None, ..url_first };
-        assert_eq!(code(title, "", &configured), Some(("es", Source::Configured)));
-        let feed = Hints { configured: None, ..configured };
+        let configured = Hints {
+            url: None,
+            ..url_first
+        };
+        assert_eq!(
+            code(title, "", &configured),
+            Some(("es", Source::Configured))
+        );
+        let feed = Hints {
+            configured: None,
+            ..configured
+        };
         assert_eq!(code(title, "", &feed), Some(("pt", Source::Feed)));
         // No text and no hint: nothing to say.
         assert_eq!(code("", "", &Hints::default()), None);
@@ -845,12 +994,18 @@ mod tests {
         };
         assert_eq!(code("", english, &feed_mt).unwrap().0, "en");
         // A short Maltese title with a little evidence keeps a Maltese declaration.
-        assert_eq!(code("Il-Kunsill jadotta r-regoli", "", &feed_mt), Some(("mt", Source::Feed)));
+        assert_eq!(
+            code("Il-Kunsill jadotta r-regoli", "", &feed_mt),
+            Some(("mt", Source::Feed))
+        );
     }
 
     #[test]
     fn only_the_start_of_a_long_body_is_read() {
-        let body = format!("{GERMAN} {}", "The rest is English boilerplate. ".repeat(500));
+        let body = format!(
+            "{GERMAN} {}",
+            "The rest is English boilerplate. ".repeat(500)
+        );
         assert_eq!(code("", &body, &Hints::default()).unwrap().0, "de");
         let s = sample("Titel", &"é".repeat(5000));
         assert!(s.len() <= SAMPLE_BYTES && s.starts_with("Titel"));

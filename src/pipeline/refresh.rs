@@ -9,9 +9,9 @@ use chrono::Utc;
 use futures_util::StreamExt;
 
 use super::article;
-use super::language;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
+use super::language;
 use super::parse::parse_feed;
 use crate::config::{Config, FeedConfig};
 use crate::error::{FetchError, StoreError};
@@ -370,7 +370,9 @@ fn enrich(
         .unwrap_or(&item.text);
     let hints = language::Hints {
         item: item.language.as_deref(),
-        page: article.as_ref().and_then(|a| a.declared_language.as_deref()),
+        page: article
+            .as_ref()
+            .and_then(|a| a.declared_language.as_deref()),
         feed: feed.language.as_deref(),
         configured: config.and_then(|c| c.language.as_deref()),
         url: item.url.as_deref(),

@@ -27,7 +27,10 @@ fn corpus() -> Vec<Doc> {
         .map(|line| {
             let mut cols = line.split('\t');
             let (id, lang) = (cols.next().unwrap(), cols.next().unwrap());
-            assert!(id.starts_with(&format!("{lang}-")), "{id}: lang column {lang}");
+            assert!(
+                id.starts_with(&format!("{lang}-")),
+                "{id}: lang column {lang}"
+            );
             let text = std::fs::read_to_string(dir.join("docs").join(format!("{id}.txt"))).unwrap();
             let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
             Doc {
@@ -49,7 +52,8 @@ fn misses(view: impl Fn(&Doc) -> Option<(&'static str, Source)>) -> Vec<String> 
         .iter()
         .filter_map(|d| {
             let got = view(d);
-            (got.map(|g| g.0) != Some(d.lang.as_str())).then(|| format!("{}: {} → {got:?}", d.id, d.lang))
+            (got.map(|g| g.0) != Some(d.lang.as_str()))
+                .then(|| format!("{}: {} → {got:?}", d.id, d.lang))
         })
         .collect()
 }
@@ -96,7 +100,10 @@ fn a_confident_text_overrules_a_wrong_feed_language() {
 #[test]
 fn titles_alone_are_read_right_with_a_url_hint() {
     let m = misses(|d| {
-        let url = format!("https://ec.europa.eu/commission/presscorner/detail/{}/{}", d.lang, d.id);
+        let url = format!(
+            "https://ec.europa.eu/commission/presscorner/detail/{}/{}",
+            d.lang, d.id
+        );
         // The feed says English; the link says better.
         let hints = Hints {
             url: Some(&url),
@@ -134,7 +141,12 @@ fn one_line_snippets_are_read_right_with_a_declared_language() {
 fn titles_alone_without_hints_are_mostly_read_right() {
     let m = misses(|d| run(&d.title, "", &Hints::default()));
     let accuracy = 1.0 - m.len() as f64 / 180.0;
-    println!("titles alone, no hints: {:.1} % ({} misses)\n{}", accuracy * 100.0, m.len(), m.join("\n"));
+    println!(
+        "titles alone, no hints: {:.1} % ({} misses)\n{}",
+        accuracy * 100.0,
+        m.len(),
+        m.join("\n")
+    );
     assert!(accuracy >= 0.85, "{:.3}:\n{}", accuracy, m.join("\n"));
 }
 
@@ -166,8 +178,14 @@ async fn polled_items_are_stored_in_the_language_they_are_written_in() {
         item.language.clone()
     };
     // Feed and configuration say English; the text says otherwise.
-    assert_eq!(language_of("cyber-solidarity-agreement").as_deref(), Some("en"));
-    assert_eq!(language_of("krankenhaeuser-cybersicherheit").as_deref(), Some("de"));
+    assert_eq!(
+        language_of("cyber-solidarity-agreement").as_deref(),
+        Some("en")
+    );
+    assert_eq!(
+        language_of("krankenhaeuser-cybersicherheit").as_deref(),
+        Some("de")
+    );
     assert_eq!(language_of("ae-sa-cibear").as_deref(), Some("ga"));
     assert_eq!(language_of("mt-sptarijiet").as_deref(), Some("mt"));
     // A title alone is too short to overrule the feed, but its link says Italian.
