@@ -6,6 +6,7 @@ pub mod charset;
 pub mod extract;
 pub mod fetch;
 pub mod guard;
+pub mod language;
 pub mod limits;
 pub mod parse;
 pub mod refresh;

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use super::article;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
+use super::language;
 use super::limits::bound_items;
 use super::sources::{self, Source};
 use crate::config::{Config, FeedConfig};
@@ -377,19 +378,28 @@ impl Pipeline {
 }
 
 /// What the pipeline adds to a parsed item before storage: the article text when one was
-/// extracted, and the language (for now the declared one: item, page, feed, then configured).
+/// extracted, and the language read from the text (article, else feed text) against what the
+/// item, its page, its link, its feed and the configuration declare.
 fn enrich(
     item: &ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
     config: Option<&FeedConfig>,
 ) -> NewItem {
-    let language = item
-        .language
-        .clone()
-        .or_else(|| article.as_ref().and_then(|a| a.declared_language.clone()))
-        .or_else(|| feed.language.clone())
-        .or_else(|| config.and_then(|c| c.language.clone()));
+    let body = article
+        .as_ref()
+        .and_then(|a| a.article.text.as_deref())
+        .unwrap_or(&item.text);
+    let hints = language::Hints {
+        item: item.language.as_deref(),
+        page: article
+            .as_ref()
+            .and_then(|a| a.declared_language.as_deref()),
+        feed: feed.language.as_deref(),
+        configured: config.and_then(|c| c.language.as_deref()),
+        url: item.url.as_deref(),
+    };
+    let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
     NewItem {
         parsed: item.clone(),
         language,

@@ -7,6 +7,7 @@ mod fuzz;
 mod hostile;
 pub mod hostile_server;
 mod kill;
+mod language;
 mod poll;
 pub mod server;
 mod service;

@@ -143,7 +143,7 @@ fn nato_feed(site: &Site) -> String {
 
 fn write_config(dir: &Path, feeds: &[String]) -> PathBuf {
     let mut toml = String::from(
-        "[storage]\ndatabase = \"veille.db\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\n",
+        "[storage]\ndatabase = \"veille.db\"\n[fetch]\ntimeout = \"5s\"\nconnect_timeout = \"2s\"\nper_host_delay = \"0s\"\nallow_private_networks = true\n",
     );
     for f in feeds {
         toml.push_str(f);

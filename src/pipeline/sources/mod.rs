@@ -194,6 +194,15 @@ pub async fn follow_pages(
     first: Page,
 ) -> Listing {
     let max_pages = source.max_pages();
+    if matches!(source, Source::Rss) {
+        // A feed is one document: nothing to follow, and repeated guids are left to
+        // `limits::bound_items`, which keeps one item per distinct content.
+        return Listing {
+            pages: vec![final_url.to_string()],
+            feed: first.feed,
+            ..Listing::default()
+        };
+    }
     let mut visited: HashSet<String> = [first_url, final_url].into_iter().map(page_key).collect();
     let mut guids = HashSet::new();
     let Page { mut feed, mut next } = first;
