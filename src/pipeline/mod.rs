@@ -3,6 +3,7 @@
 
 pub mod article;
 pub mod charset;
+pub mod classify;
 pub mod extract;
 pub mod fetch;
 pub mod parse;
