@@ -51,6 +51,10 @@ enum Command {
     Check,
     /// Print the article text of a saved page or a URL
     Extract(commands::extract::Args),
+    /// Show the topics, score and evidence of texts or pages (first line = title)
+    Classify(commands::classify::Args),
+    /// Score the topic classifier on a labelled corpus (labels.tsv + texts)
+    Eval(commands::eval::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
     EvalExtract(commands::eval_extract::Args),
 }
@@ -59,7 +63,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Items(_) | Command::Feeds(_) | Command::Extract(_) | Command::Check
+        Command::Items(_)
+            | Command::Feeds(_)
+            | Command::Extract(_)
+            | Command::Check
+            | Command::Classify(_)
+            | Command::Eval(_)
     ) {
         // Printing commands end quietly when their reader goes away (`veille items | head`),
         // like other Unix tools, instead of panicking on a broken pipe.
@@ -87,6 +96,8 @@ fn main() -> ExitCode {
             Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),
             Command::Extract(args) => commands::extract::run(config, args).await,
+            Command::Classify(args) => commands::classify::run(config, args),
+            Command::Eval(args) => commands::eval::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
         }
     });

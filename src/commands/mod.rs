@@ -1,6 +1,8 @@
 //! One module per subcommand: arguments, then a `run` that calls the library and prints.
 
+pub mod classify;
 pub mod digest;
+pub mod eval;
 pub mod eval_extract;
 pub mod extract;
 pub mod feeds;
