@@ -53,6 +53,8 @@ enum Command {
     Extract(commands::extract::Args),
     /// Show the topics, score and evidence of texts or pages (first line = title)
     Classify(commands::classify::Args),
+    /// Re-run the topic rules over the stored items and report what changed
+    Reclassify(commands::reclassify::Args),
     /// Score the topic classifier on a labelled corpus (labels.tsv + texts)
     Eval(commands::eval::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
             Command::Extract(args) => commands::extract::run(config, args).await,
             Command::Classify(args) => commands::classify::run(config, args),
             Command::Eval(args) => commands::eval::run(config, args),
+            Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
         }
     });

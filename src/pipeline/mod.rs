@@ -1,5 +1,6 @@
 //! The pipeline stages, one module per stage, and the orchestrator that runs them in order:
-//! fetch → parse → (extract) → language → classify → store.
+//! fetch → parse → (extract) → language → classify → store; `reclassify` re-runs the topic rules
+//! over stored items.
 
 pub mod article;
 pub mod charset;
@@ -7,6 +8,7 @@ pub mod classify;
 pub mod extract;
 pub mod fetch;
 pub mod parse;
+pub mod reclassify;
 pub mod refresh;
 pub mod text;
 

@@ -36,6 +36,8 @@ pub const EMBEDDED_RULES: [(&str, &str); 2] = [
     ),
 ];
 
+/// Units (best first) whose matches are kept as evidence.
+const EVIDENCE_UNITS: usize = 3;
 /// Evidence entries kept per topic.
 const MAX_EVIDENCE: usize = 24;
 /// Characters of context on each side of a snippet.
@@ -425,7 +427,7 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
 
     // Evidence: the hits of the best units (required and boost concepts), in text order.
     let mut chosen: Vec<&Hit> = Vec::new();
-    for u in units.iter().filter(|u| u.weight > 0.0) {
+    for u in units.iter().filter(|u| u.weight > 0.0).take(EVIDENCE_UNITS) {
         for h in in_range(u.first, u.last) {
             if matches!(role(h), Role::Required | Role::Boost | Role::Exclude)
                 && !chosen.iter().any(|c| c.start == h.start && c.concept == h.concept)
