@@ -45,7 +45,7 @@ const SNIPPET_CONTEXT: usize = 60;
 /// Longest line (in chars) that a boilerplate marker may start.
 const MAX_FURNITURE_LINE: usize = 100;
 /// Weight factor of a unit spanning two sentences rather than one.
-const CROSS_SENTENCE: f64 = 0.8;
+const CROSS_SENTENCE: f64 = 0.65;
 
 /// One matched term, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -422,7 +422,21 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
         u.weight *= base * factor.max(0.0);
     }
     units.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.first.cmp(&b.first)));
-    let score = 1.0 - units.iter().map(|u| 1.0 - u.weight).product::<f64>();
+    let mut score = 1.0 - units.iter().map(|u| 1.0 - u.weight).product::<f64>();
+    // A required concept matched once, and not in the title, is a passing mention.
+    for (ci, c) in topic.concepts.iter().enumerate() {
+        if c.once_weight < 1.0 {
+            let mut hits = live.iter().filter(|h| h.concept == ci);
+            let in_title = hits
+                .clone()
+                .any(|h| sentences.get(h.sentence).is_some_and(|s| s.field == Field::Title));
+            let mut starts: Vec<usize> = hits.by_ref().map(|h| h.start).collect();
+            starts.dedup();
+            if !in_title && starts.len() == 1 {
+                score *= c.once_weight;
+            }
+        }
+    }
     let score = (score * 1000.0).round() / 1000.0;
 
     // Evidence: the hits of the best units (required and boost concepts), in text order.

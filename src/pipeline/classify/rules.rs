@@ -67,6 +67,8 @@ pub struct Concept {
     pub name: String,
     pub role: Role,
     pub weight: f64,
+    /// Score factor when the concept is matched only once outside the title (a passing mention).
+    pub once_weight: f64,
     pub terms: Vec<Term>,
 }
 
@@ -124,6 +126,7 @@ struct RawWeights {
 struct RawConcept {
     role: Spanned<String>,
     weight: Option<Spanned<f64>>,
+    once_weight: Option<Spanned<f64>>,
     #[allow(dead_code)]
     description: Option<String>,
     terms: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
@@ -170,6 +173,16 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             Some(w) => *w.get_ref(),
             None => 0.5,
         };
+        let once_weight = match &rc.once_weight {
+            Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
+                return Err(err(
+                    w.span().start,
+                    format!("once_weight must be in [0, 1], got {}", w.get_ref()),
+                ));
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        };
         let mut terms = Vec::new();
         for (lang, list) in &rc.terms {
             if !LANGUAGES.contains(&lang.get_ref().as_str()) {
@@ -198,6 +211,7 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             name: name.get_ref().clone(),
             role,
             weight,
+            once_weight,
             terms,
         });
     }
