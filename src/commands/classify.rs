@@ -25,7 +25,7 @@ pub struct Args {
     /// One JSON line per input with the matching topics and their evidence.
     #[arg(long)]
     pub json: bool,
-    /// Also show topics that did not match, with their score.
+    /// Also show (and with --json list) topics that did not match, with their score.
     #[arg(long)]
     pub all: bool,
 }
@@ -59,7 +59,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             let line = JsonLine {
                 path: name,
                 language,
-                topics: results.iter().filter(|r| r.matched).collect(),
+                topics: results.iter().filter(|r| r.matched || args.all).collect(),
             };
             println!("{}", serde_json::to_string(&line)?);
             continue;
