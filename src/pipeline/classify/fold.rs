@@ -16,6 +16,8 @@ pub struct Folded {
     /// `map[i]` = byte offset in the original of the char that produced folded byte `i`;
     /// one extra entry at the end holds the original's length.
     pub map: Vec<u32>,
+    /// Folded byte offsets where words (runs of letters and digits) start.
+    pub words: Vec<u32>,
 }
 
 impl Folded {
@@ -96,10 +98,17 @@ fn fold_char_slow(c: char) -> Vec<char> {
 pub fn fold(text: &str) -> Folded {
     let mut out = String::with_capacity(text.len() + 8);
     let mut map: Vec<u32> = Vec::with_capacity(text.len() + 9);
+    let mut words: Vec<u32> = Vec::with_capacity(text.len() / 5);
+    let mut in_word = false;
     let table = table();
     for (i, c) in text.char_indices() {
         let at = i as u32;
         if c.is_ascii() {
+            let w = c.is_ascii_alphanumeric();
+            if w && !in_word {
+                words.push(out.len() as u32);
+            }
+            in_word = w;
             if c.is_ascii_whitespace() {
                 // Runs of spaces and line breaks fold to one space, so multi-word terms match
                 // across them.
@@ -117,6 +126,11 @@ pub fn fold(text: &str) -> Folded {
             if f == ' ' && out.ends_with(' ') {
                 return;
             }
+            let w = is_word(f);
+            if w && !in_word {
+                words.push(out.len() as u32);
+            }
+            in_word = w;
             out.push(f);
             for _ in 0..f.len_utf8() {
                 map.push(at);
@@ -133,7 +147,11 @@ pub fn fold(text: &str) -> Folded {
         }
     }
     map.push(text.len() as u32);
-    Folded { text: out, map }
+    Folded {
+        text: out,
+        map,
+        words,
+    }
 }
 
 /// Folds a short string (a rule term) without keeping the map.

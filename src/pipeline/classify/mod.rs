@@ -15,7 +15,7 @@ pub mod segment;
 
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
 use crate::config::ConfigError;
@@ -166,6 +166,7 @@ impl Classifier {
         }
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
             .map_err(|e| ConfigError {
                 path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
@@ -229,7 +230,6 @@ impl Classifier {
     fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
         let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
         let f = folded.text.as_str();
-        let mut words: Option<Vec<u32>> = None;
         for m in self.automaton.find_overlapping_iter(f) {
             let (s, e) = (m.start(), m.end());
             if f[..s].chars().next_back().is_some_and(is_word) {
@@ -250,8 +250,9 @@ impl Classifier {
                 }
                 let (os, oe) = folded.original_range(text, s, end);
                 let (sentence, word) = *placed.get_or_insert_with(|| {
-                    let words = words.get_or_insert_with(|| word_starts(f));
-                    let word = words.partition_point(|&w| (w as usize) <= s).saturating_sub(1);
+                    let word = folded
+                        .words
+                        .partition_point(|&w| (w as usize) <= s).saturating_sub(1);
                     let sentence = sentences
                         .partition_point(|x| x.start <= os)
                         .saturating_sub(1);
@@ -308,20 +309,6 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
     Some(end)
 }
 
-/// Folded byte offsets where words start.
-fn word_starts(f: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut prev = false;
-    for (i, c) in f.char_indices() {
-        let w = is_word(c);
-        if w && !prev {
-            out.push(i as u32);
-        }
-        prev = w;
-    }
-    out
-}
-
 /// A sentence or two adjacent sentences holding every required concept.
 struct Unit {
     first: usize,
@@ -346,28 +333,42 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
         .filter(|h| role(h) == Role::Mask)
         .map(|h| (h.start, h.end))
         .collect();
-    let live: Vec<&Hit> = hits
+    let mut live: Vec<&Hit> = hits
         .iter()
         .filter(|h| h.start < cut)
         .filter(|h| !matches!(role(h), Role::Mask | Role::Boilerplate))
         .filter(|h| !masks.iter().any(|&(s, e)| h.start < e && s < h.end))
         .collect();
+    live.sort_by_key(|h| (h.sentence, h.start));
 
     let required: Vec<usize> = (0..topic.concepts.len())
         .filter(|&c| topic.concepts[c].role == Role::Required)
         .collect();
+    // The hits of sentences `first..=last` (live is sorted by sentence).
     let in_range = |first: usize, last: usize| {
-        live.iter()
-            .copied()
-            .filter(move |h| h.sentence >= first && h.sentence <= last)
+        let from = live.partition_point(|h| h.sentence < first);
+        let to = live.partition_point(|h| h.sentence <= last);
+        live[from..to].iter().copied()
     };
-    let has_all = |first: usize, last: usize| {
-        required
-            .iter()
-            .all(|&c| in_range(first, last).any(|h| h.concept == c))
-    };
+    // Which concepts each sentence holds, as bits (rule files have far fewer than 64 concepts;
+    // any beyond share the last bit, which only makes their presence test coarser).
+    let bit = |c: usize| 1u64 << c.min(63);
+    let mut present = vec![0u64; sentences.len()];
+    for h in &live {
+        if let Some(p) = present.get_mut(h.sentence) {
+            *p |= bit(h.concept);
+        }
+    }
+    let required_bits = required.iter().fold(0, |acc, &c| acc | bit(c));
+    let bits = |first: usize, last: usize| present[first] | present[last];
+    let has_all = |first: usize, last: usize| bits(first, last) & required_bits == required_bits;
     let mut units: Vec<Unit> = Vec::new();
-    let mut sentence_ids: Vec<usize> = live.iter().map(|h| h.sentence).collect();
+    let mut sentence_ids: Vec<usize> = live
+        .iter()
+        .map(|h| h.sentence)
+        .filter(|&s| s < sentences.len())
+        .collect();
+    sentence_ids.sort_unstable();
     sentence_ids.dedup();
     let mut is_unit = vec![false; sentences.len()];
     for &s in &sentence_ids {
@@ -411,8 +412,9 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
                 factor -= topic.pair_weight;
             }
         }
+        let here = bits(u.first, u.last);
         for (ci, c) in topic.concepts.iter().enumerate() {
-            let present = in_range(u.first, u.last).any(|h| h.concept == ci);
+            let present = here & bit(ci) != 0;
             match c.role {
                 Role::Boost if !present => factor -= c.weight,
                 Role::Exclude if present => factor *= 1.0 - c.weight,
@@ -455,9 +457,15 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     }
     chosen.truncate(MAX_EVIDENCE);
     chosen.sort_by_key(|h| (h.start, h.concept));
+    // Character offsets, counted once along the text rather than from the start for each hit.
+    let (mut at_byte, mut at_char) = (0, 0);
     let evidence = chosen
         .iter()
-        .map(|h| evidence(topic, h, text, sentences))
+        .map(|h| {
+            at_char += text[at_byte..h.start].chars().count();
+            at_byte = h.start;
+            evidence(topic, h, text, sentences, at_char)
+        })
         .collect();
     TopicResult {
         id: topic.id.clone(),
@@ -511,7 +519,7 @@ fn starts_line(text: &str, at: usize) -> bool {
         .all(|c| c.is_whitespace() || matches!(c, '-' | '•' | '*' | '·' | '|' | '>' | '#' | '–' | '—' | '»'))
 }
 
-fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence]) -> Evidence {
+fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: usize) -> Evidence {
     let concept = &topic.concepts[h.concept];
     let before = &text[..h.start];
     let from = before
@@ -535,7 +543,7 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence]) -> Evide
         matched: text[h.start..h.end].to_string(),
         term: concept.terms[h.term].written.clone(),
         field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
-        offset: before.chars().count(),
+        offset,
         snippet,
     }
 }

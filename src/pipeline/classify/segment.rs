@@ -83,15 +83,16 @@ fn split_line(line: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = line.as_bytes();
-    for (i, c) in line.char_indices() {
-        if !matches!(c, '.' | '!' | '?' | ';' | '。') {
+    // The delimiters are ASCII, so a byte scan finds them without decoding UTF-8.
+    for (i, &b) in bytes.iter().enumerate() {
+        if !matches!(b, b'.' | b'!' | b'?' | b';') {
             continue;
         }
-        let next = i + c.len_utf8();
+        let next = i + 1;
         if next < bytes.len() && !bytes[next].is_ascii_whitespace() {
             continue;
         }
-        if c == '.' && is_abbreviation(&line[start..i]) {
+        if b == b'.' && is_abbreviation(&line[start..i]) {
             continue;
         }
         out.push((start, next));
