@@ -25,10 +25,8 @@ fn corpus() -> Vec<String> {
 fn bench(c: &mut Criterion) {
     let docs = corpus();
     let bytes: usize = docs.iter().map(String::len).sum();
-    let classifier = Classifier::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics"),
-    )
-    .expect("rules");
+    let classifier = Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics"))
+        .expect("rules");
     let mut group = c.benchmark_group("dev_corpus");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("to_lowercase_baseline", |b| {

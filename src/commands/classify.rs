@@ -114,12 +114,20 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
 
 /// Plain text stays as it is; an HTML page becomes its title and article text.
 fn plain_text(raw: &str, extractor: &Extractor) -> (String, Option<String>) {
-    let head = raw.trim_start().get(..512).unwrap_or(raw.trim_start()).to_ascii_lowercase();
-    let html = head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body");
+    let head = raw
+        .trim_start()
+        .get(..512)
+        .unwrap_or(raw.trim_start())
+        .to_ascii_lowercase();
+    let html =
+        head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body");
     if !html {
         return (raw.to_string(), None);
     }
     let article = extractor.extract(raw, None);
     let title = article.title.unwrap_or_default();
-    (format!("{}\n{}", title.replace('\n', " "), article.text), article.language)
+    (
+        format!("{}\n{}", title.replace('\n', " "), article.text),
+        article.language,
+    )
 }

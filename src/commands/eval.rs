@@ -73,7 +73,10 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(min) = args.min_f1
         && report.min_f1() < min
     {
-        eprintln!("lowest topic F1 {:.3} is below --min-f1 {min}", report.min_f1());
+        eprintln!(
+            "lowest topic F1 {:.3} is below --min-f1 {min}",
+            report.min_f1()
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -102,7 +105,11 @@ fn print_error(e: &DocOutcome, evidence: bool) {
         if !wrong {
             continue;
         }
-        let kind = if r.matched { "false positive" } else { "false negative" };
+        let kind = if r.matched {
+            "false positive"
+        } else {
+            "false negative"
+        };
         println!("  {} {kind}, score {:.3}", r.id, r.score);
         for ev in &r.evidence {
             println!(

@@ -93,7 +93,12 @@ pub fn reclassify(
                 });
             }
             if !dry_run {
-                store.set_classification(item.id, item.language.as_deref(), &matches, Utc::now())?;
+                store.set_classification(
+                    item.id,
+                    item.language.as_deref(),
+                    &matches,
+                    Utc::now(),
+                )?;
             }
             report.items += 1;
         }

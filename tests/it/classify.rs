@@ -47,7 +47,12 @@ fn dev_corpus_scores_at_least_0_95_f1_per_topic() {
             "{}: P {:.3} R {:.3} F1 {:.3}",
             t.topic, t.precision, t.recall, t.f1
         );
-        assert!(t.f1 >= 0.95, "{}: F1 {:.3}; errors: {errors:#?}", t.topic, t.f1);
+        assert!(
+            t.f1 >= 0.95,
+            "{}: F1 {:.3}; errors: {errors:#?}",
+            t.topic,
+            t.f1
+        );
     }
     assert_eq!(report.topics.len(), 2);
 }
@@ -139,6 +144,15 @@ fn one_passing_sentence_late_in_the_body_does_not_count() {
 }
 
 #[test]
+fn non_cyber_declaration_naming_cyber_once_is_not_a_match() {
+    let text = "EU and NATO sign declaration on military mobility and defence industry\n\
+        Brussels – The EU and NATO signed a new joint declaration on cooperation covering military \
+        mobility, the defence industry, space and support to Ukraine. The declaration also \
+        mentions cyber threats.";
+    assert!(topics(text).is_empty(), "{:?}", topics(text));
+}
+
+#[test]
 fn inflected_forms_match_in_the_lead() {
     // Polish: "Unią Europejską" (instrumental) and "Stanami Zjednoczonymi".
     let text = "Nowy etap współpracy\n\
@@ -163,7 +177,10 @@ fn evidence_names_concepts_fields_offsets_and_snippets() {
     // The stored JSON reads back in the digest's shape.
     let stored = nato.to_stored();
     let concepts = veille::digest::evidence::concept_terms(&stored.evidence_json);
-    assert!(concepts.iter().any(|c| c.concept == "cyber"), "{concepts:?}");
+    assert!(
+        concepts.iter().any(|c| c.concept == "cyber"),
+        "{concepts:?}"
+    );
 }
 
 /// A configuration in `dir` with one feed served by `server`, articles never fetched.
@@ -189,8 +206,8 @@ fn copy_rules(to: &Path) {
 async fn a_polled_item_is_stored_with_its_topics_and_evidence() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_file(&write_config(dir.path(), &server, "/feeds/cyber-news.xml"))
-        .unwrap();
+    let config =
+        Config::from_file(&write_config(dir.path(), &server, "/feeds/cyber-news.xml")).unwrap();
     // No topics directory beside this configuration: the embedded rules apply.
     let p = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
     assert!(p.classifier().source().is_none());
@@ -222,8 +239,8 @@ async fn reclassify_reports_and_stores_what_a_rule_edit_changed() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("topics");
     copy_rules(&rules);
-    let config = Config::from_file(&write_config(dir.path(), &server, "/feeds/cyber-news.xml"))
-        .unwrap();
+    let config =
+        Config::from_file(&write_config(dir.path(), &server, "/feeds/cyber-news.xml")).unwrap();
     let p = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
     assert_eq!(p.classifier().source(), Some(rules.as_path()));
     p.poll(true, |_, _| {}).await.unwrap();
@@ -266,7 +283,11 @@ fn a_bad_key_in_a_rule_file_names_the_file_and_the_line() {
     copy_rules(dir.path());
     let path = dir.path().join("eu-nato-cyber.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let broken = text.replacen("role = \"required\"", "role = \"required\"\nrole_typo = 1", 1);
+    let broken = text.replacen(
+        "role = \"required\"",
+        "role = \"required\"\nrole_typo = 1",
+        1,
+    );
     std::fs::write(&path, &broken).unwrap();
     let line = broken
         .lines()

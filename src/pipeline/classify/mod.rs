@@ -198,7 +198,12 @@ impl Classifier {
     }
 
     /// Classifies an item given as title and body.
-    pub fn classify_item(&self, title: &str, body: &str, language: Option<&str>) -> Vec<TopicResult> {
+    pub fn classify_item(
+        &self,
+        title: &str,
+        body: &str,
+        language: Option<&str>,
+    ) -> Vec<TopicResult> {
         let title = title.replace('\n', " ");
         self.classify(&format!("{title}\n{body}"), language)
     }
@@ -237,8 +242,8 @@ impl Classifier {
             }
             let mut placed: Option<(usize, usize)> = None;
             for r in &self.refs[m.pattern().as_usize()] {
-                let term =
-                    &self.topics[r.topic as usize].concepts[r.concept as usize].terms[r.term as usize];
+                let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
+                    [r.term as usize];
                 let Some(end) = term_end(f, e, term) else {
                     continue;
                 };
@@ -252,7 +257,8 @@ impl Classifier {
                 let (sentence, word) = *placed.get_or_insert_with(|| {
                     let word = folded
                         .words
-                        .partition_point(|&w| (w as usize) <= s).saturating_sub(1);
+                        .partition_point(|&w| (w as usize) <= s)
+                        .saturating_sub(1);
                     let sentence = sentences
                         .partition_point(|x| x.start <= os)
                         .saturating_sub(1);
@@ -323,7 +329,11 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     let cut = hits
         .iter()
         .filter(|h| role(h) == Role::Boilerplate)
-        .filter(|h| sentences.get(h.sentence).is_some_and(|s| s.field != Field::Title))
+        .filter(|h| {
+            sentences
+                .get(h.sentence)
+                .is_some_and(|s| s.field != Field::Title)
+        })
         .filter(|h| starts_line(text, h.start) && short_line(text, h.start))
         .map(|h| line_start(text, h.start))
         .min()
@@ -403,11 +413,13 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
         };
         let mut factor = 1.0;
         if let Some((a, b)) = topic.pair {
-            let close = in_range(u.first, u.last).filter(|h| h.concept == a).any(|ha| {
-                in_range(u.first, u.last)
-                    .filter(|h| h.concept == b)
-                    .any(|hb| ha.word.abs_diff(hb.word) <= topic.pair_distance)
-            });
+            let close = in_range(u.first, u.last)
+                .filter(|h| h.concept == a)
+                .any(|ha| {
+                    in_range(u.first, u.last)
+                        .filter(|h| h.concept == b)
+                        .any(|hb| ha.word.abs_diff(hb.word) <= topic.pair_distance)
+                });
             if !close {
                 factor -= topic.pair_weight;
             }
@@ -429,9 +441,11 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     for (ci, c) in topic.concepts.iter().enumerate() {
         if c.once_weight < 1.0 {
             let mut hits = live.iter().filter(|h| h.concept == ci);
-            let in_title = hits
-                .clone()
-                .any(|h| sentences.get(h.sentence).is_some_and(|s| s.field == Field::Title));
+            let in_title = hits.clone().any(|h| {
+                sentences
+                    .get(h.sentence)
+                    .is_some_and(|s| s.field == Field::Title)
+            });
             let mut starts: Vec<usize> = hits.by_ref().map(|h| h.start).collect();
             starts.dedup();
             if !in_title && starts.len() == 1 {
@@ -446,7 +460,9 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     for u in units.iter().filter(|u| u.weight > 0.0).take(EVIDENCE_UNITS) {
         for h in in_range(u.first, u.last) {
             if matches!(role(h), Role::Required | Role::Boost | Role::Exclude)
-                && !chosen.iter().any(|c| c.start == h.start && c.concept == h.concept)
+                && !chosen
+                    .iter()
+                    .any(|c| c.start == h.start && c.concept == h.concept)
             {
                 chosen.push(h);
             }
@@ -514,9 +530,9 @@ fn line_start(text: &str, at: usize) -> usize {
 
 /// Whether only spaces and bullet marks precede `at` on its line.
 fn starts_line(text: &str, at: usize) -> bool {
-    text[line_start(text, at)..at]
-        .chars()
-        .all(|c| c.is_whitespace() || matches!(c, '-' | '•' | '*' | '·' | '|' | '>' | '#' | '–' | '—' | '»'))
+    text[line_start(text, at)..at].chars().all(|c| {
+        c.is_whitespace() || matches!(c, '-' | '•' | '*' | '·' | '|' | '>' | '#' | '–' | '—' | '»')
+    })
 }
 
 fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: usize) -> Evidence {
@@ -531,7 +547,10 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
         .char_indices()
         .nth(SNIPPET_CONTEXT)
         .map_or(text.len(), |(i, _)| h.end + i);
-    let snippet: String = text[from..to].split_whitespace().collect::<Vec<_>>().join(" ");
+    let snippet: String = text[from..to]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let snippet = format!(
         "{}{}{}",
         if from > 0 { "…" } else { "" },

@@ -13,8 +13,8 @@ use crate::config::{ConfigError, located};
 
 /// Language keys a concept's `terms` table accepts: the 24 official EU languages and `any`.
 pub const LANGUAGES: [&str; 25] = [
-    "any", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
-    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+    "any", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
+    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
 ];
 
 /// What a concept does in its topic.
@@ -382,8 +382,10 @@ mod tests {
         assert!(terms[1].prefix);
         assert_eq!(terms[1].folded, "cyber");
         assert_eq!(t.weights.title, 0.9);
-        let t = parse("threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.cs = [\"Evropsk* uni*\"]\n")
-            .unwrap();
+        let t = parse(
+            "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.cs = [\"Evropsk* uni*\"]\n",
+        )
+        .unwrap();
         let term = &t.concepts[0].terms[0];
         assert_eq!(term.folded, "evropsk");
         assert!(term.prefix);
