@@ -566,3 +566,44 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
         snippet,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classifier(concepts: &str) -> Classifier {
+        let text = format!("threshold = 0.5\n{concepts}");
+        let topic = rules::parse_topic(&text, Path::new("t.toml")).unwrap();
+        Classifier::new(vec![topic]).unwrap()
+    }
+
+    fn matched(c: &Classifier, text: &str) -> Vec<String> {
+        let r = c.classify(text, None).remove(0);
+        r.evidence.into_iter().map(|e| e.matched).collect()
+    }
+
+    #[test]
+    fn words_stars_and_case() {
+        let c = classifier(
+            "[concepts.a]\nrole = \"required\"\nterms.any = [\"=US\", \"evropsk* uni*\", \"kyber*\"]\n",
+        );
+        assert_eq!(
+            matched(&c, "US, us a Evropskou unií o kybernetické bezpečnosti"),
+            ["US", "Evropskou unií", "kybernetické"]
+        );
+        // Whole words only: no `US` inside `USB`, no `evropsk* uni*` across other words.
+        assert!(matched(&c, "USB evropsk a unie").is_empty());
+    }
+
+    #[test]
+    fn furniture_cuts_only_from_a_short_line_start() {
+        let c = classifier(
+            "[concepts.a]\nrole = \"required\"\nterms.any = [\"nato\"]\n\
+             [concepts.f]\nrole = \"boilerplate\"\nterms.en = [\"related news\"]\n",
+        );
+        let kept = "Title\nRelated news of the week says much about NATO and about many other things, in a sentence far longer than any heading.";
+        assert_eq!(matched(&c, kept), ["NATO"]);
+        let cut = "Title\nBody.\nRelated news\n- NATO meets";
+        assert!(matched(&c, cut).is_empty());
+    }
+}
