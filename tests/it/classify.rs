@@ -58,6 +58,19 @@ fn dev_corpus_scores_at_least_0_95_f1_per_topic() {
 }
 
 #[test]
+fn probe_items_are_all_classified_correctly() {
+    let docs = load(&repo().join("tests/data/probes")).unwrap();
+    let report = evaluate(&classifier(), &docs);
+    let errors: Vec<_> = report
+        .errors
+        .iter()
+        .map(|e| (&e.id, &e.expected, &e.predicted))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(docs.len() >= 70);
+}
+
+#[test]
 fn shared_seeds_are_all_classified_correctly() {
     let seeds = repo().join("../shared/seeds");
     if !seeds.join("labels.tsv").exists() {
