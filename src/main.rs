@@ -53,6 +53,12 @@ enum Command {
     Extract(commands::extract::Args),
     /// Fetch a source once and print the items it would give (nothing is stored)
     PreviewSource(commands::preview_source::Args),
+    /// Show the topics, score and evidence of texts or pages (first line = title)
+    Classify(commands::classify::Args),
+    /// Re-run the topic rules over the stored items and report what changed
+    Reclassify(commands::reclassify::Args),
+    /// Score the topic classifier on a labelled corpus (labels.tsv + texts)
+    Eval(commands::eval::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
     EvalExtract(commands::eval_extract::Args),
 }
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
             | Command::Extract(_)
             | Command::PreviewSource(_)
             | Command::Check
+            | Command::Classify(_)
+            | Command::Eval(_)
     ) {
         // Printing commands end quietly when their reader goes away (`veille items | head`),
         // like other Unix tools, instead of panicking on a broken pipe.
@@ -93,6 +101,9 @@ fn main() -> ExitCode {
             Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),
             Command::Extract(args) => commands::extract::run(config, args).await,
+            Command::Classify(args) => commands::classify::run(config, args),
+            Command::Eval(args) => commands::eval::run(config, args),
+            Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,
         }

@@ -1,12 +1,15 @@
 //! One module per subcommand: arguments, then a `run` that calls the library and prints.
 
+pub mod classify;
 pub mod digest;
+pub mod eval;
 pub mod eval_extract;
 pub mod extract;
 pub mod feeds;
 pub mod items;
 pub mod poll;
 pub mod preview_source;
+pub mod reclassify;
 pub mod run;
 
 use std::path::Path;
@@ -20,11 +23,16 @@ use veille::store::Store;
 /// `veille check`: validate the configuration.
 pub fn check(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
+    let classifier = veille::pipeline::classify::Classifier::load(&config.classifier.topics_dir)?;
     println!(
-        "{}: ok ({} feeds, {} watch lists, database {})",
+        "{}: ok ({} feeds, {} watch lists, {} topics from {}, database {})",
         config.path.display(),
         config.feeds.len(),
         config.watchlists.len(),
+        classifier.topics().len(),
+        classifier
+            .source()
+            .map_or("the embedded rules".into(), |p| p.display().to_string()),
         config.storage.database.display()
     );
     Ok(ExitCode::SUCCESS)

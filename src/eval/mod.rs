@@ -1,5 +1,7 @@
-//! Evaluation on labelled data: article extraction against a benchmark directory.
+//! Evaluation on labelled data: article extraction against a benchmark directory, topic
+//! classification against a labelled corpus.
 
+pub mod corpus;
 pub mod extraction;
 
 use std::io::Read as _;

@@ -1,14 +1,17 @@
 //! The pipeline stages, one module per stage, and the orchestrator that runs them in order:
-//! fetch → parse → (extract) → language → classify → store.
+//! fetch → parse → (extract) → language → classify → store; `reclassify` re-runs the topic rules
+//! over stored items.
 
 pub mod article;
 pub mod charset;
+pub mod classify;
 pub mod extract;
 pub mod fetch;
 pub mod guard;
 pub mod language;
 pub mod limits;
 pub mod parse;
+pub mod reclassify;
 pub mod refresh;
 pub mod sources;
 pub mod text;

@@ -10,12 +10,13 @@ use chrono::Utc;
 use futures_util::StreamExt;
 
 use super::article;
+use super::classify::Classifier;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
 use super::limits::bound_items;
 use super::sources::{self, Source};
-use crate::config::{Config, FeedConfig};
+use crate::config::{Config, ConfigError, FeedConfig};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::service::schedule::{Timing, next_check};
@@ -36,6 +37,8 @@ pub struct Pipeline {
     store: Mutex<Store>,
     fetcher: Fetcher,
     feeds: RwLock<HashMap<String, FeedRuntime>>,
+    /// Topic rules, built once per configuration and swapped on reload.
+    classifier: RwLock<Arc<Classifier>>,
     concurrency: usize,
     max_items: usize,
 }
@@ -67,6 +70,8 @@ pub struct FeedReport {
     pub url: String,
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// New or changed items stored with each topic, by topic id.
+    pub matches: Vec<(String, usize)>,
 }
 
 /// Totals of one poll.
@@ -111,23 +116,36 @@ impl std::fmt::Display for PollSummary {
 impl Pipeline {
     /// Opens the store, syncs its feed list with the configuration and builds the HTTP client.
     pub fn new(config: &Config, store: Store) -> Result<Pipeline, PipelineError> {
+        let classifier = Classifier::load(&config.classifier.topics_dir)?;
         let mut store = store;
         store.sync_feeds(&config.feeds, Utc::now())?;
         Ok(Pipeline {
             store: Mutex::new(store),
             fetcher: Fetcher::new(&config.fetch)?,
             feeds: RwLock::new(feed_map(config)),
+            classifier: RwLock::new(Arc::new(classifier)),
             concurrency: config.fetch.concurrency,
             max_items: config.fetch.max_items_per_feed,
         })
     }
 
-    /// Takes a new configuration's feed list (added, removed, changed feeds) without a restart.
+    /// Takes a new configuration's feed list (added, removed, changed feeds) and topic rules
+    /// without a restart; rules that fail to load leave everything as it was.
     /// Fetch settings (timeouts, limits) keep their start-up values.
-    pub fn reload(&self, config: &Config) -> Result<(), StoreError> {
+    pub fn reload(&self, config: &Config) -> Result<(), PipelineError> {
+        let classifier = Classifier::load(&config.classifier.topics_dir)?;
         self.store().sync_feeds(&config.feeds, Utc::now())?;
         *self.feeds.write().unwrap_or_else(|p| p.into_inner()) = feed_map(config);
+        *self.classifier.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(classifier);
         Ok(())
+    }
+
+    /// The topic rules in use.
+    pub fn classifier(&self) -> Arc<Classifier> {
+        self.classifier
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The store, for short synchronous work (never held across an await).
@@ -158,18 +176,20 @@ impl Pipeline {
     /// Fetch → parse → triage → articles → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let outcome = self.refresh(feed).await;
+        let mut matches = Vec::new();
+        let outcome = self.refresh(feed, &mut matches).await;
         let report = FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
             outcome,
             elapsed: start.elapsed(),
+            matches,
         };
         log_report(&report);
         report
     }
 
-    async fn refresh(&self, feed: &DueFeed) -> Outcome {
+    async fn refresh(&self, feed: &DueFeed, matches: &mut Vec<(String, usize)>) -> Outcome {
         let runtime = self
             .feeds
             .read()
@@ -245,6 +265,7 @@ impl Pipeline {
         let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
+        let classifier = self.classifier();
         let batch: Vec<NewItem> = parsed
             .items
             .iter()
@@ -256,13 +277,16 @@ impl Pipeline {
                     parsed: item.clone(),
                     ..NewItem::default()
                 }),
-                Seen::New | Seen::Changed(_) => Some(enrich(item, article, &parsed, config)),
+                Seen::New | Seen::Changed(_) => {
+                    Some(enrich(item, article, &parsed, config, &classifier))
+                }
             })
             .collect();
         let stored = match self.store().store_items(feed.id, &batch, Utc::now()) {
             Ok(r) => r,
             Err(e) => return storage_failed(&e),
         };
+        *matches = topic_counts(&batch);
 
         // 7. Record the feed's health and next check.
         let record = self.success(
@@ -378,13 +402,15 @@ impl Pipeline {
 }
 
 /// What the pipeline adds to a parsed item before storage: the article text when one was
-/// extracted, and the language read from the text (article, else feed text) against what the
-/// item, its page, its link, its feed and the configuration declare.
+/// extracted, the language read from the text (article, else feed text) against what the item,
+/// its page, its link, its feed and the configuration declare, and the topics it matches
+/// (classified on the title and the same text).
 fn enrich(
     item: &ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
     config: Option<&FeedConfig>,
+    classifier: &Classifier,
 ) -> NewItem {
     let body = article
         .as_ref()
@@ -400,12 +426,31 @@ fn enrich(
         url: item.url.as_deref(),
     };
     let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
+    let matches = classifier
+        .classify_item(&item.title, body, language.as_deref())
+        .iter()
+        .filter(|r| r.matched)
+        .map(|r| r.to_stored())
+        .collect();
+    let article = article.map(|a| a.article);
     NewItem {
         parsed: item.clone(),
         language,
-        matches: Vec::new(),
-        article: article.map(|a| a.article),
+        matches,
+        article,
     }
+}
+
+/// How many items of a batch match each topic.
+fn topic_counts(batch: &[NewItem]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in batch.iter().flat_map(|i| &i.matches) {
+        match counts.iter_mut().find(|(t, _)| *t == m.topic) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((m.topic.clone(), 1)),
+        }
+    }
+    counts
 }
 
 fn feed_map(config: &Config) -> HashMap<String, FeedRuntime> {
@@ -462,4 +507,6 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
     Fetch(#[from] FetchError),
+    #[error("topic rules: {0}")]
+    Rules(#[from] ConfigError),
 }

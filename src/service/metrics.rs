@@ -58,7 +58,7 @@ impl Metrics {
         );
         registry.register(
             "matches",
-            "Topic matches on new items, by topic",
+            "Topic matches on new and changed items, by topic",
             matches.clone(),
         );
         registry.register(
@@ -98,6 +98,9 @@ impl Metrics {
             Outcome::Failed { .. } => "failed",
         };
         self.fetches.get_or_create(&OutcomeLabel { outcome }).inc();
+        for (topic, n) in &r.matches {
+            self.record_matches(topic, *n as u64);
+        }
         self.fetch_seconds.observe(r.elapsed.as_secs_f64());
     }
 
@@ -149,6 +152,7 @@ mod tests {
                 capped_from: None,
             },
             elapsed: Duration::from_millis(120),
+            matches: vec![("eu-us-cyber".into(), 2)],
         });
         m.record_feed(&FeedReport {
             feed: "b".into(),
@@ -158,6 +162,7 @@ mod tests {
                 error: "HTTP status 500".into(),
             },
             elapsed: Duration::from_millis(5),
+            matches: Vec::new(),
         });
         m.record_matches("eu-nato-cyber", 1);
         m.set_failing_feeds(1);
@@ -173,6 +178,10 @@ mod tests {
         assert!(text.contains("veille_new_items_total 2"), "{text}");
         assert!(
             text.contains("veille_matches_total{topic=\"eu-nato-cyber\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("veille_matches_total{topic=\"eu-us-cyber\"} 2"),
             "{text}"
         );
         assert!(text.contains("veille_failing_feeds 1"), "{text}");

@@ -1,5 +1,6 @@
 //! Test modules and the shared loopback fixtures.
 
+mod classify;
 mod cli;
 mod digest;
 mod extract;

@@ -1,0 +1,125 @@
+//! `veille eval DIR [--json] [--show-errors] [--min-f1 X]`: scores the topic classifier on a
+//! labelled corpus (see `veille::eval::corpus` for the layouts).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use veille::config::Config;
+use veille::eval::corpus::{DocOutcome, evaluate, load};
+use veille::pipeline::classify::Classifier;
+
+/// Score the topic classifier on a labelled corpus.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory with `labels.tsv` and the texts (`docs/<id>.txt`, or files beside it).
+    pub dir: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// List every false positive and negative with its evidence.
+    #[arg(long)]
+    pub show_errors: bool,
+    /// Exit with failure when a topic's F1 is below this.
+    #[arg(long)]
+    pub min_f1: Option<f64>,
+}
+
+pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config)?;
+    let classifier = Classifier::load(&config.classifier.topics_dir)?;
+    let docs = load(&args.dir)?;
+    let report = evaluate(&classifier, &docs);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} documents, rules from {}",
+            report.documents,
+            classifier
+                .source()
+                .map_or("(embedded)".into(), |p| p.display().to_string())
+        );
+        println!("topic            precision  recall  F1      TP  FP  FN");
+        for t in &report.topics {
+            println!(
+                "{:<16} {:<10.3} {:<7.3} {:<7.3} {:<3} {:<3} {}",
+                t.topic,
+                t.precision,
+                t.recall,
+                t.f1,
+                t.true_positives,
+                t.false_positives,
+                t.false_negatives
+            );
+        }
+        let bad: Vec<String> = report
+            .languages
+            .iter()
+            .filter(|(_, l)| l.errors > 0)
+            .map(|(lang, l)| format!("{lang} {}/{}", l.errors, l.documents))
+            .collect();
+        println!(
+            "errors by language: {}",
+            if bad.is_empty() {
+                "none".into()
+            } else {
+                bad.join(", ")
+            }
+        );
+        for e in &report.errors {
+            print_error(e, args.show_errors);
+        }
+    }
+    if let Some(min) = args.min_f1
+        && report.min_f1() < min
+    {
+        eprintln!(
+            "lowest topic F1 {:.3} is below --min-f1 {min}",
+            report.min_f1()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_error(e: &DocOutcome, evidence: bool) {
+    let list = |s: &std::collections::BTreeSet<String>| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.iter().cloned().collect::<Vec<_>>().join(",")
+        }
+    };
+    println!(
+        "MISS {} [{}] expected {} got {}",
+        e.id,
+        e.language.as_deref().unwrap_or("-"),
+        list(&e.expected),
+        list(&e.predicted)
+    );
+    if !evidence {
+        return;
+    }
+    for r in &e.results {
+        let wrong = e.expected.contains(&r.id) != r.matched;
+        if !wrong {
+            continue;
+        }
+        let kind = if r.matched {
+            "false positive"
+        } else {
+            "false negative"
+        };
+        println!("  {} {kind}, score {:.3}", r.id, r.score);
+        for ev in &r.evidence {
+            println!(
+                "    {:<14} {:<5} @{:<6} {:?}  {}",
+                ev.concept,
+                ev.field.as_str(),
+                ev.offset,
+                ev.matched,
+                ev.snippet
+            );
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Text normalisation for matching: lower-case, strip diacritics and unify punctuation, keeping
+//! a map from every folded byte back to the original text so evidence can quote the original.
+//!
+//! `Ŝtáty`, `STATY` and `staty` fold alike; Greek tonos and final sigma, Polish `ł`, German `ß`
+//! (→ `ss`), Maltese `ħ`/`ċ`/`ġ`/`ż` and Croatian `đ` fold to plain letters. Typographic
+//! apostrophes fold to `'`, dashes to `-`, unusual spaces to ` `.
+
+use std::sync::OnceLock;
+
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Folded text and where each of its bytes came from.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    pub text: String,
+    /// `map[i]` = byte offset in the original of the char that produced folded byte `i`;
+    /// one extra entry at the end holds the original's length.
+    pub map: Vec<u32>,
+    /// Folded byte offsets where words (runs of letters and digits) start.
+    pub words: Vec<u32>,
+}
+
+impl Folded {
+    /// The byte range of `original` (the text this was folded from) that the folded range
+    /// `start..end` came from, widened to whole chars.
+    pub fn original_range(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
+        let s = self.map[start] as usize;
+        if end <= start {
+            return (s, s);
+        }
+        let last = self.map[end - 1] as usize;
+        let width = original[last..].chars().next().map_or(0, char::len_utf8);
+        (s, last + width)
+    }
+}
+
+/// Chars below this are folded through a precomputed table (Latin, Greek, Cyrillic).
+const TABLE_END: u32 = 0x0530;
+
+/// Up to three folded chars per original char (`ß` → `ss`), zero-padded.
+type Entry = [char; 3];
+
+fn table() -> &'static [Entry] {
+    static TABLE: OnceLock<Vec<Entry>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..TABLE_END)
+            .map(|u| {
+                let c = char::from_u32(u).unwrap_or('\0');
+                let mut e = ['\0'; 3];
+                for (i, f) in fold_char_slow(c).into_iter().take(3).enumerate() {
+                    e[i] = f;
+                }
+                e
+            })
+            .collect()
+    })
+}
+
+/// Folds one char the slow way: special cases, then lower-case and canonical decomposition
+/// without combining marks.
+fn fold_char_slow(c: char) -> Vec<char> {
+    match c {
+        'ß' | 'ẞ' => return vec!['s', 's'],
+        'ł' | 'Ł' => return vec!['l'],
+        'đ' | 'Đ' => return vec!['d'],
+        'ħ' | 'Ħ' => return vec!['h'],
+        'ø' | 'Ø' => return vec!['o'],
+        'æ' | 'Æ' => return vec!['a', 'e'],
+        'œ' | 'Œ' => return vec!['o', 'e'],
+        'ı' => return vec!['i'],
+        'ς' => return vec!['σ'],
+        'þ' | 'Þ' => return vec!['t', 'h'],
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '`' | '´' => {
+            return vec!['\''];
+        }
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{00AD}' => return vec!['-'],
+        '\u{00A0}' | '\u{2000}'..='\u{200B}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
+            return vec![' '];
+        }
+        _ => {}
+    }
+    let mut out = Vec::with_capacity(2);
+    for l in c.to_lowercase() {
+        decompose_canonical(l, |d| {
+            if !is_combining_mark(d) {
+                out.push(d)
+            }
+        });
+    }
+    if out.is_empty() {
+        // A lone combining mark folds to nothing.
+        return out;
+    }
+    out
+}
+
+/// Folds `text`.
+pub fn fold(text: &str) -> Folded {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut map: Vec<u32> = Vec::with_capacity(text.len() + 9);
+    let mut words: Vec<u32> = Vec::with_capacity(text.len() / 5);
+    let mut in_word = false;
+    let table = table();
+    for (i, c) in text.char_indices() {
+        let at = i as u32;
+        if c.is_ascii() {
+            let w = c.is_ascii_alphanumeric();
+            if w && !in_word {
+                words.push(out.len() as u32);
+            }
+            in_word = w;
+            if c.is_ascii_whitespace() {
+                // Runs of spaces and line breaks fold to one space, so multi-word terms match
+                // across them.
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                    map.push(at);
+                }
+                continue;
+            }
+            out.push(c.to_ascii_lowercase());
+            map.push(at);
+            continue;
+        }
+        let mut push = |f: char| {
+            if f == ' ' && out.ends_with(' ') {
+                return;
+            }
+            let w = is_word(f);
+            if w && !in_word {
+                words.push(out.len() as u32);
+            }
+            in_word = w;
+            out.push(f);
+            for _ in 0..f.len_utf8() {
+                map.push(at);
+            }
+        };
+        if (c as u32) < TABLE_END {
+            for &f in table[c as usize].iter().take_while(|f| **f != '\0') {
+                push(f);
+            }
+        } else {
+            for f in fold_char_slow(c) {
+                push(f);
+            }
+        }
+    }
+    map.push(text.len() as u32);
+    Folded {
+        text: out,
+        map,
+        words,
+    }
+}
+
+/// Folds a short string (a rule term) without keeping the map.
+pub fn fold_str(text: &str) -> String {
+    fold(text).text
+}
+
+/// Whether `c` is part of a word (letters and digits of any script).
+pub fn is_word(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_and_diacritics_of_eu_languages() {
+        assert_eq!(fold_str("Kyberbezpečnost"), "kyberbezpecnost");
+        assert_eq!(fold_str("ΚΥΒΕΡΝΟΑΣΦΆΛΕΙΑ ΝΑΤΟ"), "κυβερνοασφαλεια νατο");
+        assert_eq!(fold_str("Ηνωμένες Πολιτείες"), "ηνωμενεσ πολιτειεσ");
+        assert_eq!(fold_str("Współpraca Łączność"), "wspolpraca lacznosc");
+        assert_eq!(fold_str("Straße"), "strasse");
+        assert_eq!(
+            fold_str("Ċibersigurtà Ħidma Ġenerali Żmien"),
+            "cibersigurta hidma generali zmien"
+        );
+        assert_eq!(fold_str("cibearshlándáil"), "cibearshlandail");
+        assert_eq!(
+            fold_str("Európai Unió, Ühendriigid, Sąjunga"),
+            "europai unio, uhendriigid, sajunga"
+        );
+        assert_eq!(fold_str("Съединените щати"), "съединените щати");
+        assert_eq!(fold_str("dell’UE – NATO"), "dell'ue - nato");
+        assert_eq!(fold_str("European\n  Union\u{a0} x"), "european union x");
+    }
+
+    #[test]
+    fn map_points_back_to_the_original() {
+        let text = "Straße Σύνοδος ŁÓDŹ";
+        let f = fold(text);
+        assert_eq!(f.map.len(), f.text.len() + 1);
+        let pos = f.text.find("συνοδοσ").unwrap();
+        let (s, e) = f.original_range(text, pos, pos + "συνοδοσ".len());
+        assert_eq!(&text[s..e], "Σύνοδος");
+        let pos = f.text.find("lodz").unwrap();
+        let (s, e) = f.original_range(text, pos, pos + 4);
+        assert_eq!(&text[s..e], "ŁÓDŹ");
+        let pos = f.text.find("ss").unwrap();
+        let (s, e) = f.original_range(text, pos, pos + 2);
+        assert_eq!(&text[s..e], "ß");
+    }
+}

@@ -1,0 +1,609 @@
+//! Topic classification: which topics an item is about, with a score in [0, 1] and the evidence
+//! (matched terms per concept, with field, offset and snippet) that made it match.
+//!
+//! Rules are data (`config/topics/*.toml`, see [`rules`]). One Aho-Corasick pass over the folded
+//! text ([`fold`]) finds every term of every topic; word boundaries, prefix terms and
+//! case-sensitive terms are checked on each hit. The text is split into title, lead and body
+//! sentences ([`segment`]); a *unit* is a sentence (or two adjacent sentences within a word
+//! window) holding every required concept of a topic. Each unit weighs by its field, less when
+//! the pair concepts are not side by side, a boost concept is missing or an exclude concept is
+//! present; the score is `1 − Π(1 − unit weight)`, and the topic matches at its threshold.
+
+pub mod fold;
+pub mod rules;
+pub mod segment;
+
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use serde::Serialize;
+
+use crate::config::ConfigError;
+use crate::store::StoredMatch;
+use fold::{Folded, fold, is_word};
+use rules::{Role, Topic};
+use segment::{Field, Sentence};
+
+/// The rule files shipped with veille, used when the topics directory does not exist.
+pub const EMBEDDED_RULES: [(&str, &str); 2] = [
+    (
+        "eu-nato-cyber.toml",
+        include_str!("../../../config/topics/eu-nato-cyber.toml"),
+    ),
+    (
+        "eu-us-cyber.toml",
+        include_str!("../../../config/topics/eu-us-cyber.toml"),
+    ),
+];
+
+/// Units (best first) whose matches are kept as evidence.
+const EVIDENCE_UNITS: usize = 3;
+/// Evidence entries kept per topic.
+const MAX_EVIDENCE: usize = 24;
+/// Characters of context on each side of a snippet.
+const SNIPPET_CONTEXT: usize = 60;
+/// Longest line (in chars) that a boilerplate marker may start.
+const MAX_FURNITURE_LINE: usize = 100;
+/// Weight factor of a unit spanning two sentences rather than one.
+const CROSS_SENTENCE: f64 = 0.65;
+
+/// One matched term, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Evidence {
+    pub concept: String,
+    /// The text as it reads in the item.
+    pub matched: String,
+    /// The rule term (as written in the rule file).
+    pub term: String,
+    pub field: Field,
+    /// Character offset in the item text (title first, then a newline, then the body).
+    pub offset: usize,
+    pub snippet: String,
+}
+
+/// One topic's verdict on an item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicResult {
+    pub id: String,
+    pub score: f64,
+    pub matched: bool,
+    pub evidence: Vec<Evidence>,
+}
+
+impl TopicResult {
+    /// As the store keeps it.
+    pub fn to_stored(&self) -> StoredMatch {
+        StoredMatch {
+            topic: self.id.clone(),
+            score: self.score,
+            evidence_json: serde_json::to_string(&self.evidence).unwrap_or_else(|_| "[]".into()),
+        }
+    }
+}
+
+/// Which term of which concept of which topic a search pattern stands for.
+#[derive(Debug, Clone, Copy)]
+struct TermRef {
+    topic: u16,
+    concept: u16,
+    term: u32,
+}
+
+/// A term found in the text.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    concept: usize,
+    term: usize,
+    /// Original byte range.
+    start: usize,
+    end: usize,
+    sentence: usize,
+    word: usize,
+}
+
+/// Compiled rules of every topic and the automaton that finds their terms.
+pub struct Classifier {
+    topics: Vec<Topic>,
+    automaton: AhoCorasick,
+    /// Pattern id → the terms it stands for.
+    refs: Vec<Vec<TermRef>>,
+    /// Where the rules came from (a directory, or `None` for the embedded ones).
+    source: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("topics", &self.topic_ids())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl Classifier {
+    /// Rules from `dir`, or the embedded ones when `dir` does not exist.
+    pub fn load(dir: &Path) -> Result<Classifier, ConfigError> {
+        if dir.exists() {
+            let mut c = Classifier::new(rules::load_dir(dir)?)?;
+            c.source = Some(dir.to_path_buf());
+            Ok(c)
+        } else {
+            Classifier::embedded()
+        }
+    }
+
+    /// The rules shipped in the binary.
+    pub fn embedded() -> Result<Classifier, ConfigError> {
+        let topics = EMBEDDED_RULES
+            .iter()
+            .map(|(name, text)| {
+                rules::parse_topic(text, &Path::new("(embedded)/config/topics").join(name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Classifier::new(topics)
+    }
+
+    /// Builds the automaton over every term of `topics`.
+    pub fn new(topics: Vec<Topic>) -> Result<Classifier, ConfigError> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut refs: Vec<Vec<TermRef>> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for (ti, t) in topics.iter().enumerate() {
+            for (ci, c) in t.concepts.iter().enumerate() {
+                for (xi, term) in c.terms.iter().enumerate() {
+                    let id = *index.entry(term.folded.clone()).or_insert_with(|| {
+                        patterns.push(term.folded.clone());
+                        refs.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    refs[id].push(TermRef {
+                        topic: ti as u16,
+                        concept: ci as u16,
+                        term: xi as u32,
+                    });
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+            .map_err(|e| ConfigError {
+                path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot build the term automaton: {e}"),
+            })?;
+        Ok(Classifier {
+            topics,
+            automaton,
+            refs,
+            source: None,
+        })
+    }
+
+    /// Topic ids, in rule-file order.
+    pub fn topic_ids(&self) -> Vec<&str> {
+        self.topics.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    /// The rules directory, or `None` for the embedded rules.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// Classifies an item given as title and body.
+    pub fn classify_item(
+        &self,
+        title: &str,
+        body: &str,
+        language: Option<&str>,
+    ) -> Vec<TopicResult> {
+        let title = title.replace('\n', " ");
+        self.classify(&format!("{title}\n{body}"), language)
+    }
+
+    /// The topics `text` (first line = title) matches, as the store keeps them.
+    pub fn matches(&self, text: &str, language: Option<&str>) -> Vec<StoredMatch> {
+        self.classify(text, language)
+            .iter()
+            .filter(|r| r.matched)
+            .map(TopicResult::to_stored)
+            .collect()
+    }
+
+    /// Every topic's score and evidence for `text` (first line = title). `language` (ISO 639-1)
+    /// is informative: the terms of all languages are matched, since items mix languages
+    /// (English agency names in a Greek text) and a detected language can be wrong.
+    pub fn classify(&self, text: &str, _language: Option<&str>) -> Vec<TopicResult> {
+        let sentences = segment::sentences(text);
+        let folded = fold(text);
+        let hits = self.find(text, &folded, &sentences);
+        self.topics
+            .iter()
+            .enumerate()
+            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences))
+            .collect()
+    }
+
+    /// Every term hit of every topic, per topic, in text order.
+    fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
+        let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
+        let f = folded.text.as_str();
+        for m in self.automaton.find_overlapping_iter(f) {
+            let (s, e) = (m.start(), m.end());
+            if f[..s].chars().next_back().is_some_and(is_word) {
+                continue;
+            }
+            let mut placed: Option<(usize, usize)> = None;
+            for r in &self.refs[m.pattern().as_usize()] {
+                let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
+                    [r.term as usize];
+                let Some(end) = term_end(f, e, term) else {
+                    continue;
+                };
+                if let Some(exact) = &term.exact_case {
+                    let (hs, he) = folded.original_range(text, s, e);
+                    if &text[hs..he] != exact {
+                        continue;
+                    }
+                }
+                let (os, oe) = folded.original_range(text, s, end);
+                let (sentence, word) = *placed.get_or_insert_with(|| {
+                    let word = folded
+                        .words
+                        .partition_point(|&w| (w as usize) <= s)
+                        .saturating_sub(1);
+                    let sentence = sentences
+                        .partition_point(|x| x.start <= os)
+                        .saturating_sub(1);
+                    (sentence, word)
+                });
+                per_topic[r.topic as usize].push(Hit {
+                    concept: r.concept as usize,
+                    term: r.term as usize,
+                    start: os,
+                    end: oe,
+                    sentence,
+                    word,
+                });
+            }
+        }
+        per_topic
+    }
+}
+
+/// Where a term whose searched form ends at folded offset `e` ends, after its prefix word runs
+/// on and its remaining words follow; `None` when it does not match there.
+fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
+    let run = |at: usize| {
+        at + f[at..]
+            .char_indices()
+            .find(|&(_, c)| !is_word(c))
+            .map_or(f.len() - at, |(i, _)| i)
+    };
+    let word_after = |at: usize| f[at..].chars().next().is_some_and(is_word);
+    let mut end = if term.prefix {
+        run(e)
+    } else if word_after(e) {
+        return None;
+    } else {
+        e
+    };
+    for (word, prefix) in &term.rest {
+        // Up to three separators (space, hyphen, apostrophe) between words.
+        let gap = f[end..]
+            .char_indices()
+            .take(4)
+            .find(|&(_, c)| !matches!(c, ' ' | '-' | '\''))
+            .map(|(i, _)| i)?;
+        if gap == 0 || gap > 3 || !f[end + gap..].starts_with(word.as_str()) {
+            return None;
+        }
+        end += gap + word.len();
+        if *prefix {
+            end = run(end);
+        } else if word_after(end) {
+            return None;
+        }
+    }
+    Some(end)
+}
+
+/// A sentence or two adjacent sentences holding every required concept.
+struct Unit {
+    first: usize,
+    last: usize,
+    weight: f64,
+}
+
+fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) -> TopicResult {
+    let role = |h: &Hit| topic.concepts[h.concept].role;
+    // Page furniture: from the first line that starts with a boilerplate marker (after the
+    // title), the text is ignored.
+    let cut = hits
+        .iter()
+        .filter(|h| role(h) == Role::Boilerplate)
+        .filter(|h| {
+            sentences
+                .get(h.sentence)
+                .is_some_and(|s| s.field != Field::Title)
+        })
+        .filter(|h| starts_line(text, h.start) && short_line(text, h.start))
+        .map(|h| line_start(text, h.start))
+        .min()
+        .unwrap_or(text.len());
+    let masks: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| role(h) == Role::Mask)
+        .map(|h| (h.start, h.end))
+        .collect();
+    let mut live: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.start < cut)
+        .filter(|h| !matches!(role(h), Role::Mask | Role::Boilerplate))
+        .filter(|h| !masks.iter().any(|&(s, e)| h.start < e && s < h.end))
+        .collect();
+    live.sort_by_key(|h| (h.sentence, h.start));
+
+    let required: Vec<usize> = (0..topic.concepts.len())
+        .filter(|&c| topic.concepts[c].role == Role::Required)
+        .collect();
+    // The hits of sentences `first..=last` (live is sorted by sentence).
+    let in_range = |first: usize, last: usize| {
+        let from = live.partition_point(|h| h.sentence < first);
+        let to = live.partition_point(|h| h.sentence <= last);
+        live[from..to].iter().copied()
+    };
+    // Which concepts each sentence holds, as bits (rule files have far fewer than 64 concepts;
+    // any beyond share the last bit, which only makes their presence test coarser).
+    let bit = |c: usize| 1u64 << c.min(63);
+    let mut present = vec![0u64; sentences.len()];
+    for h in &live {
+        if let Some(p) = present.get_mut(h.sentence) {
+            *p |= bit(h.concept);
+        }
+    }
+    let required_bits = required.iter().fold(0, |acc, &c| acc | bit(c));
+    let bits = |first: usize, last: usize| present[first] | present[last];
+    let has_all = |first: usize, last: usize| bits(first, last) & required_bits == required_bits;
+    let mut units: Vec<Unit> = Vec::new();
+    let mut sentence_ids: Vec<usize> = live
+        .iter()
+        .map(|h| h.sentence)
+        .filter(|&s| s < sentences.len())
+        .collect();
+    sentence_ids.sort_unstable();
+    sentence_ids.dedup();
+    let mut is_unit = vec![false; sentences.len()];
+    for &s in &sentence_ids {
+        if has_all(s, s) {
+            is_unit[s] = true;
+            units.push(Unit {
+                first: s,
+                last: s,
+                weight: 1.0,
+            });
+        }
+    }
+    for &s in &sentence_ids {
+        let n = s + 1;
+        if n >= sentences.len() || is_unit[s] || is_unit[n] || !has_all(s, n) {
+            continue;
+        }
+        if span_words(&required, in_range(s, n)) <= topic.window {
+            units.push(Unit {
+                first: s,
+                last: n,
+                weight: CROSS_SENTENCE,
+            });
+        }
+    }
+    for u in &mut units {
+        let field = sentences[u.last].field;
+        let base = match field {
+            Field::Title => topic.weights.title,
+            Field::Lead => topic.weights.lead,
+            Field::Body => topic.weights.body,
+        };
+        let mut factor = 1.0;
+        if let Some((a, b)) = topic.pair {
+            let close = in_range(u.first, u.last)
+                .filter(|h| h.concept == a)
+                .any(|ha| {
+                    in_range(u.first, u.last)
+                        .filter(|h| h.concept == b)
+                        .any(|hb| ha.word.abs_diff(hb.word) <= topic.pair_distance)
+                });
+            if !close {
+                factor -= topic.pair_weight;
+            }
+        }
+        let here = bits(u.first, u.last);
+        for (ci, c) in topic.concepts.iter().enumerate() {
+            let present = here & bit(ci) != 0;
+            match c.role {
+                Role::Boost if !present => factor -= c.weight,
+                Role::Exclude if present => factor *= 1.0 - c.weight,
+                _ => {}
+            }
+        }
+        u.weight *= base * factor.max(0.0);
+    }
+    units.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.first.cmp(&b.first)));
+    let mut score = 1.0 - units.iter().map(|u| 1.0 - u.weight).product::<f64>();
+    // A required concept matched once, and not in the title, is a passing mention.
+    for (ci, c) in topic.concepts.iter().enumerate() {
+        if c.once_weight < 1.0 {
+            let mut hits = live.iter().filter(|h| h.concept == ci);
+            let in_title = hits.clone().any(|h| {
+                sentences
+                    .get(h.sentence)
+                    .is_some_and(|s| s.field == Field::Title)
+            });
+            let mut starts: Vec<usize> = hits.by_ref().map(|h| h.start).collect();
+            starts.dedup();
+            if !in_title && starts.len() == 1 {
+                score *= c.once_weight;
+            }
+        }
+    }
+    let score = (score * 1000.0).round() / 1000.0;
+
+    // Evidence: the hits of the best units (required and boost concepts), in text order.
+    let mut chosen: Vec<&Hit> = Vec::new();
+    for u in units.iter().filter(|u| u.weight > 0.0).take(EVIDENCE_UNITS) {
+        for h in in_range(u.first, u.last) {
+            if matches!(role(h), Role::Required | Role::Boost | Role::Exclude)
+                && !chosen
+                    .iter()
+                    .any(|c| c.start == h.start && c.concept == h.concept)
+            {
+                chosen.push(h);
+            }
+        }
+        if chosen.len() >= MAX_EVIDENCE {
+            break;
+        }
+    }
+    chosen.truncate(MAX_EVIDENCE);
+    chosen.sort_by_key(|h| (h.start, h.concept));
+    // Character offsets, counted once along the text rather than from the start for each hit.
+    let (mut at_byte, mut at_char) = (0, 0);
+    let evidence = chosen
+        .iter()
+        .map(|h| {
+            at_char += text[at_byte..h.start].chars().count();
+            at_byte = h.start;
+            evidence(topic, h, text, sentences, at_char)
+        })
+        .collect();
+    TopicResult {
+        id: topic.id.clone(),
+        score,
+        matched: score >= topic.threshold,
+        evidence,
+    }
+}
+
+/// The fewest words spanning one hit of each required concept.
+fn span_words<'a>(required: &[usize], hits: impl Iterator<Item = &'a Hit>) -> usize {
+    let hits: Vec<&Hit> = hits.filter(|h| required.contains(&h.concept)).collect();
+    let mut best = usize::MAX;
+    for anchor in &hits {
+        // Every concept's nearest hit at or after the anchor.
+        let mut end = anchor.word;
+        let mut ok = true;
+        for &c in required {
+            match hits
+                .iter()
+                .filter(|h| h.concept == c && h.word >= anchor.word)
+                .map(|h| h.word)
+                .min()
+            {
+                Some(w) => end = end.max(w),
+                None => ok = false,
+            }
+        }
+        if ok {
+            best = best.min(end - anchor.word);
+        }
+    }
+    best
+}
+
+/// Whether the line holding `at` is short, like a heading or a row of links.
+fn short_line(text: &str, at: usize) -> bool {
+    let start = line_start(text, at);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    text[start..end].chars().count() <= MAX_FURNITURE_LINE
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Whether only spaces and bullet marks precede `at` on its line.
+fn starts_line(text: &str, at: usize) -> bool {
+    text[line_start(text, at)..at].chars().all(|c| {
+        c.is_whitespace() || matches!(c, '-' | '•' | '*' | '·' | '|' | '>' | '#' | '–' | '—' | '»')
+    })
+}
+
+fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: usize) -> Evidence {
+    let concept = &topic.concepts[h.concept];
+    let before = &text[..h.start];
+    let from = before
+        .char_indices()
+        .rev()
+        .nth(SNIPPET_CONTEXT - 1)
+        .map_or(0, |(i, _)| i);
+    let to = text[h.end..]
+        .char_indices()
+        .nth(SNIPPET_CONTEXT)
+        .map_or(text.len(), |(i, _)| h.end + i);
+    let snippet: String = text[from..to]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let snippet = format!(
+        "{}{}{}",
+        if from > 0 { "…" } else { "" },
+        snippet,
+        if to < text.len() { "…" } else { "" }
+    );
+    Evidence {
+        concept: concept.name.clone(),
+        matched: text[h.start..h.end].to_string(),
+        term: concept.terms[h.term].written.clone(),
+        field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
+        offset,
+        snippet,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classifier(concepts: &str) -> Classifier {
+        let text = format!("threshold = 0.5\n{concepts}");
+        let topic = rules::parse_topic(&text, Path::new("t.toml")).unwrap();
+        Classifier::new(vec![topic]).unwrap()
+    }
+
+    fn matched(c: &Classifier, text: &str) -> Vec<String> {
+        let r = c.classify(text, None).remove(0);
+        r.evidence.into_iter().map(|e| e.matched).collect()
+    }
+
+    #[test]
+    fn words_stars_and_case() {
+        let c = classifier(
+            "[concepts.a]\nrole = \"required\"\nterms.any = [\"=US\", \"evropsk* uni*\", \"kyber*\"]\n",
+        );
+        assert_eq!(
+            matched(&c, "US, us a Evropskou unií o kybernetické bezpečnosti"),
+            ["US", "Evropskou unií", "kybernetické"]
+        );
+        // Whole words only: no `US` inside `USB`, no `evropsk* uni*` across other words.
+        assert!(matched(&c, "USB evropsk a unie").is_empty());
+    }
+
+    #[test]
+    fn furniture_cuts_only_from_a_short_line_start() {
+        let c = classifier(
+            "[concepts.a]\nrole = \"required\"\nterms.any = [\"nato\"]\n\
+             [concepts.f]\nrole = \"boilerplate\"\nterms.en = [\"related news\"]\n",
+        );
+        let kept = "Title\nRelated news of the week says much about NATO and about many other things, in a sentence far longer than any heading.";
+        assert_eq!(matched(&c, kept), ["NATO"]);
+        let cut = "Title\nBody.\nRelated news\n- NATO meets";
+        assert!(matched(&c, cut).is_empty());
+    }
+}

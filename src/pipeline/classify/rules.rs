@@ -1,0 +1,418 @@
+//! Topic rule files (`config/topics/<topic>.toml`) → compiled rules, with errors that name the
+//! file, the line and the key. The file format is documented in the header of each shipped file
+//! and in the README.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+use super::fold::{fold_str, is_word};
+use crate::config::{ConfigError, located};
+
+/// Language keys a concept's `terms` table accepts: the 24 official EU languages and `any`.
+pub const LANGUAGES: [&str; 25] = [
+    "any", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
+    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+];
+
+/// What a concept does in its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Must appear in every counted unit (sentence or window).
+    Required,
+    /// A unit without it counts `weight` less.
+    Boost,
+    /// A unit with it counts `weight` less.
+    Exclude,
+    /// Text it matches hides the other concepts' matches inside it.
+    Mask,
+    /// A line starting with it starts page furniture: the rest of the text is ignored.
+    Boilerplate,
+}
+
+impl Role {
+    fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "required" => Role::Required,
+            "boost" => Role::Boost,
+            "exclude" => Role::Exclude,
+            "mask" => Role::Mask,
+            "boilerplate" => Role::Boilerplate,
+            _ => return None,
+        })
+    }
+}
+
+/// One term as compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// As written in the file, markers included (`=US`, `cyber*`).
+    pub written: String,
+    /// Folded form searched for: the whole term, or its words up to the first inner `*`.
+    pub folded: String,
+    /// `*` after the searched form: its last word may go on (`kyber*` finds `kybernetické`).
+    pub prefix: bool,
+    /// Words that must follow the searched form (after spaces or hyphens), each with its own
+    /// `*` flag: `evropsk* uni*` finds `Evropské unie` and `evropskou unií`.
+    pub rest: Vec<(String, bool)>,
+    /// `=` prefix: the original text of the searched form must read exactly this.
+    pub exact_case: Option<String>,
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Concept {
+    pub name: String,
+    pub role: Role,
+    pub weight: f64,
+    /// Score factor when the concept is matched only once outside the title (a passing mention).
+    pub once_weight: f64,
+    pub terms: Vec<Term>,
+}
+
+/// Weights of a co-occurrence unit by the field it ends in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldWeights {
+    pub title: f64,
+    pub lead: f64,
+    pub body: f64,
+}
+
+/// One topic's compiled rules.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub name: String,
+    pub threshold: f64,
+    /// Required concepts may co-occur across two adjacent sentences when within this many words.
+    pub window: usize,
+    /// Two required concepts (e.g. the EU side and the partner) expected next to each other …
+    pub pair: Option<(usize, usize)>,
+    /// … within this many words; a unit without such a pair counts `pair_weight` less.
+    pub pair_distance: usize,
+    pub pair_weight: f64,
+    pub weights: FieldWeights,
+    pub concepts: Vec<Concept>,
+    pub path: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    threshold: Spanned<f64>,
+    window: Option<usize>,
+    pair: Option<Spanned<Vec<String>>>,
+    pair_distance: Option<usize>,
+    pair_weight: Option<Spanned<f64>>,
+    weights: Option<RawWeights>,
+    concepts: Spanned<BTreeMap<Spanned<String>, RawConcept>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeights {
+    title: Option<f64>,
+    lead: Option<f64>,
+    body: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConcept {
+    role: Spanned<String>,
+    weight: Option<Spanned<f64>>,
+    once_weight: Option<Spanned<f64>>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    terms: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+}
+
+/// Compiles one rule file's text; `path` names it in errors and its stem is the topic id.
+pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
+    let raw: RawTopic = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| s.start);
+        located(path, text, at, e.message().to_string())
+    })?;
+    let err = |at: usize, msg: String| located(path, text, Some(at), msg);
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let threshold = *raw.threshold.get_ref();
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(err(
+            raw.threshold.span().start,
+            format!("threshold must be in (0, 1], got {threshold}"),
+        ));
+    }
+    let mut concepts = Vec::new();
+    for (name, rc) in raw.concepts.get_ref() {
+        let role = Role::parse(rc.role.get_ref()).ok_or_else(|| {
+            err(
+                rc.role.span().start,
+                format!(
+                    "unknown role `{}` for concept `{}`; expected one of required, boost, \
+                     exclude, mask, boilerplate",
+                    rc.role.get_ref(),
+                    name.get_ref()
+                ),
+            )
+        })?;
+        let weight = match &rc.weight {
+            Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
+                return Err(err(
+                    w.span().start,
+                    format!("weight must be in [0, 1], got {}", w.get_ref()),
+                ));
+            }
+            Some(w) => *w.get_ref(),
+            None => 0.5,
+        };
+        let once_weight = match &rc.once_weight {
+            Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
+                return Err(err(
+                    w.span().start,
+                    format!("once_weight must be in [0, 1], got {}", w.get_ref()),
+                ));
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        };
+        let mut terms = Vec::new();
+        for (lang, list) in &rc.terms {
+            if !LANGUAGES.contains(&lang.get_ref().as_str()) {
+                return Err(err(
+                    lang.span().start,
+                    format!(
+                        "unknown language `{}`; expected `any` or one of the 24 EU language \
+                         codes (bg, cs, da, …)",
+                        lang.get_ref()
+                    ),
+                ));
+            }
+            for t in list {
+                let term = compile_term(t.get_ref(), lang.get_ref())
+                    .map_err(|m| err(t.span().start, m))?;
+                terms.push(term);
+            }
+        }
+        if terms.is_empty() {
+            return Err(err(
+                name.span().start,
+                format!("concept `{}` has no terms", name.get_ref()),
+            ));
+        }
+        concepts.push(Concept {
+            name: name.get_ref().clone(),
+            role,
+            weight,
+            once_weight,
+            terms,
+        });
+    }
+    if !concepts.iter().any(|c| c.role == Role::Required) {
+        return Err(err(
+            raw.concepts.span().start,
+            "no concept has role = \"required\"; a topic needs at least one".into(),
+        ));
+    }
+    let pair = match &raw.pair {
+        None => None,
+        Some(p) => {
+            let names = p.get_ref();
+            let find = |n: &str| {
+                concepts
+                    .iter()
+                    .position(|c| c.name == n && c.role == Role::Required)
+            };
+            match names.as_slice() {
+                [a, b] => match (find(a), find(b)) {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    _ => {
+                        return Err(err(
+                            p.span().start,
+                            format!("pair {names:?} must name two required concepts"),
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(err(
+                        p.span().start,
+                        "pair must name exactly two concepts".into(),
+                    ));
+                }
+            }
+        }
+    };
+    let pair_weight = match &raw.pair_weight {
+        Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
+            return Err(err(
+                w.span().start,
+                format!("pair_weight must be in [0, 1], got {}", w.get_ref()),
+            ));
+        }
+        Some(w) => *w.get_ref(),
+        None => 0.3,
+    };
+    let w = raw.weights.unwrap_or(RawWeights {
+        title: None,
+        lead: None,
+        body: None,
+    });
+    Ok(Topic {
+        name: raw.name.unwrap_or_else(|| id.clone()),
+        id,
+        threshold,
+        window: raw.window.unwrap_or(30),
+        pair,
+        pair_distance: raw.pair_distance.unwrap_or(4),
+        pair_weight,
+        weights: FieldWeights {
+            title: w.title.unwrap_or(0.9).clamp(0.0, 1.0),
+            lead: w.lead.unwrap_or(0.7).clamp(0.0, 1.0),
+            body: w.body.unwrap_or(0.3).clamp(0.0, 1.0),
+        },
+        concepts,
+        path: path.to_path_buf(),
+    })
+}
+
+/// `=` prefix → case-sensitive; `*` ending a word → prefix match of that word.
+fn compile_term(written: &str, language: &str) -> Result<Term, String> {
+    let mut t = written.trim();
+    let exact = t.starts_with('=');
+    if exact {
+        t = &t[1..];
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let mut head: Vec<&str> = Vec::new();
+    let mut prefix = false;
+    let mut rest = Vec::new();
+    for w in &words {
+        let starred = w.ends_with('*');
+        let bare = w.trim_end_matches('*');
+        if bare.contains('*') || bare.is_empty() {
+            return Err(format!(
+                "term `{written}`: `*` may only end a word (prefix match)"
+            ));
+        }
+        if prefix {
+            rest.push((fold_str(bare), starred));
+        } else {
+            head.push(bare);
+            prefix = starred;
+        }
+    }
+    let folded = fold_str(&head.join(" "));
+    if !folded.chars().next().is_some_and(is_word) {
+        return Err(format!(
+            "term `{written}` must start with a letter or digit"
+        ));
+    }
+    if rest.iter().any(|(w, _)| w.is_empty()) {
+        return Err(format!("term `{written}` has an empty word"));
+    }
+    Ok(Term {
+        written: written.to_string(),
+        folded,
+        prefix,
+        rest,
+        exact_case: exact.then(|| head.join(" ")),
+        language: language.to_string(),
+    })
+}
+
+/// The topic rule files of `dir` (`*.toml`, by name), read and compiled.
+pub fn load_dir(dir: &Path) -> Result<Vec<Topic>, ConfigError> {
+    let read_err = |path: &Path, e: std::io::Error| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        column: None,
+        key: None,
+        message: format!("cannot read topic rules: {e}"),
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| read_err(dir, e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(ConfigError {
+            path: dir.to_path_buf(),
+            line: None,
+            column: None,
+            key: None,
+            message: "no topic rule files (*.toml) in this directory".into(),
+        });
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| read_err(p, e))?;
+            parse_topic(&text, p)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Topic, ConfigError> {
+        parse_topic(text, Path::new("topics/t.toml"))
+    }
+
+    #[test]
+    fn terms_markers_and_defaults() {
+        let t = parse(
+            "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.en = [\"=US\", \"Cyber*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(t.id, "t");
+        let terms = &t.concepts[0].terms;
+        assert_eq!(terms[0].exact_case.as_deref(), Some("US"));
+        assert_eq!(terms[0].folded, "us");
+        assert!(terms[1].prefix);
+        assert_eq!(terms[1].folded, "cyber");
+        assert_eq!(t.weights.title, 0.9);
+        let t = parse(
+            "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.cs = [\"Evropsk* uni*\"]\n",
+        )
+        .unwrap();
+        let term = &t.concepts[0].terms[0];
+        assert_eq!(term.folded, "evropsk");
+        assert!(term.prefix);
+        assert_eq!(term.rest, [("uni".to_string(), true)]);
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterm = [\"x\"]\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.to_string().contains("topics/t.toml:4"), "{e}");
+        let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"needed\"\nterms.en = [\"x\"]\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("role"));
+        let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.xx = [\"x\"]\n")
+            .unwrap_err();
+        assert!(e.message.contains("unknown language `xx`"), "{e}");
+        let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.en = [\"c*y\"]\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4));
+        let e = parse("threshold = 2\n[concepts.a]\nrole = \"boost\"\nterms.en = [\"x\"]\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("threshold"));
+        let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"boost\"\nterms.en = [\"x\"]\n")
+            .unwrap_err();
+        assert!(e.message.contains("required"), "{e}");
+    }
+}
