@@ -66,6 +66,21 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
                 bad.join(", ")
             }
         );
+        let labelled: usize = report
+            .languages
+            .iter()
+            .filter(|(l, _)| *l != "-")
+            .map(|(_, s)| s.documents)
+            .sum();
+        if labelled > 0 {
+            let misses = &report.language_misses;
+            println!(
+                "language from the text alone: {}/{labelled} correct{}{}",
+                labelled - misses.len(),
+                if misses.is_empty() { "" } else { "; missed: " },
+                misses.join(", ")
+            );
+        }
         for e in &report.errors {
             print_error(e, args.show_errors);
         }

@@ -93,6 +93,8 @@ pub fn load(dir: &Path) -> Result<Vec<LabelledDoc>, EvalError> {
 pub struct DocOutcome {
     pub id: String,
     pub language: Option<String>,
+    /// The language detected from the text alone (no hints), when the corpus labels one.
+    pub detected_language: Option<String>,
     pub expected: BTreeSet<String>,
     pub predicted: BTreeSet<String>,
     /// Every topic's result, matched or not (for the evidence of misses).
@@ -122,6 +124,8 @@ pub struct TopicScore {
 pub struct LanguageScore {
     pub documents: usize,
     pub errors: usize,
+    /// Documents whose language, detected from the text alone, differs from the label.
+    pub detection_errors: usize,
 }
 
 /// The whole evaluation.
@@ -130,6 +134,8 @@ pub struct Report {
     pub documents: usize,
     pub topics: Vec<TopicScore>,
     pub languages: BTreeMap<String, LanguageScore>,
+    /// Documents whose language, detected from the text alone, differs from the label.
+    pub language_misses: Vec<String>,
     /// Documents whose predicted topics differ from the labels.
     pub errors: Vec<DocOutcome>,
 }
@@ -147,9 +153,12 @@ pub fn evaluate(classifier: &Classifier, docs: &[LabelledDoc]) -> Report {
         .iter()
         .map(|d| {
             let results = classifier.classify(&d.text, d.language.as_deref());
+            let (title, body) = d.text.split_once('\n').unwrap_or((&d.text, ""));
+            let detected = crate::pipeline::language::detect(title, body, &Default::default());
             DocOutcome {
                 id: d.id.clone(),
                 language: d.language.clone(),
+                detected_language: detected.map(|l| l.code.to_string()),
                 expected: d.labels.clone(),
                 predicted: results
                     .iter()
@@ -196,11 +205,26 @@ pub fn evaluate(classifier: &Classifier, docs: &[LabelledDoc]) -> Report {
         if !o.correct() {
             l.errors += 1;
         }
+        if o.language.is_some() && o.detected_language != o.language {
+            l.detection_errors += 1;
+        }
     }
     Report {
         documents: outcomes.len(),
         topics,
         languages,
+        language_misses: outcomes
+            .iter()
+            .filter(|o| o.language.is_some() && o.detected_language != o.language)
+            .map(|o| {
+                let got = o.detected_language.as_deref().unwrap_or("-");
+                format!(
+                    "{} ({} read as {got})",
+                    o.id,
+                    o.language.as_deref().unwrap_or("-")
+                )
+            })
+            .collect(),
         errors: outcomes.into_iter().filter(|o| !o.correct()).collect(),
     }
 }
