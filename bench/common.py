@@ -38,7 +38,7 @@ def venv(*packages: str) -> Path:
     have = subprocess.run(
         [str(python), "-m", "pip", "freeze"], capture_output=True, text=True, check=True
     ).stdout.lower()
-    wanted = [p for p in packages if p.lower().replace(">=", "==").split("==")[0] + "==" not in have]
+    wanted = [p for p in packages if p.lower() not in have.split()]
     if wanted:
         print(f"installing {' '.join(wanted)} into {VENV}", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted], check=True)
