@@ -134,7 +134,10 @@ async fn serve(args: Args) {
     });
     let app = Router::new()
         .route("/feeds/{path}", get(feed))
-        .route("/index.txt", get(|State(s): State<Arc<Served>>| async move { s.index.clone() }))
+        .route(
+            "/index.txt",
+            get(|State(s): State<Arc<Served>>| async move { s.index.clone() }),
+        )
         .route("/stats", get(stats))
         .with_state(state);
     println!("listening on http://{addr}");
@@ -148,9 +151,10 @@ async fn feed(State(s): State<Arc<Served>>, Path(path): Path<String>, req: Heade
     };
     // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
     let fresh = match req.get(header::IF_NONE_MATCH) {
-        Some(tags) => tags
-            .to_str()
-            .is_ok_and(|t| t.split(',').any(|t| t.trim() == doc.etag || t.trim() == "*")),
+        Some(tags) => tags.to_str().is_ok_and(|t| {
+            t.split(',')
+                .any(|t| t.trim() == doc.etag || t.trim() == "*")
+        }),
         None => req
             .get(header::IF_MODIFIED_SINCE)
             .is_some_and(|d| d == s.last_modified),

@@ -495,11 +495,7 @@ fn json(feed: &Feed) -> String {
 pub fn rss2_windows_1252(seed: u64, items: usize) -> Vec<u8> {
     // Index 1 is French in LANGS.
     let feed = feed(seed, 1, Format::Rss2, items);
-    let text = rss2(&feed).replacen(
-        "encoding=\"utf-8\"",
-        "encoding=\"windows-1252\"",
-        1,
-    );
+    let text = rss2(&feed).replacen("encoding=\"utf-8\"", "encoding=\"windows-1252\"", 1);
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
     assert!(!unmappable, "the French material fits Windows-1252");
     bytes.into_owned()

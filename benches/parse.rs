@@ -18,7 +18,11 @@ fn bench(c: &mut Criterion) {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("rss2", doc(0, synth::Format::Rss2), "application/rss+xml"),
         ("atom", doc(2, synth::Format::Atom), "application/atom+xml"),
-        ("json_feed", doc(3, synth::Format::Json), "application/feed+json"),
+        (
+            "json_feed",
+            doc(3, synth::Format::Json),
+            "application/feed+json",
+        ),
         (
             "rss2_windows_1252",
             synth::rss2_windows_1252(SEED, ITEMS),

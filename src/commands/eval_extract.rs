@@ -53,15 +53,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         println!("texts      {} (not timed)", predictions.display());
     } else {
         println!(
-        "time/page  median {:.2} ms, p95 {:.2} ms (extraction only{})",
-        quantile(&times, 0.5),
-        quantile(&times, 0.95),
-        if cfg!(debug_assertions) {
-            ", DEBUG build"
-        } else {
-            ""
-        }
-    );
+            "time/page  median {:.2} ms, p95 {:.2} ms (extraction only{})",
+            quantile(&times, 0.5),
+            quantile(&times, 0.95),
+            if cfg!(debug_assertions) {
+                ", DEBUG build"
+            } else {
+                ""
+            }
+        );
     }
     let mut worst: Vec<&DocResult> = results.iter().collect();
     worst.sort_by(|a, b| a.score.f1().total_cmp(&b.score.f1()));

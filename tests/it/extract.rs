@@ -379,7 +379,10 @@ fn predictions_are_scored_with_the_benchmark_metric() {
     assert_eq!(results.len(), 3);
     assert_eq!(by_id("a").f1(), 1.0);
     assert_eq!(by_id("b").recall(), 1.0);
-    assert!(by_id("b").precision() < 1.0, "the menu words are false positives");
+    assert!(
+        by_id("b").precision() < 1.0,
+        "the menu words are false positives"
+    );
     assert_eq!(by_id("c").recall(), 0.0, "no text file: nothing recalled");
 }
 
