@@ -97,22 +97,37 @@ class Measure:
     stderr: str
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> Measure:
-    """Runs `cmd`, returning wall time, CPU time (user + sys, children included) and peak RSS
-    from the kernel's rusage of the process (`wait4`)."""
+    """Runs `cmd`, returning wall time, CPU time (user + sys, children included) and peak RSS.
+
+    The figures come from GNU time (`/usr/bin/time`, Debian package `time`) when installed: a
+    process's peak RSS (`ru_maxrss`) keeps the high-water mark of the process it was forked from,
+    so measuring straight from this Python process would report at least Python's own size
+    (~25 MiB) for any command. Without GNU time, the kernel's rusage of the child (`wait4`) is
+    used and the RSS is only an upper bound."""
     out_path = DATA / ".stdout"
     err_path = DATA / ".stderr"
+    times_path = DATA / ".time"
+    gnu = GNU_TIME.exists()
+    if gnu:
+        cmd = [str(GNU_TIME), "-f", "%M", "-o", str(times_path), *cmd]
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
+    cpu, rss_kib = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    if gnu:  # wall and CPU stay the precise ones from wait4 (GNU time's include its child's)
+        rss_kib = int(times_path.read_text().split()[-1])
     return Measure(
         wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
-        code=proc.returncode,
+        cpu=cpu,
+        rss_mib=rss_kib / 1024,  # KiB on Linux
+        code=code,
         stdout=out_path.read_text(),
         stderr=err_path.read_text(),
     )

@@ -69,7 +69,7 @@ def main() -> None:
         print(f"veille run (pid {veille.pid}) on {args.feeds} feeds polled every minute; "
               f"sampling VmRSS every {args.every:g} s for {args.minutes:g} min", flush=True)
         start = time.monotonic()
-        next_report = 0.0
+        next_report = 60.0  # a line per minute; the samples in between feed the peak
         last = {}
         try:
             while (elapsed := time.monotonic() - start) < args.minutes * 60:
