@@ -166,8 +166,8 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=16, help="veille [fetch] concurrency")
     p.add_argument("--per-host", type=int, default=16,
                    help="veille [fetch] per_host (all feeds share one loopback host)")
-    p.add_argument("--delivery", choices=("maildir", "sendmail"), default="maildir",
-                   help="rss2email delivery: a local Maildir, or a sendmail sink script that discards")
+    p.add_argument("--delivery", choices=("sendmail", "maildir"), default="sendmail",
+                   help="rss2email delivery: a sendmail sink script that counts and discards, or a local Maildir")
     p.add_argument("--skip-rss2email", action="store_true")
     p.add_argument("--server-threads", type=int, default=1)
     args = p.parse_args()
