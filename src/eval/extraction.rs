@@ -32,16 +32,7 @@ pub fn evaluate(
     dir: &Path,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Vec<DocResult>, EvalError> {
-    let truth_path = dir.join("ground-truth.json");
-    let raw = std::fs::read_to_string(&truth_path).map_err(|source| EvalError::Read {
-        path: truth_path.clone(),
-        source,
-    })?;
-    let truth: BTreeMap<String, Truth> =
-        serde_json::from_str(&raw).map_err(|e| EvalError::Format {
-            path: truth_path.clone(),
-            message: format!("expected {{id: {{url, articleBody}}}}: {e}"),
-        })?;
+    let truth = load_truth(dir)?;
     let extractor = Extractor::new(&Options::default())?;
     let total = truth.len();
     let mut results = Vec::with_capacity(total);
@@ -61,4 +52,39 @@ pub fn evaluate(
         progress(results.len(), total);
     }
     Ok(results)
+}
+
+/// Scores another extractor's output with the same metric: `predictions/<id>.txt` holds its
+/// text for document `<id>` (a missing file counts as an empty prediction). Times are zero.
+pub fn score_predictions(dir: &Path, predictions: &Path) -> Result<Vec<DocResult>, EvalError> {
+    let truth = load_truth(dir)?;
+    truth
+        .into_iter()
+        .map(|(id, t)| {
+            let path = predictions.join(format!("{id}.txt"));
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(source) => return Err(EvalError::Read { path, source }),
+            };
+            Ok(DocResult {
+                score: DocScore::compare(&t.article_body, &text),
+                id,
+                url: t.url,
+                millis: 0.0,
+            })
+        })
+        .collect()
+}
+
+fn load_truth(dir: &Path) -> Result<BTreeMap<String, Truth>, EvalError> {
+    let truth_path = dir.join("ground-truth.json");
+    let raw = std::fs::read_to_string(&truth_path).map_err(|source| EvalError::Read {
+        path: truth_path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&raw).map_err(|e| EvalError::Format {
+        path: truth_path,
+        message: format!("expected {{id: {{url, articleBody}}}}: {e}"),
+    })
 }

@@ -351,6 +351,41 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(value["status"], "ok");
 }
 
+/// `eval-extract --predictions`: another extractor's texts are scored with the same metric;
+/// a missing text is an empty prediction, not an error.
+#[test]
+fn predictions_are_scored_with_the_benchmark_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = serde_json::json!({
+        "a": {"url": "https://news.example/a", "articleBody": "The ministers met in Brussels on Monday to discuss cyber defence."},
+        "b": {"url": "https://news.example/b", "articleBody": "Parliament approved the report by a large majority after a short debate."},
+        "c": {"url": "https://news.example/c", "articleBody": "The agency published its annual threat landscape report this week."},
+    });
+    std::fs::write(dir.path().join("ground-truth.json"), truth.to_string()).unwrap();
+    let texts = dir.path().join("texts");
+    std::fs::create_dir(&texts).unwrap();
+    std::fs::write(
+        texts.join("a.txt"),
+        "The ministers met in Brussels on Monday to discuss cyber defence.",
+    )
+    .unwrap();
+    std::fs::write(
+        texts.join("b.txt"),
+        "Menu Home. Parliament approved the report by a large majority after a short debate.",
+    )
+    .unwrap();
+    let results = veille::eval::extraction::score_predictions(dir.path(), &texts).unwrap();
+    let by_id = |id: &str| results.iter().find(|r| r.id == id).unwrap().score;
+    assert_eq!(results.len(), 3);
+    assert_eq!(by_id("a").f1(), 1.0);
+    assert_eq!(by_id("b").recall(), 1.0);
+    assert!(
+        by_id("b").precision() < 1.0,
+        "the menu words are false positives"
+    );
+    assert_eq!(by_id("c").recall(), 0.0, "no text file: nothing recalled");
+}
+
 /// The shared benchmark (181 real pages) lives outside the repository; without it this
 /// test only says so.
 #[test]

@@ -1,0 +1,194 @@
+//! Loopback feed server for the poll and memory benchmarks: generates N synthetic feeds
+//! (alternating RSS 2.0 and Atom, deterministic from a seed, see `bench/synth.rs`), holds them in
+//! memory and serves them with `ETag` and `Last-Modified`, answering 304 to `If-None-Match` /
+//! `If-Modified-Since` so that a second poll costs no body at all.
+//!
+//! ```text
+//! cargo build --release --example bench-server
+//! target/release/examples/bench-server --feeds 1000 --items 20 --seed 42 --port 0
+//! ```
+//! The first line on stdout is `listening on http://ADDR`; feed `i` is at `/feeds/bench-0000i.xml`,
+//! `/index.txt` lists every feed URL and `/stats` counts requests, 304s and body bytes.
+
+#[path = "synth.rs"]
+mod synth;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+struct Doc {
+    body: axum::body::Bytes,
+    etag: HeaderValue,
+    content_type: HeaderValue,
+}
+
+struct Served {
+    docs: HashMap<String, Doc>,
+    index: String,
+    last_modified: HeaderValue,
+    requests: AtomicU64,
+    not_modified: AtomicU64,
+    bytes: AtomicU64,
+}
+
+struct Args {
+    feeds: usize,
+    items: usize,
+    seed: u64,
+    port: u16,
+    threads: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        feeds: 1000,
+        items: 20,
+        seed: 42,
+        port: 0,
+        threads: 1,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_else(|| usage(&flag))
+        };
+        match flag.as_str() {
+            "--feeds" => a.feeds = value() as usize,
+            "--items" => a.items = value() as usize,
+            "--seed" => a.seed = value(),
+            "--port" => a.port = value() as u16,
+            "--threads" => a.threads = (value() as usize).max(1),
+            _ => usage(&flag),
+        }
+    }
+    a
+}
+
+fn usage(flag: &str) -> ! {
+    eprintln!(
+        "bench-server: bad argument {flag:?}\n\
+         usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N]"
+    );
+    std::process::exit(2)
+}
+
+fn main() {
+    let args = args();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(serve(args));
+}
+
+async fn serve(args: Args) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local address");
+    let mut docs = HashMap::with_capacity(args.feeds);
+    let mut index = String::new();
+    for i in 0..args.feeds {
+        let format = if i % 2 == 0 {
+            synth::Format::Rss2
+        } else {
+            synth::Format::Atom
+        };
+        let feed = synth::feed(args.seed, i, format, args.items);
+        let body = synth::render(&feed);
+        let path = format!("{}.{}", feed.name, format.extension());
+        index.push_str(&format!(
+            "{}\t{}\thttp://{addr}/feeds/{path}\n",
+            feed.name, feed.language
+        ));
+        let etag = format!("\"{:016x}-{}\"", fnv1a(body.as_bytes()), body.len());
+        docs.insert(
+            path,
+            Doc {
+                body: body.into(),
+                etag: HeaderValue::from_str(&etag).expect("ascii etag"),
+                content_type: HeaderValue::from_static(format.content_type()),
+            },
+        );
+    }
+    let last_modified = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let state = Arc::new(Served {
+        docs,
+        index,
+        last_modified: HeaderValue::from_str(&last_modified).expect("ascii date"),
+        requests: AtomicU64::new(0),
+        not_modified: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+    });
+    let app = Router::new()
+        .route("/feeds/{path}", get(feed))
+        .route(
+            "/index.txt",
+            get(|State(s): State<Arc<Served>>| async move { s.index.clone() }),
+        )
+        .route("/stats", get(stats))
+        .with_state(state);
+    println!("listening on http://{addr}");
+    axum::serve(listener, app).await.expect("serve");
+}
+
+async fn feed(State(s): State<Arc<Served>>, Path(path): Path<String>, req: HeaderMap) -> Response {
+    s.requests.fetch_add(1, Ordering::Relaxed);
+    let Some(doc) = s.docs.get(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
+    let fresh = match req.get(header::IF_NONE_MATCH) {
+        Some(tags) => tags.to_str().is_ok_and(|t| {
+            t.split(',')
+                .any(|t| t.trim() == doc.etag || t.trim() == "*")
+        }),
+        None => req
+            .get(header::IF_MODIFIED_SINCE)
+            .is_some_and(|d| d == s.last_modified),
+    };
+    let headers = [
+        (header::ETAG, doc.etag.clone()),
+        (header::LAST_MODIFIED, s.last_modified.clone()),
+    ];
+    if fresh {
+        s.not_modified.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    s.bytes.fetch_add(doc.body.len() as u64, Ordering::Relaxed);
+    (
+        headers,
+        [(header::CONTENT_TYPE, doc.content_type.clone())],
+        doc.body.clone(),
+    )
+        .into_response()
+}
+
+async fn stats(State(s): State<Arc<Served>>) -> String {
+    format!(
+        "{{\"feeds\": {}, \"requests\": {}, \"not_modified\": {}, \"bytes\": {}}}\n",
+        s.docs.len(),
+        s.requests.load(Ordering::Relaxed),
+        s.not_modified.load(Ordering::Relaxed),
+        s.bytes.load(Ordering::Relaxed)
+    )
+}
+
+/// FNV-1a, 64 bits: enough for a strong-enough ETag of generated text.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
