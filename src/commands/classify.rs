@@ -84,16 +84,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
                 r.score,
                 if r.matched { "" } else { " (below threshold)" }
             );
-            for ev in &r.evidence {
-                println!(
-                    "    {:<14} {:<5} @{:<6} {:?}  {}",
-                    ev.concept,
-                    ev.field.as_str(),
-                    ev.offset,
-                    ev.matched,
-                    ev.snippet
-                );
-            }
+            print_evidence(r);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -130,4 +121,18 @@ fn plain_text(raw: &str, extractor: &Extractor) -> (String, Option<String>) {
         format!("{}\n{}", title.replace('\n', " "), article.text),
         article.language,
     )
+}
+
+/// One line per piece of evidence: concept, field, offset, matched text and snippet.
+pub fn print_evidence(r: &TopicResult) {
+    for ev in &r.evidence {
+        println!(
+            "    {:<14} {:<5} @{:<6} {:?}  {}",
+            ev.concept,
+            ev.field.as_str(),
+            ev.offset,
+            ev.matched,
+            ev.snippet
+        );
+    }
 }

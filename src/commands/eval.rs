@@ -126,15 +126,6 @@ fn print_error(e: &DocOutcome, evidence: bool) {
             "false negative"
         };
         println!("  {} {kind}, score {:.3}", r.id, r.score);
-        for ev in &r.evidence {
-            println!(
-                "    {:<14} {:<5} @{:<6} {:?}  {}",
-                ev.concept,
-                ev.field.as_str(),
-                ev.offset,
-                ev.matched,
-                ev.snippet
-            );
-        }
+        super::classify::print_evidence(r);
     }
 }

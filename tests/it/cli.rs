@@ -5,7 +5,8 @@ use std::process::Output;
 use super::poll::write_config;
 use super::server::TestServer;
 
-async fn veille(args: &[&str]) -> Output {
+/// Runs the built `veille` binary with a clean environment.
+pub async fn veille(args: &[&str]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_veille"))
         .args(args)
         .env_remove("VEILLE_CONFIG")
@@ -15,7 +16,8 @@ async fn veille(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(b: &[u8]) -> String {
+/// Lossy text of a process output.
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

@@ -1,7 +1,7 @@
 //! Test modules and the shared loopback fixtures.
 
 mod classify;
-mod cli;
+pub mod cli;
 mod digest;
 mod extract;
 mod fuzz;

@@ -2,8 +2,8 @@
 //! pages and a NATO search endpoint (fixtures in `tests/data/sources/`), a real SQLite file,
 //! and the built binary for `preview-source`, `feeds` and `check`.
 
+use super::cli::{text, veille};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -399,20 +399,6 @@ async fn json_endpoint_items_are_stored() {
                 == "Allies and the EU agreed to share more information on cyber threats."),
         "{texts:?}"
     );
-}
-
-async fn veille(args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_veille"))
-        .args(args)
-        .env_remove("VEILLE_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
