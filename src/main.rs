@@ -81,6 +81,7 @@ fn main() -> ExitCode {
     }
     let quiet_default = !matches!(cli.command, Command::Run(_));
     init_logging(cli.log_format, cli.verbose, quiet_default);
+    veille::service::memory::limit_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,6 +23,9 @@ pub const EU_LANGUAGES: [&str; 24] = [
 /// sentences). Language does not change half-way through a press item, trailing boilerplate is
 /// left out, and detection costs the same for a long item as for a short one.
 const SAMPLE_BYTES: usize = 1000;
+/// Bytes read first when a language is declared: a text whose start already agrees with the best
+/// declaration confidently needs no more (most feed items; a third of the work).
+const QUICK_BYTES: usize = 300;
 
 /// What is declared about an item's language, each as found (`en-GB`, `EN`, `eng`, a URL).
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,9 +92,12 @@ pub struct Detected {
 /// The language of an item with `title` and `body`, given what is declared about it. `None`
 /// when neither the text nor any hint says anything.
 pub fn detect(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
-    let sample = sample(title, body);
-    let stats = Stats::of(&sample);
     let declared = declared(hints);
+    if let Some(agreed) = quick_agreement(title, body, &declared) {
+        return Some(agreed);
+    }
+    let sample = sample(title, body, SAMPLE_BYTES);
+    let stats = Stats::of(&sample);
     let text = read_text(&sample, &stats);
 
     let Some(text) = text else {
@@ -231,8 +237,29 @@ fn declared(hints: &Hints) -> Vec<(&'static str, Source)> {
 }
 
 /// The title and the start of the body, cut on a character boundary.
-fn sample(title: &str, body: &str) -> String {
-    let mut s = String::with_capacity(SAMPLE_BYTES.min(title.len() + body.len()) + 2);
+/// The start of the text agreeing confidently with the most trusted declaration, if it does:
+/// the answer the whole sample would give too (a hint that agrees with the text wins).
+fn quick_agreement(
+    title: &str,
+    body: &str,
+    declared: &[(&'static str, Source)],
+) -> Option<Detected> {
+    let &(hint, source) = declared.first()?;
+    let sample = sample(title, body, QUICK_BYTES);
+    let stats = Stats::of(&sample);
+    if stats.letters < 120 {
+        return None;
+    }
+    let text = read_text(&sample, &stats)?;
+    (text.code == hint && text.confidence >= 0.5).then(|| Detected {
+        code: text.code,
+        confidence: 1.0 - (1.0 - text.confidence) * (1.0 - source.trust()),
+        source: Source::Text,
+    })
+}
+
+fn sample(title: &str, body: &str, limit: usize) -> String {
+    let mut s = String::with_capacity(limit.min(title.len() + body.len()) + 2);
     s.push_str(title);
     let body = body.trim_start();
     if !body.is_empty() && !body.starts_with(title.trim()) {
@@ -242,8 +269,8 @@ fn sample(title: &str, body: &str) -> String {
         s.clear();
         s.push_str(body);
     }
-    if s.len() > SAMPLE_BYTES {
-        let mut cut = SAMPLE_BYTES;
+    if s.len() > limit {
+        let mut cut = limit;
         while !s.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -1007,7 +1034,7 @@ mod tests {
             "The rest is English boilerplate. ".repeat(500)
         );
         assert_eq!(code("", &body, &Hints::default()).unwrap().0, "de");
-        let s = sample("Titel", &"é".repeat(5000));
+        let s = sample("Titel", &"é".repeat(5000), SAMPLE_BYTES);
         assert!(s.len() <= SAMPLE_BYTES && s.starts_with("Titel"));
     }
 }

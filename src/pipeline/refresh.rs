@@ -41,6 +41,8 @@ pub struct Pipeline {
     classifier: RwLock<Arc<Classifier>>,
     concurrency: usize,
     max_items: usize,
+    /// One permit per core for CPU-bound stages.
+    cpu: tokio::sync::Semaphore,
 }
 
 /// How one feed's refresh ended.
@@ -126,6 +128,9 @@ impl Pipeline {
             classifier: RwLock::new(Arc::new(classifier)),
             concurrency: config.fetch.concurrency,
             max_items: config.fetch.max_items_per_feed,
+            cpu: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 
@@ -204,7 +209,7 @@ impl Pipeline {
         };
 
         // 1. Fetch the feed document (conditional GET).
-        let fetched = match self.fetcher.get(&feed.url, &validators).await {
+        let mut fetched = match self.fetcher.get(&feed.url, &validators).await {
             Ok(f) => f,
             Err(failure) => {
                 let timing = Timing {
@@ -227,17 +232,25 @@ impl Pipeline {
 
         // 2. Parse it as its kind says (feed, HTML listing, JSON endpoint), read the listing's
         //    next pages, if any, and keep at most `max_items_per_feed`, one per guid and content.
+        //    Parsing and enriching are CPU work: they run on the blocking pool, so feeds polled
+        //    at once use every core and the runtime's workers stay free for I/O.
         let source = config.map_or(&Source::Rss, |c| &c.source);
-        let first = match sources::parse_page(
-            &fetched.body,
-            fetched.content_type.as_deref(),
-            &fetched.final_url,
-            source,
-        ) {
-            Ok(p) => p,
-            Err(e) => {
+        let page = {
+            let (source, body) = (source.clone(), std::mem::take(&mut fetched.body));
+            let (content_type, url) = (fetched.content_type.clone(), fetched.final_url.clone());
+            self.off_runtime(move || {
+                sources::parse_page(&body, content_type.as_deref(), &url, &source)
+            })
+            .await
+        };
+        let first = match page {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
                 let error = e.to_string();
                 return self.record_failure(feed, every, Some(fetched.status), &error, timing);
+            }
+            Err(panicked) => {
+                return self.record_failure(feed, every, Some(fetched.status), &panicked, timing);
             }
         };
         let listing =
@@ -265,23 +278,36 @@ impl Pipeline {
         let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
-        let classifier = self.classifier();
-        let batch: Vec<NewItem> = parsed
-            .items
-            .iter()
-            .zip(&seen)
-            .zip(articles)
-            .filter_map(|((item, seen), article)| match seen {
-                Seen::Unchanged(_) => None,
-                Seen::SameUrl(_) => Some(NewItem {
-                    parsed: item.clone(),
-                    ..NewItem::default()
-                }),
-                Seen::New | Seen::Changed(_) => {
-                    Some(enrich(item, article, &parsed, config, &classifier))
-                }
+        let (classifier, feed_config) = (self.classifier(), config.cloned());
+        let enriched = self
+            .off_runtime(move || {
+                let batch: Vec<NewItem> = parsed
+                    .items
+                    .iter()
+                    .zip(&seen)
+                    .zip(articles)
+                    .filter_map(|((item, seen), article)| match seen {
+                        Seen::Unchanged(_) => None,
+                        Seen::SameUrl(_) => Some(NewItem {
+                            parsed: item.clone(),
+                            ..NewItem::default()
+                        }),
+                        Seen::New | Seen::Changed(_) => Some(enrich(
+                            item,
+                            article,
+                            &parsed,
+                            feed_config.as_ref(),
+                            &classifier,
+                        )),
+                    })
+                    .collect();
+                (parsed, batch)
             })
-            .collect();
+            .await;
+        let (parsed, batch) = match enriched {
+            Ok(done) => done,
+            Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
+        };
         let stored = match self.store().store_items(feed.id, &batch, Utc::now()) {
             Ok(r) => r,
             Err(e) => return storage_failed(&e),
@@ -310,6 +336,20 @@ impl Pipeline {
                 capped_from: bounded.capped_from,
             },
         )
+    }
+
+    /// Runs CPU-bound work (parsing, enriching) on the runtime's blocking pool, at most one job
+    /// per core at a time, so that many feeds in flight neither starve the I/O workers nor hold
+    /// many parsed documents in memory at once. A panic in it comes back as an error message:
+    /// that feed fails, the poll goes on.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let _core = self.cpu.acquire().await;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| format!("internal error while processing the feed: {e}"))
     }
 
     /// Fetches, for each new or changed item that needs it, its article page (a few at a time;

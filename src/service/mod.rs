@@ -2,6 +2,7 @@
 //! reload the configuration on SIGHUP, serve health and metrics, stop cleanly on SIGINT/SIGTERM.
 
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod schedule;
 
@@ -103,6 +104,11 @@ impl Service {
             .filter(|f| f.enabled && f.error_count >= FAILING_AFTER)
             .count();
         self.metrics.set_failing_feeds(failing as i64);
+        // Idle until the next poll: give back the cache pages and the heap the poll used.
+        if let Err(e) = self.pipeline.store().release_memory() {
+            tracing::debug!(error = %e, "could not release SQLite cache memory");
+        }
+        memory::trim_heap();
         if summary.feeds > 0 {
             tracing::info!(
                 feeds = summary.feeds,

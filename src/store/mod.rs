@@ -59,6 +59,11 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// Hands the page cache's unused memory back (between polls of a long-running service).
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        Ok(self.conn.release_memory()?)
+    }
+
     /// The schema version after migrations.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -97,6 +97,20 @@ fn a_confident_text_overrules_a_wrong_feed_language() {
     assert!(m.is_empty(), "{} misses:\n{}", m.len(), m.join("\n"));
 }
 
+/// A long text whose start agrees with the declared language is decided from its start (the
+/// quick path); it must give what the whole sample gives, and say the text decided it.
+#[test]
+fn a_declared_language_the_text_confirms_is_read_from_the_text() {
+    let m = misses(|d| {
+        let hints = Hints {
+            configured: Some(&d.lang),
+            ..Hints::default()
+        };
+        run(&d.title, &d.body, &hints).filter(|(_, source)| *source == Source::Text)
+    });
+    assert!(m.is_empty(), "{} misses:\n{}", m.len(), m.join("\n"));
+}
+
 #[test]
 fn titles_alone_are_read_right_with_a_url_hint() {
     let m = misses(|d| {
