@@ -5,13 +5,15 @@
 //! were a file at `./config/veille.toml`.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
+
+pub use crate::error::ConfigError;
+pub(crate) use crate::error::located;
 
 /// The default configuration shipped in `config/veille.toml`, embedded at build time.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/veille.toml");
@@ -109,35 +111,6 @@ impl FeedConfig {
             content_selector: self.content_selector.clone(),
             remove_selectors: self.remove_selectors.clone(),
         }
-    }
-}
-
-/// A configuration error, located in its file.
-#[derive(Debug, thiserror::Error)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// 1-based line and column, when known.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    /// The key concerned, as a dotted path or the bare key name, when known.
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        write!(f, ": ")?;
-        if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
-        }
-        write!(f, "{}", self.message)
     }
 }
 
@@ -461,7 +434,7 @@ impl Config {
         let known_topics = crate::digest::config::known_topics(&topics_dir);
         let known = crate::digest::config::Known {
             topics: known_topics.as_ref(),
-            feeds: &feeds,
+            feeds: &feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
         };
         let watchlists =
             crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known)?;
@@ -510,33 +483,6 @@ fn normalise(path: &Path) -> PathBuf {
         out.push(".");
     }
     out
-}
-
-/// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
-pub(crate) fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
-    let (line, column, key) = match at {
-        Some(at) => {
-            let at = at.min(text.len());
-            let before = &text[..at];
-            let line = before.matches('\n').count() + 1;
-            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-            let column = before[line_start..].chars().count() + 1;
-            let line_text = text[line_start..].lines().next().unwrap_or("");
-            let key = line_text
-                .split_once('=')
-                .map(|(k, _)| k.trim().trim_matches('"').to_string())
-                .filter(|k| !k.is_empty() && !k.starts_with('['));
-            (Some(line), Some(column), key)
-        }
-        None => (None, None, None),
-    };
-    ConfigError {
-        path: path.to_path_buf(),
-        line,
-        column,
-        key,
-        message,
-    }
 }
 
 #[cfg(test)]

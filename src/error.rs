@@ -1,6 +1,7 @@
 //! Error types of the library: failures are values, each saying what went wrong and where.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// Why fetching a URL failed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -72,4 +73,60 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// A configuration error, located in its file.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line and column, when known.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The key concerned, as a dotted path or the bare key name, when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Builds an error located at byte offset `at` of `text`, naming the key written on that line.
+pub(crate) fn located(path: &Path, text: &str, at: Option<usize>, message: String) -> ConfigError {
+    let (line, column, key) = match at {
+        Some(at) => {
+            let at = at.min(text.len());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[line_start..].chars().count() + 1;
+            let line_text = text[line_start..].lines().next().unwrap_or("");
+            let key = line_text
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with('['));
+            (Some(line), Some(column), key)
+        }
+        None => (None, None, None),
+    };
+    ConfigError {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message,
+    }
 }

@@ -119,7 +119,9 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
         &fetched.final_url,
         &source,
     )?;
-    let listing = sources::follow_pages(&fetcher, &source, &url, &fetched.final_url, first).await;
+    let listing =
+        veille::pipeline::listing::follow_pages(&fetcher, &source, &url, &fetched.final_url, first)
+            .await;
 
     let items: Vec<Preview<'_>> = listing
         .feed

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
 
-use crate::config::{ConfigError, FeedConfig, located};
+use crate::error::{ConfigError, located};
 
 /// One watch list: which items go to whom, and when.
 #[derive(Debug, Clone)]
@@ -237,7 +237,8 @@ pub fn known_topics(topics_dir: &Path) -> Option<BTreeSet<String>> {
 /// What watch list validation checks names against.
 pub struct Known<'a> {
     pub topics: Option<&'a BTreeSet<String>>,
-    pub feeds: &'a [FeedConfig],
+    /// Names of the configured feeds.
+    pub feeds: &'a [&'a str],
 }
 
 /// Validates the watch lists of the main file, then those of `watchlists/*.toml` beside it.
@@ -358,7 +359,7 @@ fn validate(
     }
     let mut feeds = Vec::new();
     for f in &w.feeds {
-        if !known.feeds.iter().any(|k| k.name == *f.get_ref()) {
+        if !known.feeds.contains(&f.get_ref().as_str()) {
             return Err(err(
                 f.span().start,
                 "feeds",

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod guard;
 pub mod language;
 pub mod limits;
+pub mod listing;
 pub mod parse;
 pub mod reclassify;
 pub mod refresh;

@@ -253,9 +253,14 @@ impl Pipeline {
                 return self.record_failure(feed, every, Some(fetched.status), &panicked, timing);
             }
         };
-        let listing =
-            sources::follow_pages(&self.fetcher, source, &feed.url, &fetched.final_url, first)
-                .await;
+        let listing = super::listing::follow_pages(
+            &self.fetcher,
+            source,
+            &feed.url,
+            &fetched.final_url,
+            first,
+        )
+        .await;
         for failure in &listing.failures {
             tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
         }

@@ -283,7 +283,8 @@ async fn html_listing_items_are_stored_with_resolved_links_dates_and_articles() 
 #[tokio::test]
 async fn a_later_page_that_fails_ends_the_walk_and_keeps_the_items_read() {
     use veille::pipeline::fetch::{Fetcher, Validators};
-    use veille::pipeline::sources::{follow_pages, parse_page};
+    use veille::pipeline::listing::follow_pages;
+    use veille::pipeline::sources::parse_page;
     let site = Site::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = Config::from_file(&write_config(

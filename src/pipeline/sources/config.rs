@@ -10,7 +10,7 @@ use url::Url;
 use super::{
     DEFAULT_MAX_PAGES, HtmlRules, JsonPath, JsonRules, MAX_PAGES_LIMIT, RuleError, Source,
 };
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 /// `kind = "rss" | "html" | "json"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
