@@ -117,8 +117,7 @@ pub fn detect(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
     };
     // A hint that agrees with the text wins over those that do not.
     if let Some(&(_, agreeing)) = declared.iter().find(|(c, _)| *c == text.code) {
-        let both = 1.0 - (1.0 - text.confidence) * (1.0 - agreeing.trust());
-        return Some(from_text(both));
+        return Some(confirmed(text, agreeing));
     }
     let from_hint = Detected {
         code: hint,
@@ -251,11 +250,17 @@ fn quick_agreement(
         return None;
     }
     let text = read_text(&sample, &stats)?;
-    (text.code == hint && text.confidence >= 0.5).then(|| Detected {
+    (text.code == hint && text.confidence >= 0.5).then(|| confirmed(text, source))
+}
+
+/// The text's language, confirmed by a declaration from `source`: both must be wrong for the
+/// answer to be.
+fn confirmed(text: TextGuess, source: Source) -> Detected {
+    Detected {
         code: text.code,
         confidence: 1.0 - (1.0 - text.confidence) * (1.0 - source.trust()),
         source: Source::Text,
-    })
+    }
 }
 
 fn sample(title: &str, body: &str, limit: usize) -> String {

@@ -64,12 +64,7 @@ pub fn reclassify(
         after_id = last.id;
         for item in page {
             let language = item.language.as_deref().or(item.feed_language.as_deref());
-            let matches: Vec<_> = classifier
-                .classify_item(&item.title, &item.body, language)
-                .iter()
-                .filter(|r| r.matched)
-                .map(|r| r.to_stored())
-                .collect();
+            let matches = classifier.matches(&item.title, &item.body, language);
             let mut now: Vec<String> = matches.iter().map(|m| m.topic.clone()).collect();
             now.sort();
             for t in &now {

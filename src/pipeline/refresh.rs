@@ -243,14 +243,10 @@ impl Pipeline {
             })
             .await
         };
-        let first = match page {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                let error = e.to_string();
+        let first = match page.and_then(|parsed| parsed.map_err(|e| e.to_string())) {
+            Ok(p) => p,
+            Err(error) => {
                 return self.record_failure(feed, every, Some(fetched.status), &error, timing);
-            }
-            Err(panicked) => {
-                return self.record_failure(feed, every, Some(fetched.status), &panicked, timing);
             }
         };
         let listing = super::listing::follow_pages(
@@ -471,12 +467,7 @@ fn enrich(
         url: item.url.as_deref(),
     };
     let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
-    let matches = classifier
-        .classify_item(&item.title, body, language.as_deref())
-        .iter()
-        .filter(|r| r.matched)
-        .map(|r| r.to_stored())
-        .collect();
+    let matches = classifier.matches(&item.title, body, language.as_deref());
     let article = article.map(|a| a.article);
     NewItem {
         parsed: item.clone(),

@@ -208,9 +208,9 @@ impl Classifier {
         self.classify(&format!("{title}\n{body}"), language)
     }
 
-    /// The topics `text` (first line = title) matches, as the store keeps them.
-    pub fn matches(&self, text: &str, language: Option<&str>) -> Vec<StoredMatch> {
-        self.classify(text, language)
+    /// The topics an item (title and body) matches, as the store keeps them.
+    pub fn matches(&self, title: &str, body: &str, language: Option<&str>) -> Vec<StoredMatch> {
+        self.classify_item(title, body, language)
             .iter()
             .filter(|r| r.matched)
             .map(TopicResult::to_stored)
