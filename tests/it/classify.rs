@@ -393,3 +393,34 @@ fn embedded() -> &'static Classifier {
     static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
     C.get_or_init(|| Classifier::embedded().unwrap())
 }
+
+/// Regression (issue 13): `classify --json` printed `"language": null` unless `--language` was
+/// given; it must give the language detected from the text, and `--language` must override it.
+#[tokio::test]
+async fn classify_json_gives_the_detected_language() {
+    use super::cli::{text, veille};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("item.txt");
+    std::fs::write(
+        &path,
+        "La Commissione presenta la strategia per il mercato unico\n\
+         Bruxelles, 4 marzo – La Commissione europea ha presentato oggi una strategia per \
+         rafforzare il mercato unico e ridurre gli oneri amministrativi per le piccole imprese.",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let out = veille(&["classify", "--json", path]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(line["language"], "it", "{line}");
+    let out = veille(&["classify", "--json", "--language", "fr", path]).await;
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(line["language"], "fr", "{line}");
+    let out = veille(&["classify", "--language", "xx", path]).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--language xx"),
+        "{}",
+        text(&out.stderr)
+    );
+}
