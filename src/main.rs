@@ -59,6 +59,8 @@ enum Command {
     Reclassify(commands::reclassify::Args),
     /// Score the topic classifier on a labelled corpus (labels.tsv + texts)
     Eval(commands::eval::Args),
+    /// Fit the topic models on labelled corpora; report cross-validated figures
+    Fit(commands::fit::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
     EvalExtract(commands::eval_extract::Args),
 }
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
             | Command::Check
             | Command::Classify(_)
             | Command::Eval(_)
+            | Command::Fit(_)
     ) {
         // Printing commands end quietly when their reader goes away (`veille items | head`),
         // like other Unix tools, instead of panicking on a broken pipe.
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Extract(args) => commands::extract::run(config, args).await,
             Command::Classify(args) => commands::classify::run(config, args),
             Command::Eval(args) => commands::eval::run(config, args),
+            Command::Fit(args) => commands::fit::run(config, args),
             Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod eval_extract;
 pub mod extract;
 pub mod feeds;
+pub mod fit;
 pub mod items;
 pub mod poll;
 pub mod preview_source;
