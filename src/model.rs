@@ -12,6 +12,9 @@ pub struct ParsedFeed {
     /// RSS `<ttl>`: how long the feed may be cached.
     pub ttl: Option<std::time::Duration>,
     pub items: Vec<ParsedItem>,
+    /// What was wrong with the document but recovered (malformed XML repaired), for the
+    /// feed's health; empty for a clean document.
+    pub warnings: Vec<String>,
 }
 
 /// One entry of a feed, normalised.

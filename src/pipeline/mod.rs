@@ -4,6 +4,8 @@
 
 pub mod article;
 pub mod charset;
+pub mod date;
+pub mod feed_repair;
 pub mod classify;
 pub mod extract;
 pub mod fetch;

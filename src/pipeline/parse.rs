@@ -1,20 +1,30 @@
 //! Feed documents (RSS 0.9x/1.0/2.0, Atom, JSON Feed) → [`ParsedFeed`], via feed-rs.
 //!
-//! Bytes are first decoded to UTF-8 (BOM, then the XML declaration, then the HTTP charset, then
-//! UTF-8 if valid, else Windows-1252), links are resolved against the feed URL, and HTML in
-//! summaries is kept as it came and also reduced to text.
+//! Bytes are first decoded to UTF-8 ([`to_utf8`]), a document the strict parser cannot read is
+//! recovered leniently ([`feed_repair`]), links are resolved against the feed URL (an entry
+//! without a link takes its permalink guid or http(s) Atom id), dates are read in the common
+//! non-RFC forms too, and HTML in summaries is kept as it came and also reduced to text.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use encoding_rs::Encoding;
 use url::Url;
 
+use super::charset;
+use super::feed_repair;
+use super::date::parse_feed_date;
 use super::text::html_to_text;
 use crate::error::ParseError;
 use crate::model::{ParsedFeed, ParsedItem};
 
 /// Parses a feed document fetched from `feed_url`.
+///
+/// A document the strict parser refuses, or reads as holding no items although it holds
+/// `<item>`/`<entry>` elements, is repaired ([`feed_repair`]) and read again; what the repair
+/// changed comes back as a warning on the feed. A document that still gives no items while it
+/// holds some is an error that says so, never an empty success.
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
@@ -24,29 +34,186 @@ pub fn parse_feed(
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
+    let base = Url::parse(feed_url).ok();
+    let first = read_xml(&text, feed_url);
+    if let Ok(feed) = &first
+        && !feed.entries.is_empty()
+    {
+        return Ok(convert(first.expect("checked"), &text, base.as_ref(), Vec::new()));
+    }
+    // The slow path: no items. Either there are none, or the document needs recovering.
+    let held = held_items(&text);
+    if held == 0
+        && let Ok(feed) = first
+    {
+        return Ok(convert(feed, &text, base.as_ref(), Vec::new()));
+    }
+    let repaired = feed_repair::repair(&text);
+    let second = if repaired.fixes.is_empty() && first.is_ok() {
+        Err(ParseError::NotAFeed("nothing to repair".into()))
+    } else {
+        read_xml(&repaired.text, feed_url)
+    };
+    match (first, second) {
+        (_, Ok(feed)) if !feed.entries.is_empty() || held == 0 => {
+            let warning = format!("recovered from malformed XML: {}", repaired.fixes);
+            Ok(convert(feed, &repaired.text, base.as_ref(), vec![warning]))
+        }
+        (Err(e), Err(_)) if held == 0 => Err(e),
+        (first, second) => {
+            let reason = match (first, second) {
+                (Err(e), _) => e.to_string(),
+                (_, Err(ParseError::NotAFeed(e))) if e != "nothing to repair" => e,
+                _ => match first_element(&text) {
+                    Some(root) => format!(
+                        "they are not where an RSS, RDF or Atom reader looks for them (root element <{root}>)"
+                    ),
+                    None => "the document has no root element".into(),
+                },
+            };
+            Err(ParseError::NoItems { held, reason })
+        }
+    }
+}
+
+/// Reads XML (or JSON Feed) text with feed-rs. The XML parser underneath can panic on some
+/// malformed documents (e.g. an XML declaration naming an encoding after the start); a hostile
+/// feed must fail, not take the poll down.
+fn read_xml(text: &str, feed_url: &str) -> Result<feed_rs::model::Feed, ParseError> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(feed_url))
+        .id_generator(stable_id)
+        .timestamp_parser(parse_feed_date)
         .build();
-    // The XML parser underneath can panic on some malformed documents (e.g. an XML declaration
-    // naming an encoding after the start); a hostile feed must fail, not take the poll down.
-    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         parser.parse(text.as_bytes())
     }))
     .map_err(|_| ParseError::NotAFeed("the XML parser gave up on this document".into()))?
-    .map_err(|e| ParseError::NotAFeed(e.to_string()))?;
-    let base = Url::parse(feed_url).ok();
+    .map_err(|e| ParseError::NotAFeed(e.to_string()))
+}
+
+/// feed-rs's own ids for entries without one (from the link and title, else the feed URL and
+/// title), but never a random one: an entry with neither link nor title gets an empty id here
+/// and one made from its content in [`to_item`], so that it is recognised on the next poll.
+fn stable_id(
+    links: &[feed_rs::model::Link],
+    title: &Option<feed_rs::model::Text>,
+    uri: Option<&str>,
+) -> String {
+    if links.is_empty() && (title.is_none() || uri.is_none()) {
+        return String::new();
+    }
+    feed_rs::parser::generate_id(links, title, uri)
+}
+
+fn convert(
+    feed: feed_rs::model::Feed,
+    text: &str,
+    base: Option<&Url>,
+    warnings: Vec<String>,
+) -> ParsedFeed {
     let language = feed.language.as_deref().map(normalise_language);
+    let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
+    let mut not_permalinks = None;
     let items = feed
         .entries
         .into_iter()
-        .map(|e| to_item(e, base.as_ref()))
+        .map(|e| {
+            let mut item = to_item(e, base);
+            if item.url.is_none() {
+                item.url = link_from_id(&item.guid, atom, base, || {
+                    not_permalinks.get_or_insert_with(|| not_permalink_guids(text))
+                });
+                item.canonical_url = item.url.as_deref().and_then(canonical_url);
+            }
+            item
+        })
         .collect();
-    Ok(ParsedFeed {
+    ParsedFeed {
         title: feed.title.map(|t| html_to_text(&t.content)),
         language,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
         items,
-    })
+        warnings,
+    }
+}
+
+/// The link of an entry that has none, from its id: an RSS `<guid>` (unless marked
+/// `isPermaLink="false"`) that is a URL, or a path resolved against the feed's base; an Atom
+/// `<id>` that is an http(s) URL.
+fn link_from_id<'s>(
+    id: &str,
+    atom: bool,
+    base: Option<&Url>,
+    not_permalinks: impl FnOnce() -> &'s HashSet<String>,
+) -> Option<String> {
+    let id = id.trim();
+    let absolute = id.starts_with("http://") || id.starts_with("https://");
+    let path = !atom && id.starts_with('/') && !id.starts_with("//");
+    if !(absolute || path) || id.contains(char::is_whitespace) {
+        return None;
+    }
+    if !atom && not_permalinks().contains(id) {
+        return None;
+    }
+    resolve(base, id)
+}
+
+/// The text of every `<guid isPermaLink="false">` of the document.
+fn not_permalink_guids(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("isPermaLink") {
+        rest = &rest[at + "isPermaLink".len()..];
+        let value = rest
+            .trim_start()
+            .strip_prefix('=')
+            .map(|v| v.trim_start().trim_start_matches(['"', '\'']));
+        if !value.is_some_and(|v| v[..v.len().min(5)].eq_ignore_ascii_case("false")) {
+            continue;
+        }
+        let Some(open) = rest.find('>') else { break };
+        let body = &rest[open + 1..];
+        let close = body.find("</").unwrap_or(body.len());
+        let guid = body[..close]
+            .trim()
+            .trim_start_matches("<![CDATA[")
+            .trim_end_matches("]]>")
+            .replace("&amp;", "&");
+        out.insert(guid.trim().to_string());
+    }
+    out
+}
+
+/// How many `<item>` / `<entry>` start tags (with or without a prefix) the document holds.
+fn held_items(text: &str) -> usize {
+    let mut n = 0;
+    for (at, _) in text.match_indices('<') {
+        let tag = &text[at + 1..];
+        let name_end = tag
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(tag.len());
+        let local = tag[..name_end].rsplit(':').next().unwrap_or("");
+        if local == "item" || local == "entry" {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The name of the document's first element, for error messages.
+fn first_element(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if rest.starts_with(char::is_alphabetic) {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(rest.len());
+            return Some(&rest[..end]);
+        }
+    }
+    None
 }
 
 fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
@@ -82,8 +249,13 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         .title
         .map(|t| html_to_text(&t.content).replace('\n', " "))
         .unwrap_or_default();
+    let guid = if e.id.is_empty() {
+        content_id(&title, summary_html.as_deref(), content_html.as_deref(), e.published)
+    } else {
+        e.id
+    };
     ParsedItem {
-        guid: e.id,
+        guid,
         canonical_url: url.as_deref().and_then(canonical_url),
         url,
         title,
@@ -98,6 +270,25 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         published: e.published.or(e.updated),
         language: e.language.as_deref().map(normalise_language),
     }
+}
+
+/// An id for an entry that has neither id, link nor title: a digest of what it says.
+fn content_id(
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [title, summary.unwrap_or(""), content.unwrap_or("")] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    if let Some(p) = published {
+        h.update(p.to_rfc3339().as_bytes());
+    }
+    format!("content:{}", hex::encode(&h.finalize()[..16]))
 }
 
 fn resolve(base: Option<&Url>, href: &str) -> Option<String> {
@@ -157,36 +348,49 @@ pub fn normalise_language(tag: &str) -> String {
 }
 
 /// Decodes a feed body to UTF-8 and makes its XML declaration say so.
+///
+/// A byte-order mark wins, then UTF-16 recognised by its first `<`. Otherwise bytes that are
+/// valid UTF-8 are read as UTF-8, whatever the HTTP charset or the XML declaration claim (a
+/// declared `utf-16` sent as UTF-8, a server default of ISO-8859-1 over a UTF-8 document: valid
+/// UTF-8 is never meant as a legacy encoding in practice). Bytes that are not UTF-8 are read with
+/// the HTTP charset, then the XML declaration (RFC 7303 order), the first that decodes them
+/// without error; failing both, with the encoding detected as the HTML decoder detects it.
 pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
     if let Some((enc, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = enc.decode_without_bom_handling(&body[bom_len..]);
         return fix_declaration(text);
     }
-    let declared = xml_declared_encoding(body)
-        .or_else(|| content_type.and_then(charset_of))
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
-    let enc = match declared {
-        Some(enc) => enc,
-        None if std::str::from_utf8(body).is_ok() => encoding_rs::UTF_8,
-        None => encoding_rs::WINDOWS_1252,
-    };
-    // A document that claims UTF-8 but is not is most often Windows-1252 in practice.
-    let enc = if enc == encoding_rs::UTF_8 && std::str::from_utf8(body).is_err() {
-        encoding_rs::WINDOWS_1252
-    } else {
-        enc
-    };
-    let (text, _) = enc.decode_without_bom_handling(body);
+    if let Some(enc) = utf16_by_first_bytes(body) {
+        let (text, _) = enc.decode_without_bom_handling(body);
+        return fix_declaration(text);
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        return fix_declaration(Cow::Borrowed(text));
+    }
+    let http = content_type
+        .and_then(charset::charset_param)
+        .and_then(charset::label);
+    let declared = xml_declared_encoding(body).and_then(|l| charset::label(&l));
+    for enc in [http, declared].into_iter().flatten() {
+        if enc == encoding_rs::UTF_8 {
+            continue; // the bytes are not UTF-8
+        }
+        let (text, had_errors) = enc.decode_without_bom_handling(body);
+        if !had_errors {
+            return fix_declaration(text);
+        }
+    }
+    let (text, _) = charset::detect(body).decode_without_bom_handling(body);
     fix_declaration(text)
 }
 
-fn charset_of(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_string())
-    })
+/// UTF-16 without a byte-order mark, told by how its first `<` is written (XML 1.0, appendix F).
+fn utf16_by_first_bytes(body: &[u8]) -> Option<&'static Encoding> {
+    match body {
+        [b'<', 0, c, 0, ..] if *c != 0 => Some(encoding_rs::UTF_16LE),
+        [0, b'<', 0, c, ..] if *c != 0 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
 }
 
 /// The `encoding="…"` of an `<?xml …?>` declaration at the start of the document.
@@ -287,9 +491,13 @@ mod tests {
     #[test]
     fn late_xml_declaration_is_a_parse_error_not_a_panic() {
         // Regression (found by the property tests): quick-xml panicked on an encoding
-        // declaration that comes after the start of the document.
+        // declaration that comes after the start of the document. The strict read fails
+        // without a panic; the lenient one drops the misplaced declaration.
         let body = b"=?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>";
-        assert!(parse_feed(body, None, "https://x.eu/").is_err());
+        assert!(read_xml(std::str::from_utf8(body).unwrap(), "https://x.eu/").is_err());
+        let feed = parse_feed(body, None, "https://x.eu/").unwrap();
+        assert_eq!(feed.title.as_deref(), Some("t"));
+        assert_eq!(feed.warnings.len(), 1, "{:?}", feed.warnings);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::date::parse_date;
+use crate::pipeline::date::parse_date;
 use super::{Found, HtmlRules, Page, RuleError, SourceError, resolve};
 use crate::model::ParsedFeed;
 use crate::pipeline::charset::decode_html;
@@ -100,6 +100,7 @@ pub(super) fn parse(
                 .filter(|l| !l.is_empty()),
             ttl: None,
             items,
+            warnings: Vec::new(),
         },
         next,
     })

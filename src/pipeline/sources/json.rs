@@ -6,7 +6,7 @@ use std::fmt;
 use serde_json::Value;
 use url::Url;
 
-use super::date::{from_timestamp, parse_date};
+use crate::pipeline::date::{from_timestamp, parse_date};
 use super::{Found, JsonRules, Page, SourceError, resolve};
 use crate::model::ParsedFeed;
 
