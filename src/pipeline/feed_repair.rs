@@ -13,6 +13,8 @@ use std::fmt;
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 /// The namespace of RSS 1.0 (RDF).
 const RSS1: &str = "http://purl.org/rss/1.0/";
+/// Marks an open element whose tags are not written out (the RDF `<channel>`).
+const HIDDEN: char = '\u{0}';
 
 /// A repaired document and what was changed in it.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +89,7 @@ pub fn repair(text: &str) -> Repaired {
         strip_prefix: None,
         drop_default_ns: None,
         added_channel: false,
+        rdf_item: None,
         fixes: Fixes::default(),
     };
     r.run();
@@ -109,6 +112,8 @@ struct Repairer<'a> {
     drop_default_ns: Option<String>,
     /// A `<channel>` was opened for items written directly under `<rss>`.
     added_channel: bool,
+    /// The RSS 1.0 item being read: its `rdf:about` and whether it has a `<link>`.
+    rdf_item: Option<(String, bool)>,
     fixes: Fixes,
 }
 
@@ -236,7 +241,9 @@ impl<'a> Repairer<'a> {
                 let close = self
                     .stack
                     .last()
-                    .and_then(|name| body[..stop].find(&format!("</{name}")))
+                    .and_then(|name| {
+                        body[..stop].find(&format!("</{}", name.trim_start_matches(HIDDEN)))
+                    })
                     .unwrap_or(stop);
                 (&body[..close], close, false)
             }
@@ -277,6 +284,14 @@ impl<'a> Repairer<'a> {
             }
         } else {
             self.rename(&mut name, &mut attrs);
+            self.imply_end_tags(&name);
+            if self.root == Some(Root::Rdf) && self.stack.len() == 2 && name == "channel" {
+                // The RDF <channel>: its children go into the <channel> already open.
+                if !tag.empty {
+                    self.stack.push(format!("{HIDDEN}channel"));
+                }
+                return true;
+            }
         }
         self.out.push('<');
         self.out.push_str(&name);
@@ -293,15 +308,18 @@ impl<'a> Repairer<'a> {
         }
         self.out.push('>');
         let wrap_channel = self.stack.is_empty()
-            && self.root == Some(Root::Rss)
-            && !self.src.contains("<channel")
-            && !self.src.contains(":channel");
+            && (self.root == Some(Root::Rdf)
+                || (self.root == Some(Root::Rss)
+                    && !self.src.contains("<channel")
+                    && !self.src.contains(":channel")));
         self.stack.push(name);
         if wrap_channel {
             self.added_channel = true;
-            self.fixes
-                .structure
-                .push("items without <channel> read as its items".into());
+            if self.root == Some(Root::Rss) {
+                self.fixes
+                    .structure
+                    .push("items without <channel> read as its items".into());
+            }
             self.out.push_str("<channel>");
             self.stack.push("channel".into());
         }
@@ -352,21 +370,20 @@ impl<'a> Repairer<'a> {
                 }
             }
             Root::Rdf => {
-                if local != "RDF" {
-                    *name = match prefix {
-                        Some(p) => format!("{p}:RDF"),
-                        None => "RDF".into(),
-                    };
-                }
-                let default = attrs.iter_mut().find(|(k, _)| k == "xmlns");
-                if let Some((_, v)) = default
+                // Read as RSS 2.0, whose reader keeps items without a <link> (the RDF reader
+                // drops them) and knows the same elements: the RDF <channel> is unwrapped into
+                // the <channel> opened here, the items follow it.
+                self.fixes
+                    .structure
+                    .push("RSS 1.0 (RDF) read as RSS 2.0".into());
+                if let Some(v) = attrs.iter().find(|(k, _)| k == "xmlns").map(|(_, v)| v)
                     && v != RSS1
                 {
-                    self.fixes
-                        .structure
-                        .push(format!("RSS elements in namespace {v} read as RSS 1.0"));
-                    *v = RSS1.into();
+                    self.drop_default_ns = Some(v.clone());
                 }
+                attrs.retain(|(k, _)| k != "xmlns");
+                attrs.push(("version".into(), "2.0".into()));
+                *name = "rss".into();
             }
             Root::Atom => {
                 if let Some(ns) = ns
@@ -385,6 +402,32 @@ impl<'a> Repairer<'a> {
         }
     }
 
+    /// An `<item>` (`<entry>` in Atom) closes what is still open inside the previous one, as an
+    /// element left unclosed before it (`<itunes:category>` without its end tag) would
+    /// otherwise swallow every item after it.
+    fn imply_end_tags(&mut self, name: &str) {
+        let (item, parent) = match self.root {
+            Some(Root::Atom) => ("entry", 1),
+            Some(_) => ("item", 2),
+            None => return,
+        };
+        if split_name(name).1 != item || self.stack.len() <= parent {
+            return;
+        }
+        let container = self.stack[parent - 1].trim_start_matches(HIDDEN);
+        if parent == 2 && split_name(container).1 != "channel" {
+            return;
+        }
+        while self.stack.len() > parent {
+            self.fixes.unbalanced_tags += 1;
+            if self.stack.len() == 3 && self.root == Some(Root::Rdf) {
+                self.rdf_item_ends();
+            }
+            let open = self.stack.pop().expect("longer than parent");
+            self.close(&open);
+        }
+    }
+
     /// Renames an element under the feed element as the root decided.
     fn rename(&mut self, name: &mut String, attrs: &mut Vec<(String, String)>) {
         if let Some(p) = &self.strip_prefix
@@ -397,7 +440,43 @@ impl<'a> Repairer<'a> {
         }
         if self.root == Some(Root::Atom) && self.stack.len() == 1 && name == "item" {
             // An Atom feed whose entries are written as RSS items.
+            if !self.fixes.structure.iter().any(|f| f.starts_with("<item>")) {
+                self.fixes
+                    .structure
+                    .push("<item> in an Atom feed read as <entry>".into());
+            }
             *name = "entry".into();
+        }
+        if self.root == Some(Root::Rdf) {
+            let local = split_name(name).1;
+            if self.stack.len() == 2 && local == "item" {
+                let about = attrs
+                    .iter()
+                    .find(|(k, _)| split_name(k).1 == "about")
+                    .map(|(_, v)| v.trim().to_string());
+                self.rdf_item = Some((about.unwrap_or_default(), false));
+            } else if self.stack.len() == 3
+                && local == "link"
+                && let Some((_, seen)) = &mut self.rdf_item
+            {
+                *seen = true;
+            }
+        }
+    }
+
+    /// An RSS 1.0 item without `<link>` (which the RDF reader skips) takes its `rdf:about`.
+    fn rdf_item_ends(&mut self) {
+        if let Some((about, false)) = self.rdf_item.take()
+            && (about.starts_with("http://") || about.starts_with("https://"))
+        {
+            if !self.fixes.structure.iter().any(|f| f.contains("rdf:about")) {
+                self.fixes
+                    .structure
+                    .push("RSS 1.0 items without <link> linked to their rdf:about".into());
+            }
+            self.out.push_str("<link>");
+            self.attr_value(&about);
+            self.out.push_str("</link>");
         }
     }
 
@@ -418,7 +497,9 @@ impl<'a> Repairer<'a> {
         let depth = if root_kind(name).is_some() && root_kind(name) == self.root {
             Some(0)
         } else {
-            self.stack.iter().rposition(|open| open == name)
+            self.stack
+                .iter()
+                .rposition(|open| open.trim_start_matches(HIDDEN) == name)
         };
         let Some(depth) = depth else {
             self.fixes.unbalanced_tags += 1;
@@ -430,6 +511,9 @@ impl<'a> Repairer<'a> {
         let silent = usize::from(depth == 0 && self.added_channel && self.stack.len() > 1);
         self.fixes.unbalanced_tags += implied - silent.min(implied);
         while self.stack.len() > depth {
+            if self.stack.len() == 3 && self.root == Some(Root::Rdf) {
+                self.rdf_item_ends();
+            }
             let open = self.stack.pop().expect("depth is within the stack");
             self.close(&open);
         }
@@ -437,6 +521,9 @@ impl<'a> Repairer<'a> {
     }
 
     fn close(&mut self, name: &str) {
+        if name.starts_with(HIDDEN) {
+            return;
+        }
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
@@ -698,6 +785,19 @@ mod tests {
     }
 
     #[test]
+    fn an_item_closes_what_the_previous_one_left_open() {
+        let (text, fixes) = fixed(
+            "<rss version=\"2.0\"><channel><itunes:category text=\"a\"><item><title>1</title></item>\
+             <item><title>2</title></itunes:category></channel></rss>",
+        );
+        assert_eq!(
+            text,
+            "<rss version=\"2.0\"><channel><itunes:category text=\"a\"></itunes:category><item><title>1</title></item><item><title>2</title></item></channel></rss>"
+        );
+        assert_eq!(fixes.unbalanced_tags, 3);
+    }
+
+    #[test]
     fn the_feed_is_found_inside_an_html_page_and_what_follows_is_dropped() {
         let (text, fixes) = fixed(
             "<?xml version=\"1.0\"?><!DOCTYPE html [<!ENTITY x \"y\">]><html><body>\
@@ -740,9 +840,13 @@ mod tests {
     #[test]
     fn rss_090_and_atom_03_namespaces_are_read_as_their_successors() {
         let (text, _) = fixed(
-            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://my.netscape.com/rdf/simple/0.9/\"><item><title>a</title></item></rdf:RDF>",
+            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://my.netscape.com/rdf/simple/0.9/\">\
+             <channel><title>t</title></channel><item><title>a</title></item></rdf:RDF>",
         );
-        assert!(text.contains("xmlns=\"http://purl.org/rss/1.0/\""), "{text}");
+        assert_eq!(
+            text,
+            "<rss xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" version=\"2.0\"><channel><title>t</title><item><title>a</title></item></channel></rss>"
+        );
         let (text, _) = fixed(
             "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><item><title>a</title></item></feed>",
         );
@@ -750,6 +854,19 @@ mod tests {
             text,
             "<feed version=\"0.3\" xmlns=\"http://www.w3.org/2005/Atom\"><entry><title>a</title></entry></feed>"
         );
+    }
+
+    #[test]
+    fn an_rss_1_item_without_link_takes_its_rdf_about() {
+        let (text, _) = fixed(
+            "<rdf:RDF xmlns:rdf=\"r\" xmlns=\"http://purl.org/rss/1.0/\"><item rdf:about=\"http://x.eu/1\"><title>a</title></item>\
+             <item rdf:about=\"http://x.eu/2\"><link>http://x.eu/two</link></item></rdf:RDF>",
+        );
+        assert!(
+            text.contains("<item rdf:about=\"http://x.eu/1\"><title>a</title><link>http://x.eu/1</link></item>"),
+            "{text}"
+        );
+        assert!(text.contains("<link>http://x.eu/two</link></item>"), "{text}");
     }
 
     #[test]

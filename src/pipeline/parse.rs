@@ -114,16 +114,28 @@ fn convert(
 ) -> ParsedFeed {
     let language = feed.language.as_deref().map(normalise_language);
     let atom = feed.feed_type == feed_rs::model::FeedType::Atom;
+    let rss2 = feed.feed_type == feed_rs::model::FeedType::RSS2;
+    let count = feed.entries.len();
     let mut not_permalinks = None;
+    let mut fallback_links = None;
     let items = feed
         .entries
         .into_iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let mut item = to_item(e, base);
+            if item.url.is_none() && (rss2 || atom) {
+                let links = fallback_links.get_or_insert_with(|| links_of_items(text, atom));
+                if links.len() == count {
+                    item.url = links[i].as_deref().and_then(|href| resolve(base, href));
+                }
+            }
             if item.url.is_none() {
                 item.url = link_from_id(&item.guid, atom, base, || {
                     not_permalinks.get_or_insert_with(|| not_permalink_guids(text))
                 });
+            }
+            if item.canonical_url.is_none() {
                 item.canonical_url = item.url.as_deref().and_then(canonical_url);
             }
             item
@@ -148,7 +160,8 @@ fn link_from_id<'s>(
     not_permalinks: impl FnOnce() -> &'s HashSet<String>,
 ) -> Option<String> {
     let id = id.trim();
-    let absolute = id.starts_with("http://") || id.starts_with("https://");
+    let scheme = id.get(..8).unwrap_or(id).to_ascii_lowercase();
+    let absolute = scheme.starts_with("http://") || scheme.starts_with("https://");
     let path = !atom && id.starts_with('/') && !id.starts_with("//");
     if !(absolute || path) || id.contains(char::is_whitespace) {
         return None;
@@ -183,6 +196,68 @@ fn not_permalink_guids(text: &str) -> HashSet<String> {
         out.insert(guid.trim().to_string());
     }
     out
+}
+
+/// Links feed-rs does not read, for each item in document order: the `<atom:link href>` of an
+/// RSS 2.0 `<item>` (.NET's feed writer links items that way), the text of an Atom `<link>`
+/// written without `href` (`<link>http://…</link>`).
+fn links_of_items(text: &str, atom: bool) -> Vec<Option<String>> {
+    let (item, link) = if atom {
+        ("<entry", "<link".to_string())
+    } else {
+        let Some(at) = text.find("=\"http://www.w3.org/2005/Atom\"") else {
+            return Vec::new();
+        };
+        let decl = &text[..at];
+        let Some(start) = decl.rfind("xmlns:") else {
+            return Vec::new();
+        };
+        ("<item", format!("<{}:link", &decl[start + "xmlns:".len()..]))
+    };
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(item) {
+        rest = &rest[at + item.len()..];
+        if !rest.starts_with(|c: char| c.is_whitespace() || c == '>') {
+            continue;
+        }
+        let block = &rest[..rest.find(&format!("</{}", &item[1..])).unwrap_or(rest.len())];
+        let href = block.match_indices(&link).find_map(|(i, _)| {
+            let after = &block[i + link.len()..];
+            if !after.starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/') {
+                return None;
+            }
+            let tag = &after[..after.find('>')?];
+            if attribute(tag, "rel").is_some_and(|r| r != "alternate") {
+                return None;
+            }
+            match attribute(tag, "href") {
+                Some(href) if !atom => Some(href),
+                Some(_) => None,
+                None if atom && !tag.ends_with('/') => {
+                    let body = &after[tag.len() + 1..];
+                    Some(body[..body.find('<')?].trim())
+                }
+                None => None,
+            }
+        });
+        out.push(href.map(|h| h.replace("&amp;", "&")));
+    }
+    out
+}
+
+/// The value of `name="…"` (or `'…'`) in the text of a start tag.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    tag.match_indices(name).find_map(|(i, _)| {
+        let before = tag[..i].chars().next_back();
+        if !before.is_some_and(char::is_whitespace) {
+            return None;
+        }
+        let v = tag[i + name.len()..].trim_start().strip_prefix('=')?.trim_start();
+        let q = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let v = &v[1..];
+        Some(&v[..v.find(q)?])
+    })
 }
 
 /// How many `<item>` / `<entry>` start tags (with or without a prefix) the document holds.

@@ -74,6 +74,16 @@ async fn serve() -> std::net::SocketAddr {
     addr
 }
 
+/// Files whose entries have an id that is no URL (`abc123`, `Correct Value`) and no link:
+/// feedparser resolves such an id against the feed URL and calls it a link; veille does not
+/// invent a page address from a bare word (it would fetch that page as the article).
+const BARE_WORD_IDS: &[&str] = &[
+    "feedparser/atom10_id.xml",
+    "feedparser/entry_id_with_attributes.xml",
+    "gofeed/rss_channel_item_guid_no_permalink.xml",
+    "rust-rss/guid.xml",
+];
+
 /// What veille read from one file.
 #[derive(Debug)]
 enum Read {
@@ -143,8 +153,11 @@ async fn realworld_feeds_read_like_a_lenient_reader() {
         {
             silent.push(row.file.clone());
         }
-        if links < row.links {
+        if links < row.links && !BARE_WORD_IDS.contains(&row.file.as_str()) {
             fewer_links.push(format!("{}: {links} < {}", row.file, row.links));
+        }
+        if items != row.items {
+            println!("items differ: {}: veille {items}, feedparser {}", row.file, row.items);
         }
         v_items += items;
         v_links += links;
