@@ -56,6 +56,8 @@ pub struct FeedRow {
     pub item_count: i64,
     /// Article pages of the last refresh that gave no usable text.
     pub article_failures: i64,
+    /// What was wrong with the last document read but recovered (malformed XML repaired).
+    pub last_warning: Option<String>,
 }
 
 /// A stored item with what `veille items` shows.

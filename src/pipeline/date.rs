@@ -260,8 +260,18 @@ impl Parts {
 
 fn month(t: &str) -> Option<u32> {
     const LONG: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let i = MONTHS.iter().position(|m| t.starts_with(m))?;
     (t == MONTHS[i] || LONG[i].starts_with(t) || (i == 8 && t == "sept")).then_some(i as u32 + 1)
@@ -269,7 +279,13 @@ fn month(t: &str) -> Option<u32> {
 
 fn weekday(t: &str) -> bool {
     const LONG: [&str; 7] = [
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ];
     LONG.iter().any(|w| w.starts_with(t)) || matches!(t, "tues" | "thur" | "thurs")
 }
@@ -370,10 +386,22 @@ mod tests {
     fn feed_dates_in_non_rfc_forms() {
         // Regression (issue 14): a pubDate with the month first and a 12-hour clock was lost.
         assert_eq!(feed("Sat, Dec 16 2023 02:02:33 PM"), "2023-12-16 14:02:33");
-        assert_eq!(feed("Sat, 16 Dec 2023 02:02:33 PM EST"), "2023-12-16 19:02:33");
-        assert_eq!(feed("Thurs, 13 Jul 2011 07:38:00 GMT"), "2011-07-13 07:38:00");
-        assert_eq!(feed("Wed, 25 Aug 2012 10:00:00 +0000"), "2012-08-25 10:00:00");
-        assert_eq!(feed("Monday, 16 December 2023 9:05 UTC"), "2023-12-16 09:05:00");
+        assert_eq!(
+            feed("Sat, 16 Dec 2023 02:02:33 PM EST"),
+            "2023-12-16 19:02:33"
+        );
+        assert_eq!(
+            feed("Thurs, 13 Jul 2011 07:38:00 GMT"),
+            "2011-07-13 07:38:00"
+        );
+        assert_eq!(
+            feed("Wed, 25 Aug 2012 10:00:00 +0000"),
+            "2012-08-25 10:00:00"
+        );
+        assert_eq!(
+            feed("Monday, 16 December 2023 9:05 UTC"),
+            "2023-12-16 09:05:00"
+        );
         assert_eq!(feed("December 16th, 2023 at 2:02pm"), "2023-12-16 14:02:00");
         assert_eq!(feed("16 Dec 23 14:02 +0100"), "2023-12-16 13:02:00");
         assert_eq!(feed("2023-12-16 14:02:33 +01:00"), "2023-12-16 13:02:33");
@@ -382,10 +410,19 @@ mod tests {
         assert_eq!(feed("16.12.2023 14:02"), "2023-12-16 14:02:00");
         assert_eq!(feed("12/16/2023 2:02 PM"), "2023-12-16 14:02:00");
         assert_eq!(feed("Sat, 16 Dec 2023 24:00:00 GMT"), "2023-12-16 00:00:00");
-        assert_eq!(feed("Sat, 16 Dec 2023 14:02:33 GMT+1"), "2023-12-16 13:02:33");
+        assert_eq!(
+            feed("Sat, 16 Dec 2023 14:02:33 GMT+1"),
+            "2023-12-16 13:02:33"
+        );
         assert_eq!(feed("2023-12-16"), "2023-12-16 00:00:00");
-        assert_eq!(feed("Tue, 24 Nov 2026 10:30:00 -0000"), "2026-11-24 10:30:00");
-        assert_eq!(feed("Sat, 16 Sept 2023 14:02:33 CEST"), "2023-09-16 12:02:33");
+        assert_eq!(
+            feed("Tue, 24 Nov 2026 10:30:00 -0000"),
+            "2026-11-24 10:30:00"
+        );
+        assert_eq!(
+            feed("Sat, 16 Sept 2023 14:02:33 CEST"),
+            "2023-09-16 12:02:33"
+        );
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub fn repair(text: &str) -> Repaired {
         drop_default_ns: None,
         added_channel: false,
         rdf_item: None,
+        item_start: None,
         fixes: Fixes::default(),
     };
     r.run();
@@ -114,6 +115,9 @@ struct Repairer<'a> {
     added_channel: bool,
     /// The RSS 1.0 item being read: its `rdf:about` and whether it has a `<link>`.
     rdf_item: Option<(String, bool)>,
+    /// Where the item (or entry) being read starts in `out`: a document cut short inside an
+    /// item loses that item rather than keep half of it.
+    item_start: Option<usize>,
     fixes: Fixes,
 }
 
@@ -144,6 +148,13 @@ impl<'a> Repairer<'a> {
             if !self.markup() {
                 break;
             }
+        }
+        if let Some(start) = self.item_start.take() {
+            self.out.truncate(start);
+            self.stack.truncate(self.item_depth());
+            self.fixes
+                .structure
+                .push("document cut short: its incomplete last item dropped".into());
         }
         let open = self.stack.len();
         if open > 0 {
@@ -292,6 +303,9 @@ impl<'a> Repairer<'a> {
                 }
                 return true;
             }
+            if !tag.empty && self.stack.len() == self.item_depth() && is_item(self.root, &name) {
+                self.item_start = Some(self.out.len());
+            }
         }
         self.out.push('<');
         self.out.push_str(&name);
@@ -347,9 +361,8 @@ impl<'a> Repairer<'a> {
             Root::Rss => {
                 let version = attrs.iter().find(|(k, _)| k == "version");
                 if !version.is_some_and(|(_, v)| matches!(v.trim(), "2.0" | "0.91" | "0.92")) {
-                    let said = version.map_or("no version".to_string(), |(_, v)| {
-                        format!("version {v:?}")
-                    });
+                    let said =
+                        version.map_or("no version".to_string(), |(_, v)| format!("version {v:?}"));
                     self.fixes
                         .structure
                         .push(format!("<rss> with {said} read as RSS 2.0"));
@@ -400,6 +413,11 @@ impl<'a> Repairer<'a> {
                 }
             }
         }
+    }
+
+    /// How many elements are open around an item: `<rss><channel>`, or `<feed>`.
+    fn item_depth(&self) -> usize {
+        if self.root == Some(Root::Atom) { 1 } else { 2 }
     }
 
     /// An `<item>` (`<entry>` in Atom) closes what is still open inside the previous one, as an
@@ -510,6 +528,9 @@ impl<'a> Repairer<'a> {
         let implied = self.stack.len() - depth - 1;
         let silent = usize::from(depth == 0 && self.added_channel && self.stack.len() > 1);
         self.fixes.unbalanced_tags += implied - silent.min(implied);
+        if depth <= self.item_depth() {
+            self.item_start = None;
+        }
         while self.stack.len() > depth {
             if self.stack.len() == 3 && self.root == Some(Root::Rdf) {
                 self.rdf_item_ends();
@@ -600,6 +621,16 @@ fn reference(after: &str) -> Option<(usize, bool)> {
     Some((semi + 1, valid))
 }
 
+/// Whether an element is an item of the feed: `<item>`, or `<entry>` in Atom.
+fn is_item(root: Option<Root>, name: &str) -> bool {
+    let local = split_name(name).1;
+    match root {
+        Some(Root::Atom) => local == "entry",
+        Some(_) => local == "item",
+        None => false,
+    }
+}
+
 /// The feed element a start tag's name stands for.
 fn root_kind(name: &str) -> Option<Root> {
     match split_name(name).1 {
@@ -662,7 +693,9 @@ struct Tag<'a> {
 /// Reads the start tag at the start of `s`: quoted, single-quoted, unquoted and bare attributes;
 /// the first of duplicated attributes is kept. `None` when the document ends inside the tag.
 fn read_tag(s: &str) -> Option<Tag<'_>> {
-    let name_end = s[1..].find(|c: char| !is_name_char(c)).map_or(s.len(), |i| i + 1);
+    let name_end = s[1..]
+        .find(|c: char| !is_name_char(c))
+        .map_or(s.len(), |i| i + 1);
     let name = &s[1..name_end];
     let mut at = name_end;
     let mut attrs: Vec<(String, String)> = Vec::new();
@@ -773,15 +806,18 @@ mod tests {
     }
 
     #[test]
-    fn tags_are_balanced_and_a_cut_document_is_closed() {
-        let (text, fixes) = fixed(
-            "<rss version=\"2.0\"><channel><item><category>a</item></bogus><item><title>T",
-        );
+    fn tags_are_balanced_and_a_cut_document_is_closed_without_its_half_item() {
+        let (text, fixes) =
+            fixed("<rss version=\"2.0\"><channel><item><category>a</item></bogus><item><title>T");
         assert_eq!(
             text,
-            "<rss version=\"2.0\"><channel><item><category>a</category></item><item><title>T</title></item></channel></rss>"
+            "<rss version=\"2.0\"><channel><item><category>a</category></item></channel></rss>"
         );
-        assert_eq!((fixes.unbalanced_tags, fixes.unclosed_at_end), (2, 4));
+        assert_eq!((fixes.unbalanced_tags, fixes.unclosed_at_end), (2, 2));
+        assert_eq!(
+            fixes.to_string(),
+            "2 unbalanced tag(s) fixed; 2 element(s) left open at the end of the document closed; document cut short: its incomplete last item dropped"
+        );
     }
 
     #[test]
@@ -866,7 +902,10 @@ mod tests {
             text.contains("<item rdf:about=\"http://x.eu/1\"><title>a</title><link>http://x.eu/1</link></item>"),
             "{text}"
         );
-        assert!(text.contains("<link>http://x.eu/two</link></item>"), "{text}");
+        assert!(
+            text.contains("<link>http://x.eu/two</link></item>"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -874,7 +913,10 @@ mod tests {
         let (text, _) = fixed(
             "<rss version='2.0'><channel><item><guid isPermaLink=false>g</guid><enclosure url=\"a&b\" checked/></item></channel></rss>",
         );
-        assert!(text.contains("<guid isPermaLink=\"false\">g</guid>"), "{text}");
+        assert!(
+            text.contains("<guid isPermaLink=\"false\">g</guid>"),
+            "{text}"
+        );
         assert!(
             text.contains("<enclosure url=\"a&amp;b\" checked=\"checked\"/>"),
             "{text}"

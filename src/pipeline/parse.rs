@@ -13,8 +13,8 @@ use encoding_rs::Encoding;
 use url::Url;
 
 use super::charset;
-use super::feed_repair;
 use super::date::parse_feed_date;
+use super::feed_repair;
 use super::text::html_to_text;
 use crate::error::ParseError;
 use crate::model::{ParsedFeed, ParsedItem};
@@ -39,7 +39,12 @@ pub fn parse_feed(
     if let Ok(feed) = &first
         && !feed.entries.is_empty()
     {
-        return Ok(convert(first.expect("checked"), &text, base.as_ref(), Vec::new()));
+        return Ok(convert(
+            first.expect("checked"),
+            &text,
+            base.as_ref(),
+            Vec::new(),
+        ));
     }
     // The slow path: no items. Either there are none, or the document needs recovering.
     let held = held_items(&text);
@@ -212,7 +217,10 @@ fn links_of_items(text: &str, atom: bool) -> Vec<Option<String>> {
         let Some(start) = decl.rfind("xmlns:") else {
             return Vec::new();
         };
-        ("<item", format!("<{}:link", &decl[start + "xmlns:".len()..]))
+        (
+            "<item",
+            format!("<{}:link", &decl[start + "xmlns:".len()..]),
+        )
     };
     let mut out = Vec::new();
     let mut rest = text;
@@ -221,7 +229,9 @@ fn links_of_items(text: &str, atom: bool) -> Vec<Option<String>> {
         if !rest.starts_with(|c: char| c.is_whitespace() || c == '>') {
             continue;
         }
-        let block = &rest[..rest.find(&format!("</{}", &item[1..])).unwrap_or(rest.len())];
+        let block = &rest[..rest
+            .find(&format!("</{}", &item[1..]))
+            .unwrap_or(rest.len())];
         let href = block.match_indices(&link).find_map(|(i, _)| {
             let after = &block[i + link.len()..];
             if !after.starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/') {
@@ -253,7 +263,10 @@ fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
         if !before.is_some_and(char::is_whitespace) {
             return None;
         }
-        let v = tag[i + name.len()..].trim_start().strip_prefix('=')?.trim_start();
+        let v = tag[i + name.len()..]
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
         let q = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let v = &v[1..];
         Some(&v[..v.find(q)?])
@@ -325,7 +338,12 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         .map(|t| html_to_text(&t.content).replace('\n', " "))
         .unwrap_or_default();
     let guid = if e.id.is_empty() {
-        content_id(&title, summary_html.as_deref(), content_html.as_deref(), e.published)
+        content_id(
+            &title,
+            summary_html.as_deref(),
+            content_html.as_deref(),
+            e.published,
+        )
     } else {
         e.id
     };
@@ -581,6 +599,147 @@ mod tests {
         assert_eq!(
             parse_feed(b"  ", None, "https://x.eu/").unwrap_err(),
             ParseError::Empty
+        );
+    }
+
+    fn urls(feed: &ParsedFeed) -> Vec<Option<&str>> {
+        feed.items.iter().map(|i| i.url.as_deref()).collect()
+    }
+
+    #[test]
+    fn broken_xml_is_recovered_with_a_warning() {
+        // Regression (issue 14): a stray '&', an unclosed CDATA and control characters made
+        // the whole feed fail.
+        let body = "<rss version=\"2.0\"><channel><title>Press & news</title>\
+            <item><title>EU & NATO\u{1}</title><link>https://x.eu/a?b=1&c=2</link><description><![CDATA[<p>x</p></description></item>\
+            <item><title>Two</title><link>https://x.eu/b</link></item></channel></rss>";
+        let feed = parse_feed(body.as_bytes(), None, "https://x.eu/rss").unwrap();
+        assert_eq!(feed.items.len(), 2);
+        assert_eq!(feed.items[0].title, "EU & NATO");
+        assert_eq!(feed.items[0].url.as_deref(), Some("https://x.eu/a?b=1&c=2"));
+        assert_eq!(
+            feed.warnings,
+            [
+                "recovered from malformed XML: 3 unescaped '&' escaped; 1 unclosed CDATA section(s) closed; 1 invalid character(s) dropped"
+            ]
+        );
+    }
+
+    #[test]
+    fn rss_with_a_default_namespace_is_read_not_a_silent_zero() {
+        // Regression (issue 14): parsed to zero items and the feed showed ok.
+        let body = br#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>t</title>
+            <item><title>a</title><link>https://x.eu/a</link></item></channel></rss>"#;
+        let feed = parse_feed(body, None, "https://x.eu/rss").unwrap();
+        assert_eq!(urls(&feed), [Some("https://x.eu/a")]);
+        assert_eq!(feed.warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_document_holding_items_that_give_none_is_an_error_with_a_reason() {
+        let body = b"<channel><item><title>a</title></item><item><title>b</title></item></channel>";
+        let e = parse_feed(body, None, "https://x.eu/rss").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the document holds 2 <item>/<entry> elements but none could be read: not a feed: unable to parse feed: no root element"
+        );
+        // An empty feed is fine.
+        let feed = parse_feed(
+            b"<rss version=\"2.0\"><channel><title>t</title></channel></rss>",
+            None,
+            "https://x.eu/",
+        )
+        .unwrap();
+        assert!(feed.items.is_empty() && feed.warnings.is_empty());
+    }
+
+    #[test]
+    fn declared_utf16_sent_as_utf8_is_read() {
+        // Regression (issue 14): failed with "no root element".
+        let body = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><channel><title>Sécurité</title><item><title>Défense</title><guid>1</guid></item></channel></rss>";
+        let feed = parse_feed(
+            body.as_bytes(),
+            Some("application/rss+xml"),
+            "https://x.eu/",
+        )
+        .unwrap();
+        assert_eq!(
+            (feed.title.as_deref(), feed.items[0].title.as_str()),
+            (Some("Sécurité"), "Défense")
+        );
+        // Real UTF-16 without a byte-order mark.
+        let utf16: Vec<u8> = body.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let feed = parse_feed(&utf16, None, "https://x.eu/").unwrap();
+        assert_eq!(feed.items[0].title, "Défense");
+    }
+
+    #[test]
+    fn http_charset_and_xml_declaration_that_disagree() {
+        // UTF-8 bytes under a server default of ISO-8859-1: valid UTF-8 wins.
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Défense</title><guid>1</guid></item></channel></rss>";
+        let feed = parse_feed(
+            body.as_bytes(),
+            Some("text/xml; charset=ISO-8859-1"),
+            "https://x.eu/",
+        )
+        .unwrap();
+        assert_eq!(feed.items[0].title, "Défense");
+        // Windows-1252 bytes declared UTF-8 by the server and windows-1252 by the document.
+        let body = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>t</title><item><title>\x93D\xe9fense\x94</title><guid>1</guid></item></channel></rss>";
+        let feed = parse_feed(
+            body,
+            Some("application/xml; charset=utf-8"),
+            "https://x.eu/",
+        )
+        .unwrap();
+        assert_eq!(feed.items[0].title, "\u{201c}Défense\u{201d}");
+    }
+
+    #[test]
+    fn permalink_guids_and_http_atom_ids_become_links() {
+        // Regression (issue 14): items whose only URL was their guid or id had no link.
+        let rss = br#"<rss version="2.0"><channel><title>t</title>
+            <item><title>a</title><guid>https://x.eu/news/a</guid></item>
+            <item><title>b</title><guid isPermaLink="false">https://x.eu/news/b</guid></item>
+            <item><title>c</title><guid>/news/c</guid></item>
+            <item><title>d</title><guid>12345</guid></item></channel></rss>"#;
+        let feed = parse_feed(rss, None, "https://x.eu/rss.xml").unwrap();
+        assert_eq!(
+            urls(&feed),
+            [
+                Some("https://x.eu/news/a"),
+                None,
+                Some("https://x.eu/news/c"),
+                None
+            ]
+        );
+        assert_eq!(
+            feed.items[3].guid, "12345",
+            "linkless items keep their guid"
+        );
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+            <entry><title>a</title><id>https://x.eu/a</id></entry>
+            <entry><title>b</title><id>tag:x.eu,2024:b</id></entry></feed>"#;
+        let feed = parse_feed(atom, None, "https://x.eu/atom").unwrap();
+        assert_eq!(urls(&feed), [Some("https://x.eu/a"), None]);
+    }
+
+    #[test]
+    fn an_entry_without_id_link_or_title_gets_a_stable_id() {
+        let body = b"<rss version=\"2.0\"><channel><title>t</title><item><description>Only text</description></item></channel></rss>";
+        let a = parse_feed(body, None, "https://x.eu/").unwrap();
+        let b = parse_feed(body, None, "https://x.eu/").unwrap();
+        assert_eq!(a.items[0].guid, b.items[0].guid);
+        assert!(a.items[0].guid.starts_with("content:"));
+    }
+
+    #[test]
+    fn a_non_rfc_pub_date_is_read() {
+        let body = b"<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><guid>1</guid><pubDate>Sat, Dec 16 2023 02:02:33 PM</pubDate></item></channel></rss>";
+        let feed = parse_feed(body, None, "https://x.eu/").unwrap();
+        assert_eq!(
+            feed.items[0].published.unwrap().to_rfc3339(),
+            "2023-12-16T14:02:33+00:00"
         );
     }
 }

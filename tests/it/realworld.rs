@@ -147,17 +147,17 @@ async fn realworld_feeds_read_like_a_lenient_reader() {
                 missed.push(format!("{}: {read:?}", row.file));
             }
         }
-        if items == 0
-            && matches!(read, Read::Items { .. })
-            && (row.holds_items || row.items > 0)
-        {
+        if items == 0 && matches!(read, Read::Items { .. }) && (row.holds_items || row.items > 0) {
             silent.push(row.file.clone());
         }
         if links < row.links && !BARE_WORD_IDS.contains(&row.file.as_str()) {
             fewer_links.push(format!("{}: {links} < {}", row.file, row.links));
         }
         if items != row.items {
-            println!("items differ: {}: veille {items}, feedparser {}", row.file, row.items);
+            println!(
+                "items differ: {}: veille {items}, feedparser {}",
+                row.file, row.items
+            );
         }
         v_items += items;
         v_links += links;
@@ -165,8 +165,13 @@ async fn realworld_feeds_read_like_a_lenient_reader() {
     println!("real-world corpus: {} files", rows.len());
     println!("| | veille | feedparser |");
     println!("|---|---|---|");
-    println!("| feeds that give at least one item (of those feedparser reads) | {v_feeds} | {fp_feeds} |");
-    println!("| feeds reported ok with 0 items although they hold items | {} | 0 |", silent.len());
+    println!(
+        "| feeds that give at least one item (of those feedparser reads) | {v_feeds} | {fp_feeds} |"
+    );
+    println!(
+        "| feeds reported ok with 0 items although they hold items | {} | 0 |",
+        silent.len()
+    );
     println!("| items | {v_items} | {fp_items} |");
     println!("| items with a link | {v_links} | {fp_links} |");
     for m in &missed {
@@ -176,8 +181,14 @@ async fn realworld_feeds_read_like_a_lenient_reader() {
         println!("fewer links: {f}");
     }
 
-    assert!(missed.is_empty(), "feeds feedparser reads and veille does not: {missed:#?}");
+    assert!(
+        missed.is_empty(),
+        "feeds feedparser reads and veille does not: {missed:#?}"
+    );
     assert!(silent.is_empty(), "silent zeros: {silent:#?}");
-    assert!(v_links >= fp_links, "{v_links} items with a link < feedparser's {fp_links}");
+    assert!(
+        v_links >= fp_links,
+        "{v_links} items with a link < feedparser's {fp_links}"
+    );
     assert!(fewer_links.is_empty(), "{fewer_links:#?}");
 }
