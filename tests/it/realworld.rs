@@ -88,7 +88,7 @@ const BARE_WORD_IDS: &[&str] = &[
 #[derive(Debug)]
 enum Read {
     Items { items: usize, links: usize },
-    Failed(String),
+    Failed(#[allow(dead_code)] String),
 }
 
 #[tokio::test(flavor = "multi_thread")]
