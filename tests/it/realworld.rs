@@ -84,6 +84,10 @@ const BARE_WORD_IDS: &[&str] = &[
     "rust-rss/guid.xml",
 ];
 
+/// Files cut short inside their only item: veille drops an incomplete item (and reports the
+/// document as holding an item it could not read); feedparser keeps an empty one.
+const CUT_SHORT: &[&str] = &["feedparser/rss_incomplete_cdata.xml"];
+
 /// What veille read from one file.
 #[derive(Debug)]
 enum Read {
@@ -141,7 +145,7 @@ async fn realworld_feeds_read_like_a_lenient_reader() {
         };
         if row.items > 0 {
             fp_feeds += 1;
-            if items > 0 {
+            if items > 0 || CUT_SHORT.contains(&row.file.as_str()) {
                 v_feeds += 1;
             } else {
                 missed.push(format!("{}: {read:?}", row.file));
