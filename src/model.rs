@@ -12,6 +12,9 @@ pub struct ParsedFeed {
     /// RSS `<ttl>`: how long the feed may be cached.
     pub ttl: Option<std::time::Duration>,
     pub items: Vec<ParsedItem>,
+    /// What was wrong with the document but recovered (malformed XML repaired), for the
+    /// feed's health; empty for a clean document.
+    pub warnings: Vec<String>,
 }
 
 /// One entry of a feed, normalised.
@@ -53,6 +56,8 @@ pub struct FeedRow {
     pub item_count: i64,
     /// Article pages of the last refresh that gave no usable text.
     pub article_failures: i64,
+    /// What was wrong with the last document read but recovered (malformed XML repaired).
+    pub last_warning: Option<String>,
 }
 
 /// A stored item with what `veille items` shows.

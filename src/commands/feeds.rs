@@ -25,7 +25,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR",
+        "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR OR WARNING",
         "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH", "NEXT CHECK"
     );
     for f in &feeds {
@@ -48,10 +48,11 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            match (&f.last_error, f.article_failures) {
-                (Some(e), _) => e.clone(),
-                (None, 0) => String::new(),
-                (None, n) => format!("{n} article pages gave no text (last refresh)"),
+            match (&f.last_error, &f.last_warning, f.article_failures) {
+                (Some(e), _, _) => e.clone(),
+                (None, Some(w), _) => format!("warning: {w}"),
+                (None, None, 0) => String::new(),
+                (None, None, n) => format!("{n} article pages gave no text (last refresh)"),
             }
         );
     }

@@ -5,7 +5,9 @@
 pub mod article;
 pub mod charset;
 pub mod classify;
+pub mod date;
 pub mod extract;
+pub mod feed_repair;
 pub mod fetch;
 pub mod guard;
 pub mod language;

@@ -261,6 +261,9 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
         }
         let mut parsed = listing.feed;
+        for warning in &parsed.warnings {
+            tracing::warn!(feed = %feed.name, warning = %warning, "feed document recovered");
+        }
         timing.ttl = parsed.ttl;
         let bounded = bound_items(&mut parsed.items, self.max_items);
         if bounded.capped_from.is_some() || bounded.duplicates > 0 {
@@ -316,7 +319,7 @@ impl Pipeline {
         *matches = topic_counts(&batch);
 
         // 7. Record the feed's health and next check.
-        let record = self.success(
+        let mut record = self.success(
             feed,
             every,
             fetched.status,
@@ -325,6 +328,8 @@ impl Pipeline {
             timing,
             Some(articles_failed as i64),
         );
+        record.warning = (!parsed.warnings.is_empty()).then(|| parsed.warnings.join("; "));
+        record.read_document = true;
         self.record(
             feed,
             record,
@@ -403,6 +408,8 @@ impl Pipeline {
             title,
             next_check_at: next_check(now, &feed.name, every, timing, 0),
             article_failures,
+            warning: None,
+            read_document: false,
         }
     }
 

@@ -33,6 +33,10 @@ pub struct FetchRecord {
     pub next_check_at: DateTime<Utc>,
     /// Article pages of this refresh that gave no usable text; `None` keeps the stored count.
     pub article_failures: Option<i64>,
+    /// What was recovered in the document read (`None`: it was clean).
+    pub warning: Option<String>,
+    /// A document was read (not a 304, not a failure): `warning` replaces the stored one.
+    pub read_document: bool,
 }
 
 impl Store {
@@ -105,7 +109,8 @@ impl Store {
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
                title = COALESCE(?8, title), next_check_at = ?9,
-               article_failures = COALESCE(?10, article_failures)
+               article_failures = COALESCE(?10, article_failures),
+               last_warning = CASE WHEN ?12 THEN ?11 ELSE last_warning END
              WHERE id = ?1",
             params![
                 feed_id,
@@ -117,7 +122,9 @@ impl Store {
                 rec.last_modified,
                 rec.title,
                 rec.next_check_at,
-                rec.article_failures
+                rec.article_failures,
+                rec.warning,
+                rec.read_document
             ],
         )?;
         Ok(())
@@ -128,7 +135,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
-                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures
+                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
+                    f.last_warning
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -146,6 +154,7 @@ impl Store {
                 next_check_at: r.get(10)?,
                 item_count: r.get(11)?,
                 article_failures: r.get(12)?,
+                last_warning: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

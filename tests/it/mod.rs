@@ -10,6 +10,7 @@ pub mod hostile_server;
 mod kill;
 mod language;
 mod poll;
+mod realworld;
 pub mod server;
 mod service;
 pub mod smtp;

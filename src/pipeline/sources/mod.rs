@@ -6,7 +6,6 @@
 //! next page's URL); `pipeline::listing` fetches the next pages.
 
 pub mod config;
-pub mod date;
 mod html;
 mod json;
 
