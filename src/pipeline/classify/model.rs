@@ -25,31 +25,32 @@ pub struct Contribution {
     pub contribution: f64,
 }
 
-/// The weights used when a rule file has no `[model]` table (or leaves a signal out): fitted on
-/// both shipped topics' labelled corpora together, so they suit any topic built the same way
-/// (a pair of sides, a subject, cooperation words, other partners).
+/// The weights used when a rule file has no `[model]` table (or leaves a signal out): one model
+/// fitted by `veille fit --joint` on both shipped topics' labelled corpora together, so they
+/// suit any topic built the same way (a pair of sides, a subject, cooperation words, other
+/// parties and subjects). The shipped rule files carry the same weights.
 pub const DEFAULT: Model = Model {
-    bias: -8.850,
+    bias: -7.428,
     weights: [
-        2.040,  // title
-        2.015,  // head
-        1.973,  // sentence
-        -0.002, // window
-        2.660,  // repeat
-        0.738,  // pair_head
-        0.620,  // pair
-        0.246,  // cooperation
-        0.731,  // head_cooperation
-        0.689,  // pair_subject
-        1.358,  // subject_head
-        -1.234, // subject_share
-        1.304,  // partner_share
-        1.483,  // side_share
-        -0.017, // exclude_head
-        -0.711, // exclude_share
-        -0.905, // exclude_pair
-        0.000,  // off_topic_title
-        0.000,  // off_topic_share
+        2.284,  // title
+        0.899,  // head
+        1.938,  // sentence
+        0.480,  // window
+        3.897,  // repeat
+        1.224,  // pair_head
+        0.732,  // pair
+        0.352,  // cooperation
+        2.073,  // head_cooperation
+        -0.062, // pair_subject
+        0.655,  // subject_head
+        -2.146, // subject_share
+        1.271,  // partner_share
+        0.957,  // side_share
+        -0.616, // exclude_head
+        -1.773, // exclude_share
+        -1.193, // exclude_pair
+        -2.380, // off_topic_title
+        -2.948, // off_topic_share
     ],
 };
 
