@@ -12,6 +12,7 @@
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod links;
 pub mod eval;
 pub mod model;
 pub mod pipeline;

@@ -1,0 +1,60 @@
+-- 0004: the analyst web view: full-text search over every item, judgements, the key that signs
+-- judgement links, how an item's language was decided, and indexes for browsing.
+
+-- How the stored language was decided (`text`, `item`, `page`, `url`, `configured`, `feed`) and
+-- how sure; NULL for items stored before this migration.
+ALTER TABLE items ADD COLUMN language_source TEXT;
+ALTER TABLE items ADD COLUMN language_confidence REAL;
+
+-- Newest first: the date items are listed by (the matches page, Atom feeds).
+CREATE INDEX items_date ON items(COALESCE(published_at, fetched_at), id);
+-- The digests that carried an item (item page).
+CREATE INDEX digest_items_item ON digest_items(item_id);
+
+-- Full-text index of every item, matched or not: title and text (the article text when one was
+-- extracted). Text is folded by veille_fold() (lower case, diacritics and special letters of the
+-- 24 EU languages: ß, ł, ħ, đ, Greek tonos and final sigma) before the unicode61 tokenizer sees
+-- it; search terms are folded the same way. Contentless (the text stays in `items` only), rows
+-- keyed by items.id; triggers keep it in step with `items`, so deleting an item deletes its row.
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, body,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO items_fts (rowid, title, body)
+    SELECT id, veille_fold(title), veille_fold(COALESCE(article_text, text)) FROM items;
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, veille_fold(new.title), veille_fold(COALESCE(new.article_text, new.text)));
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text, article_text ON items BEGIN
+    DELETE FROM items_fts WHERE rowid = old.id;
+    INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, veille_fold(new.title), veille_fold(COALESCE(new.article_text, new.text)));
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    DELETE FROM items_fts WHERE rowid = old.id;
+END;
+
+-- An analyst's verdict on an item for a topic: `relevant` or `not_relevant` (the item matched),
+-- `should_match` (it did not: a known miss). Append-only: the latest row per (item, topic) is the
+-- verdict in force. `matched` and `score` are the item's state for the topic when judged.
+CREATE TABLE judgements (
+    id        INTEGER PRIMARY KEY,
+    item_id   INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    topic     TEXT NOT NULL,
+    verdict   TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant', 'should_match')),
+    matched   INTEGER NOT NULL,
+    score     REAL,
+    via       TEXT NOT NULL CHECK (via IN ('page', 'link')),
+    judged_at TEXT NOT NULL
+);
+CREATE INDEX judgements_item ON judgements(item_id, topic, id);
+
+-- Secrets generated on first start and kept with the data (the key that signs judgement links
+-- and CSRF tokens).
+CREATE TABLE secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);

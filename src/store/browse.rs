@@ -1,0 +1,446 @@
+//! Reading for the analyst web view: matches with filters and keyset pagination, one item with
+//! everything known about it, full-text search (FTS5), the digests that carried an item.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use super::{DigestRow, Store, StoredMatch};
+use crate::error::StoreError;
+
+/// Where a page starts: strictly older or strictly newer than an item (by date, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    Before(i64),
+    After(i64),
+}
+
+/// Which matched items to list. Empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchQuery {
+    /// Items matching one of these topics (any topic when empty)…
+    pub topics: Vec<String>,
+    /// …with a score on it of at least this.
+    pub min_score: f64,
+    /// Seen in one of these feeds.
+    pub feeds: Vec<String>,
+    pub languages: Vec<String>,
+    /// Dated (published, else fetched) at or after `from` and before `until`.
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub cursor: Option<Cursor>,
+    pub limit: usize,
+}
+
+/// One item in a list, with its stored matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedItem {
+    pub id: i64,
+    /// The feed that brought it first.
+    pub feed: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub published: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub language: Option<String>,
+    /// The article text when extracted, else the feed's text.
+    pub text: String,
+    /// The feed's HTML (content, else summary), for links between language versions.
+    pub html: Option<String>,
+    /// Every stored match, best score first.
+    pub matches: Vec<StoredMatch>,
+}
+
+/// A page of a list, newest first, with the cursors of its neighbours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Start of the next older page, when there is one.
+    pub older: Option<Cursor>,
+    /// Start of the next newer page, when there is one.
+    pub newer: Option<Cursor>,
+}
+
+/// Everything stored about one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemDetail {
+    pub id: i64,
+    pub feed: String,
+    /// Every feed it was seen in.
+    pub feeds: Vec<String>,
+    pub feed_language: Option<String>,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub title: String,
+    pub text: String,
+    pub article_text: Option<String>,
+    pub article_status: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub language: Option<String>,
+    pub language_source: Option<String>,
+    pub language_confidence: Option<f64>,
+    pub matches: Vec<StoredMatch>,
+}
+
+impl ItemDetail {
+    /// The text classified and shown: the article's when extracted, else the feed's.
+    pub fn body(&self) -> &str {
+        self.article_text.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// A digest that carried an item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestRef {
+    pub id: i64,
+    pub watchlist: String,
+    pub subject: String,
+    pub status: String,
+    pub composed_at: DateTime<Utc>,
+}
+
+/// One part of a search: words (folded like the index) that must, or must not, occur; several
+/// words form a phrase; a prefix word matches every word it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm {
+    pub words: Vec<String>,
+    pub prefix: bool,
+    pub negated: bool,
+}
+
+/// The FTS5 expression of `terms`: every word quoted (so nothing typed can be read as syntax),
+/// the wanted ones joined by AND, the unwanted ones cut with NOT. `None` when nothing is wanted.
+pub fn fts_expression(terms: &[SearchTerm]) -> Option<String> {
+    let quote = |t: &SearchTerm| {
+        let s = format!("\"{}\"", t.words.join(" ").replace('"', "\"\""));
+        if t.prefix { format!("{s}*") } else { s }
+    };
+    let wanted: Vec<String> = terms
+        .iter()
+        .filter(|t| !t.negated && !t.words.is_empty())
+        .map(quote)
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut expr = format!("({})", wanted.join(" AND "));
+    for t in terms.iter().filter(|t| t.negated && !t.words.is_empty()) {
+        expr.push_str(" NOT ");
+        expr.push_str(&quote(t));
+    }
+    Some(expr)
+}
+
+const DATE: &str = "COALESCE(i.published_at, i.fetched_at)";
+
+const LISTED: &str = "i.id, f.name, i.url, i.title, i.published_at, i.fetched_at, i.language,
+    COALESCE(i.article_text, i.text), COALESCE(i.content_html, i.summary_html)";
+
+fn listed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
+    Ok(ListedItem {
+        id: r.get(0)?,
+        feed: r.get(1)?,
+        url: r.get(2)?,
+        title: r.get(3)?,
+        published: r.get(4)?,
+        fetched_at: r.get(5)?,
+        language: r.get(6)?,
+        text: r.get(7)?,
+        html: r.get(8)?,
+        matches: Vec::new(),
+    })
+}
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn texts(v: &[String]) -> impl Iterator<Item = Value> + '_ {
+    v.iter().cloned().map(Value::Text)
+}
+
+/// Turns rows fetched one past `limit`, in the cursor's direction, into a page newest first.
+fn paged(mut rows: Vec<ListedItem>, cursor: Option<Cursor>, limit: usize) -> Page<ListedItem> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let backwards = matches!(cursor, Some(Cursor::After(_)));
+    if backwards {
+        rows.reverse();
+    }
+    let first = rows.first().map(|r| r.id);
+    let last = rows.last().map(|r| r.id);
+    let (older, newer) = if backwards {
+        (last.map(Cursor::Before), first.filter(|_| more).map(Cursor::After))
+    } else {
+        (
+            last.filter(|_| more).map(Cursor::Before),
+            first.filter(|_| cursor.is_some()).map(Cursor::After),
+        )
+    };
+    Page {
+        items: rows,
+        older,
+        newer,
+    }
+}
+
+impl Store {
+    /// Matched items, newest first (by published date, else fetch time), one page.
+    pub fn list_matches(&self, q: &MatchQuery) -> Result<Page<ListedItem>, StoreError> {
+        let mut sql = format!(
+            "SELECT {LISTED} FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.score >= ?"
+        );
+        let mut args: Vec<Value> = vec![Value::Real(q.min_score)];
+        if !q.topics.is_empty() {
+            sql.push_str(&format!(" AND m.topic IN ({})", marks(q.topics.len())));
+            args.extend(texts(&q.topics));
+        }
+        sql.push(')');
+        if !q.languages.is_empty() {
+            sql.push_str(&format!(
+                " AND i.language IN ({})",
+                marks(q.languages.len())
+            ));
+            args.extend(texts(&q.languages));
+        }
+        if !q.feeds.is_empty() {
+            let m = marks(q.feeds.len());
+            sql.push_str(&format!(
+                " AND (f.name IN ({m}) OR EXISTS (SELECT 1 FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                       WHERE s.item_id = i.id AND g.name IN ({m})))"
+            ));
+            args.extend(texts(&q.feeds));
+            args.extend(texts(&q.feeds));
+        }
+        if let Some(from) = q.from {
+            sql.push_str(&format!(" AND {DATE} >= ?"));
+            args.push(Value::Text(super::digests::since_text(from)));
+        }
+        if let Some(until) = q.until {
+            sql.push_str(&format!(" AND {DATE} < ?"));
+            args.push(Value::Text(super::digests::since_text(until)));
+        }
+        let order = match q.cursor {
+            Some(Cursor::Before(id)) => {
+                sql.push_str(&format!(
+                    " AND ({DATE}, i.id) < ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
+                ));
+                args.extend([Value::Integer(id), Value::Integer(id)]);
+                "DESC"
+            }
+            Some(Cursor::After(id)) => {
+                sql.push_str(&format!(
+                    " AND ({DATE}, i.id) > ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
+                ));
+                args.extend([Value::Integer(id), Value::Integer(id)]);
+                "ASC"
+            }
+            None => "DESC",
+        };
+        sql.push_str(&format!(
+            " ORDER BY {DATE} {order}, i.id {order} LIMIT {}",
+            q.limit + 1
+        ));
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), listed)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut page = paged(rows, q.cursor, q.limit);
+        self.attach_matches(&mut page.items)?;
+        Ok(page)
+    }
+
+    /// Items whose folded title or text hold `expression` (see [`fts_expression`]), newest
+    /// stored first, one page.
+    pub fn search(
+        &self,
+        expression: &str,
+        cursor: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Page<ListedItem>, StoreError> {
+        let (cond, order) = match cursor {
+            Some(Cursor::Before(_)) => ("AND s.rowid < ?2", "DESC"),
+            Some(Cursor::After(_)) => ("AND s.rowid > ?2", "ASC"),
+            None => ("AND ?2 IS NULL", "DESC"),
+        };
+        let at = cursor.map(|c| match c {
+            Cursor::Before(id) | Cursor::After(id) => id,
+        });
+        let sql = format!(
+            "SELECT {LISTED} FROM items_fts s CROSS JOIN items i ON i.id = s.rowid JOIN feeds f ON f.id = i.feed_id
+             WHERE items_fts MATCH ?1 {cond} ORDER BY s.rowid {order} LIMIT ?3"
+        );
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params![expression, at, (limit + 1) as i64], listed)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut page = paged(rows, cursor, limit);
+        self.attach_matches(&mut page.items)?;
+        Ok(page)
+    }
+
+    fn attach_matches(&self, items: &mut [ListedItem]) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT topic, score, evidence FROM matches WHERE item_id = ?1 ORDER BY score DESC, topic",
+        )?;
+        for it in items {
+            it.matches = stmt
+                .query_map([it.id], |r| {
+                    Ok(StoredMatch {
+                        topic: r.get(0)?,
+                        score: r.get(1)?,
+                        evidence_json: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+
+    /// One item with everything stored about it, if it exists.
+    pub fn item_detail(&self, id: i64) -> Result<Option<ItemDetail>, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT i.id, f.name, f.language, i.url, i.canonical_url, i.title, i.text, i.article_text,
+                        i.article_status, i.author, i.published_at, i.fetched_at, i.language,
+                        i.language_source, i.language_confidence,
+                        (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                         WHERE s.item_id = i.id)
+                 FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok(ItemDetail {
+                    id: r.get(0)?,
+                    feed: r.get(1)?,
+                    feed_language: r.get(2)?,
+                    url: r.get(3)?,
+                    canonical_url: r.get(4)?,
+                    title: r.get(5)?,
+                    text: r.get(6)?,
+                    article_text: r.get(7)?,
+                    article_status: r.get(8)?,
+                    author: r.get(9)?,
+                    published: r.get(10)?,
+                    fetched_at: r.get(11)?,
+                    language: r.get(12)?,
+                    language_source: r.get(13)?,
+                    language_confidence: r.get(14)?,
+                    feeds: r
+                        .get::<_, Option<String>>(15)?
+                        .map(|f| f.split('\n').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    matches: Vec::new(),
+                })
+            })
+            .optional()?;
+        let Some(mut item) = found else {
+            return Ok(None);
+        };
+        item.matches = self.matches(id)?;
+        Ok(Some(item))
+    }
+
+    /// The digests that carried an item, newest first.
+    pub fn item_digests(&self, item_id: i64) -> Result<Vec<DigestRef>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.id, d.watchlist, d.subject, d.status, d.composed_at
+             FROM digest_items di JOIN digests d ON d.id = di.digest_id
+             WHERE di.item_id = ?1 ORDER BY d.composed_at DESC, d.id DESC",
+        )?;
+        let rows = stmt.query_map([item_id], |r| {
+            Ok(DigestRef {
+                id: r.get(0)?,
+                watchlist: r.get(1)?,
+                subject: r.get(2)?,
+                status: r.get(3)?,
+                composed_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One digest and the message as composed (and mailed), if it exists.
+    pub fn digest_message(&self, id: i64) -> Result<Option<(DigestRow, Vec<u8>)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, watchlist, message_id, subject, item_count, status, attempts, last_error,
+                        composed_at, next_attempt_at, sent_at, message
+                 FROM digests WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        DigestRow {
+                            id: r.get(0)?,
+                            watchlist: r.get(1)?,
+                            message_id: r.get(2)?,
+                            subject: r.get(3)?,
+                            item_count: r.get(4)?,
+                            status: r.get(5)?,
+                            attempts: r.get(6)?,
+                            last_error: r.get(7)?,
+                            composed_at: r.get(8)?,
+                            next_attempt_at: r.get(9)?,
+                            sent_at: r.get(10)?,
+                        },
+                        r.get(11)?,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// Why a feed's recent article pages gave no text: status and count over its last `recent`
+    /// items whose page was fetched.
+    pub fn article_failure_reasons(
+        &self,
+        feed_id: i64,
+        recent: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT article_status, COUNT(*) FROM
+               (SELECT article_status FROM items WHERE feed_id = ?1 AND article_status IS NOT NULL
+                ORDER BY id DESC LIMIT ?2)
+             WHERE article_status <> 'ok' GROUP BY article_status ORDER BY COUNT(*) DESC, article_status",
+        )?;
+        let rows = stmt.query_map(params![feed_id, recent as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(w: &[&str], prefix: bool, negated: bool) -> SearchTerm {
+        SearchTerm {
+            words: w.iter().map(|s| s.to_string()).collect(),
+            prefix,
+            negated,
+        }
+    }
+
+    #[test]
+    fn fts_expressions_quote_every_word() {
+        assert_eq!(
+            fts_expression(&[
+                term(&["otan"], false, false),
+                term(&["cyber"], true, false),
+                term(&["a\"b", "c"], false, false),
+                term(&["usa"], false, true),
+            ])
+            .as_deref(),
+            Some("(\"otan\" AND \"cyber\"* AND \"a\"\"b c\") NOT \"usa\"")
+        );
+        assert_eq!(fts_expression(&[term(&["x"], false, true)]), None);
+        assert_eq!(fts_expression(&[]), None);
+    }
+}
