@@ -18,3 +18,4 @@ pub mod model;
 pub mod pipeline;
 pub mod service;
 pub mod store;
+pub mod web;

@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod extraction;
+pub mod judged;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};

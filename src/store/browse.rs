@@ -396,6 +396,13 @@ impl Store {
             .optional()?)
     }
 
+    /// The names of all feeds, sorted (cheap: no counts).
+    pub fn feed_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT name FROM feeds ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Why a feed's recent article pages gave no text: status and count over its last `recent`
     /// items whose page was fetched.
     pub fn article_failure_reasons(
