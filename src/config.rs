@@ -723,14 +723,27 @@ mod tests {
         let c = parse("[server]\nlisten = \"0.0.0.0:9187\"\ntoken = \"0123456789abcdef0123\"\n")
             .unwrap();
         assert_eq!(c.server.token.as_deref(), Some("0123456789abcdef0123"));
-        assert!(!format!("{:?}", c.server).contains("0123456789"), "the token is never logged");
-        assert_eq!(c.server.public_url(), None, "0.0.0.0 is no address to link to");
+        assert!(
+            !format!("{:?}", c.server).contains("0123456789"),
+            "the token is never logged"
+        );
+        assert_eq!(
+            c.server.public_url(),
+            None,
+            "0.0.0.0 is no address to link to"
+        );
         let e = parse("[server]\ntoken = \"short\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("server.token"), "{e}");
         let c = parse("[server]\nlisten = \"127.0.0.1:9187\"\n").unwrap();
-        assert_eq!(c.server.public_url().unwrap().as_str(), "http://127.0.0.1:9187/");
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "http://127.0.0.1:9187/"
+        );
         let c = parse("[server]\nurl = \"https://v.example.org/veille\"\n").unwrap();
-        assert_eq!(c.server.public_url().unwrap().as_str(), "https://v.example.org/veille/");
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "https://v.example.org/veille/"
+        );
         let e = parse("[server]\nurl = \"ftp://x\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("server.url"), "{e}");
     }
@@ -745,7 +758,10 @@ mod tests {
             &path,
         )
         .unwrap();
-        assert_eq!(c.server.token.as_deref(), Some("abcdefghijklmnopqrstuvwxyz"));
+        assert_eq!(
+            c.server.token.as_deref(),
+            Some("abcdefghijklmnopqrstuvwxyz")
+        );
         let e = Config::from_str("[server]\ntoken_file = \"missing\"\n", &path).unwrap_err();
         assert!(e.message.contains("cannot read the token file"), "{e}");
     }

@@ -12,8 +12,8 @@
 pub mod config;
 pub mod digest;
 pub mod error;
-pub mod links;
 pub mod eval;
+pub mod links;
 pub mod model;
 pub mod pipeline;
 pub mod service;

@@ -109,9 +109,8 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn judged(config: &Config, classifier: &Classifier, json: bool) -> anyhow::Result<ExitCode> {
-    let store = veille::store::Store::open(&config.storage.database).with_context(|| {
-        format!("opening the database named in {}", config.path.display())
-    })?;
+    let store = veille::store::Store::open(&config.storage.database)
+        .with_context(|| format!("opening the database named in {}", config.path.display()))?;
     let report = veille::eval::judged::evaluate(&store, classifier)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -148,16 +147,27 @@ fn judged(config: &Config, classifier: &Classifier, json: bool) -> anyhow::Resul
         );
     }
     for t in &report.topics {
-        let ids = |v: &[i64]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let ids = |v: &[i64]| {
+            v.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !t.misses_now.is_empty() {
             println!("{}: known misses (items): {}", t.topic, ids(&t.misses_now));
         }
         if !t.false_matches_now.is_empty() {
-            println!("{}: judged not relevant, still matched (items): {}", t.topic, ids(&t.false_matches_now));
+            println!(
+                "{}: judged not relevant, still matched (items): {}",
+                t.topic,
+                ids(&t.false_matches_now)
+            );
         }
     }
     if report.judgements == 0 {
-        println!("no judgements yet: judge matches on the item pages of the web view (`veille serve`)");
+        println!(
+            "no judgements yet: judge matches on the item pages of the web view (`veille serve`)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -47,12 +47,12 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
                 service::stopped(signals.clone()),
             )
             .await
-                    .with_context(|| {
-                        format!(
-                            "cannot listen on {listen} (server.listen in {})",
-                            config.path.display()
-                        )
-                    })?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {listen} (server.listen in {})",
+                    config.path.display()
+                )
+            })?;
             tracing::info!(%addr, "web view at http://{addr}/, health and metrics at /health and /metrics");
             Some(tokio::spawn(server))
         }

@@ -52,7 +52,9 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
 }
 
 /// The verdicts in force with each judged item (those still stored).
-fn judged_items(store: &Store) -> Result<(Vec<Judgement>, BTreeMap<i64, ItemDetail>, usize), StoreError> {
+fn judged_items(
+    store: &Store,
+) -> Result<(Vec<Judgement>, BTreeMap<i64, ItemDetail>, usize), StoreError> {
     let judgements = store.current_judgements()?;
     let mut items = BTreeMap::new();
     let mut missing = BTreeSet::new();
@@ -106,10 +108,12 @@ pub fn evaluate(store: &Store, classifier: &Classifier) -> Result<JudgedReport, 
             continue;
         };
         counted += 1;
-        let t = topics.entry(j.topic.clone()).or_insert_with(|| JudgedTopic {
-            topic: j.topic.clone(),
-            ..JudgedTopic::default()
-        });
+        let t = topics
+            .entry(j.topic.clone())
+            .or_insert_with(|| JudgedTopic {
+                topic: j.topic.clone(),
+                ..JudgedTopic::default()
+            });
         match j.verdict {
             Verdict::Relevant => t.relevant += 1,
             Verdict::NotRelevant => t.not_relevant += 1,
@@ -162,7 +166,8 @@ pub fn export(store: &Store, dir: &Path, force: bool) -> Result<Exported, EvalEr
     if labels_path.exists() && !force {
         return Err(EvalError::Format {
             path: labels_path,
-            message: "already exists; choose an empty directory or pass --force to overwrite".into(),
+            message: "already exists; choose an empty directory or pass --force to overwrite"
+                .into(),
         });
     }
     let (judgements, items, _) = judged_items(store).map_err(|e| EvalError::Format {
@@ -181,8 +186,8 @@ pub fn export(store: &Store, dir: &Path, force: bool) -> Result<Exported, EvalEr
         source,
     })?;
     let mut labels = String::from(
-        "# Exported by `veille export-labels` from the analysts' judgements: the topics judged\n\
-         # about each item, and those it matched that no judgement rejects.\nid\tlang\tlabels\n",
+        "id\tlang\tlabels\n# Exported by `veille export-labels` from the analysts' judgements: the topics\n\
+         # judged about each item, and those it matched that no judgement rejects.\n",
     );
     let mut raw = String::from("item\ttopic\tverdict\tmatched_then\tjudged_at\turl\n");
     for (id, it) in &items {
@@ -193,10 +198,17 @@ pub fn export(store: &Store, dir: &Path, force: bool) -> Result<Exported, EvalEr
             .map(|m| m.topic.clone())
             .filter(|t| !mine.iter().any(|j| &j.topic == t && !j.verdict.positive()))
             .collect();
-        set.extend(mine.iter().filter(|j| j.verdict.positive()).map(|j| j.topic.clone()));
+        set.extend(
+            mine.iter()
+                .filter(|j| j.verdict.positive())
+                .map(|j| j.topic.clone()),
+        );
         let doc_id = format!("j{id}");
         let title = it.title.split_whitespace().collect::<Vec<_>>().join(" ");
-        write(&docs.join(format!("{doc_id}.txt")), &format!("{title}\n{}\n", it.body()))?;
+        write(
+            &docs.join(format!("{doc_id}.txt")),
+            &format!("{title}\n{}\n", it.body()),
+        )?;
         let list = if set.is_empty() {
             "-".to_string()
         } else {

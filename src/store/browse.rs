@@ -172,7 +172,10 @@ fn paged(mut rows: Vec<ListedItem>, cursor: Option<Cursor>, limit: usize) -> Pag
     let first = rows.first().map(|r| r.id);
     let last = rows.last().map(|r| r.id);
     let (older, newer) = if backwards {
-        (last.map(Cursor::Before), first.filter(|_| more).map(Cursor::After))
+        (
+            last.map(Cursor::Before),
+            first.filter(|_| more).map(Cursor::After),
+        )
     } else {
         (
             last.filter(|_| more).map(Cursor::Before),
@@ -398,7 +401,9 @@ impl Store {
 
     /// The names of all feeds, sorted (cheap: no counts).
     pub fn feed_names(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT name FROM feeds ORDER BY name")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM feeds ORDER BY name")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -202,7 +202,10 @@ mod tests {
         let mut s = Store::open_in_memory().unwrap();
         let a = s.secret("k", || vec![1, 2, 3]).unwrap();
         let b = s.secret("k", || vec![9]).unwrap();
-        assert_eq!((a.as_slice(), b.as_slice()), (&[1, 2, 3][..], &[1, 2, 3][..]));
+        assert_eq!(
+            (a.as_slice(), b.as_slice()),
+            (&[1, 2, 3][..], &[1, 2, 3][..])
+        );
     }
 
     #[test]

@@ -96,7 +96,10 @@ mod tests {
         assert!(hits(&conn, "defense").is_empty(), "an edit re-indexes");
         assert_eq!(hits(&conn, "autre"), [1]);
         conn.execute("DELETE FROM items WHERE id = 2", []).unwrap();
-        assert!(hits(&conn, "strasse").is_empty(), "a deletion removes the row");
+        assert!(
+            hits(&conn, "strasse").is_empty(),
+            "a deletion removes the row"
+        );
         let rows: i64 = conn
             .query_row("SELECT COUNT(*) FROM items_fts", [], |r| r.get(0))
             .unwrap();

@@ -7,15 +7,15 @@ mod items;
 mod judgements;
 mod migrate;
 
-pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
 };
+pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use feeds::{DueFeed, FetchRecord};
-pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
 };
+pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 
 use std::path::Path;
 use std::time::Duration;

@@ -57,7 +57,10 @@ pub fn session_value(key: &Key, token: &str) -> String {
 
 /// Whether `given` is the configured token, compared in constant time (through their MACs).
 pub fn token_matches(key: &Key, token: &str, given: &str) -> bool {
-    key.verify(&format!("login\n{given}"), &key.sign(&format!("login\n{token}")))
+    key.verify(
+        &format!("login\n{given}"),
+        &key.sign(&format!("login\n{token}")),
+    )
 }
 
 /// Whether the request carries the token: HTTP Basic (any user name) or the session cookie.
@@ -71,7 +74,11 @@ fn authenticated(state: &State, token: &str, headers: &HeaderMap) -> bool {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok());
     basic
         .as_deref()
@@ -87,10 +94,7 @@ fn signed_judge_link(key: &Key, path: &str, query: Option<&str>) -> bool {
     let Some((item, topic)) = rest.split_once('/') else {
         return false;
     };
-    let (Ok(item), Ok(topic)) = (
-        item.parse::<i64>(),
-        percent_decode(topic).ok_or(()),
-    ) else {
+    let (Ok(item), Ok(topic)) = (item.parse::<i64>(), percent_decode(topic).ok_or(())) else {
         return false;
     };
     let t = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
@@ -159,7 +163,10 @@ pub async fn guard(AxState(state): AxState<Arc<State>>, mut req: Request, next: 
     } else if path.ends_with(".atom") {
         (
             StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Basic realm=\"veille\", charset=\"UTF-8\"")],
+            [(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"veille\", charset=\"UTF-8\"",
+            )],
             "this feed needs the web view's token (HTTP Basic, any user name)\n",
         )
             .into_response()
@@ -192,7 +199,11 @@ pub fn secure_attr(state: &State) -> &'static str {
 }
 
 /// Checks a form's CSRF token against this browser's cookie.
-pub fn check_csrf(state: &State, headers: &HeaderMap, given: Option<&str>) -> Result<(), PageError> {
+pub fn check_csrf(
+    state: &State,
+    headers: &HeaderMap,
+    given: Option<&str>,
+) -> Result<(), PageError> {
     let ok = cookie(headers, CSRF_COOKIE)
         .zip(given)
         .is_some_and(|(nonce, token)| state.key.verify(&csrf_message(nonce), token));
@@ -247,7 +258,10 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; veille_csrf=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; veille_csrf=abc; b=2"),
+        );
         assert_eq!(cookie(&h, CSRF_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
     }
@@ -255,8 +269,16 @@ mod tests {
     #[test]
     fn tokens_compare_by_value() {
         let key = Key::from_bytes(b"k");
-        assert!(token_matches(&key, "secret-token-123456", "secret-token-123456"));
-        assert!(!token_matches(&key, "secret-token-123456", "secret-token-12345"));
+        assert!(token_matches(
+            &key,
+            "secret-token-123456",
+            "secret-token-123456"
+        ));
+        assert!(!token_matches(
+            &key,
+            "secret-token-123456",
+            "secret-token-12345"
+        ));
         assert!(!token_matches(&key, "secret-token-123456", ""));
     }
 }

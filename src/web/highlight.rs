@@ -35,8 +35,12 @@ pub fn ranges(text: &str, needles: &[Needle]) -> Vec<(usize, usize)> {
     let f = folded.text.as_str();
     let mut out: Vec<(usize, usize)> = Vec::new();
     for m in ac.find_iter(f) {
-        let (s, e) = (m.start(), m.end());
+        let (s, mut e) = (m.start(), m.end());
         let prefix = pats[m.pattern().as_usize()].1;
+        if prefix {
+            // A word start marks the whole word.
+            e += f[e..].find(|c: char| !is_word(c)).unwrap_or(f.len() - e);
+        }
         let starts_word = !f[..s].chars().next_back().is_some_and(is_word);
         let ends_word = prefix || !f[e..].chars().next().is_some_and(is_word);
         if starts_word && ends_word {
@@ -73,7 +77,11 @@ pub fn pieces<'a>(text: &'a str, ranges: &[(usize, usize)]) -> Vec<(bool, &'a st
 /// A window of about `chars` characters of `text` around its first range (its start when there
 /// is none), on word boundaries, with the ranges inside it re-based. Leading and trailing
 /// ellipses mark cuts.
-pub fn window(text: &str, ranges: &[(usize, usize)], chars: usize) -> (String, Vec<(usize, usize)>) {
+pub fn window(
+    text: &str,
+    ranges: &[(usize, usize)],
+    chars: usize,
+) -> (String, Vec<(usize, usize)>) {
     let centre = ranges.first().map_or(0, |r| r.0);
     let before = chars / 3;
     let mut start = text[..centre]
@@ -92,7 +100,10 @@ pub fn window(text: &str, ranges: &[(usize, usize)], chars: usize) -> (String, V
         .nth(chars)
         .map_or(text.len(), |(i, _)| start + i);
     if end < text.len() {
-        end = text[..end].rfind(char::is_whitespace).filter(|&i| i > start).unwrap_or(end);
+        end = text[..end]
+            .rfind(char::is_whitespace)
+            .filter(|&i| i > start)
+            .unwrap_or(end);
     }
     let lead = if start > 0 { "… " } else { "" };
     let tail = if end < text.len() { " …" } else { "" };
@@ -100,7 +111,12 @@ pub fn window(text: &str, ranges: &[(usize, usize)], chars: usize) -> (String, V
     let inside = ranges
         .iter()
         .filter(|r| r.0 >= start && r.1 <= end)
-        .map(|r| ((r.0 as isize + shift) as usize, (r.1 as isize + shift) as usize))
+        .map(|r| {
+            (
+                (r.0 as isize + shift) as usize,
+                (r.1 as isize + shift) as usize,
+            )
+        })
         .collect();
     (format!("{lead}{}{tail}", &text[start..end]), inside)
 }
@@ -128,13 +144,26 @@ mod tests {
         assert_eq!(
             marked(
                 "La DÉFENSE européenne et l'OTAN; otanien; Cyber-sécurité.",
-                &[n("défense", false), n("otan", false), n("cyber-securite", false)]
+                &[
+                    n("défense", false),
+                    n("otan", false),
+                    n("cyber-securite", false)
+                ]
             ),
             "La [DÉFENSE] européenne et l'[OTAN]; otanien; [Cyber-sécurité]."
         );
-        assert_eq!(marked("cybersecurity cyber", &[n("cyber", true)]), "[cyber]security [cyber]");
-        assert_eq!(marked("Straße STRASSE", &[n("strasse", false)]), "[Straße] [STRASSE]");
-        assert_eq!(marked("nothing here", &[n("", false), n("--", false)]), "nothing here");
+        assert_eq!(
+            marked("cybersecurity cyber", &[n("cyber", true)]),
+            "[cybersecurity] [cyber]"
+        );
+        assert_eq!(
+            marked("Straße STRASSE", &[n("strasse", false)]),
+            "[Straße] [STRASSE]"
+        );
+        assert_eq!(
+            marked("nothing here", &[n("", false), n("--", false)]),
+            "nothing here"
+        );
     }
 
     #[test]
@@ -144,7 +173,11 @@ mod tests {
         let (w, inside) = window(&text, &r, 60);
         assert!(w.starts_with("… ") && w.ends_with(" …"), "{w}");
         assert_eq!(&w[inside[0].0..inside[0].1], "NATO");
-        let (w, inside) = window("short NATO text", &ranges("short NATO text", &[n("nato", false)]), 60);
+        let (w, inside) = window(
+            "short NATO text",
+            &ranges("short NATO text", &[n("nato", false)]),
+            60,
+        );
         assert_eq!((w.as_str(), inside), ("short NATO text", vec![(6, 10)]));
     }
 }

@@ -46,7 +46,10 @@ mod tests {
         let raw = b"From: a@x\r\nTo: b@x\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><div style=\"color:red\">Hi <script>alert(1)</script><img src=http://x/a.png><a href=\"javascript:x\">j</a><a href=\"https://x.eu/\">ok</a></div></body></html>\r\n--b--\r\n";
         let doc = as_mailed(raw);
         assert!(doc.contains("style=\"color:red\""), "{doc}");
-        assert!(!doc.contains("<script") && !doc.contains("<img") && !doc.contains("javascript:"), "{doc}");
+        assert!(
+            !doc.contains("<script") && !doc.contains("<img") && !doc.contains("javascript:"),
+            "{doc}"
+        );
         assert!(doc.contains("href=\"https://x.eu/\""), "{doc}");
         let text_only = as_mailed(b"Subject: s\r\n\r\n<b>not html</b>\r\n");
         assert!(text_only.contains("&lt;b&gt;not html"), "{text_only}");

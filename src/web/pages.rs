@@ -30,6 +30,8 @@ use crate::store::{
 
 /// Items per page (matches, search) and per Atom feed.
 pub const PAGE_SIZE: usize = 50;
+/// Languages that lead a story with several versions, in order.
+const LEAD_LANGUAGES: [&str; 3] = ["en", "fr", "de"];
 /// Characters of a snippet.
 const SNIPPET_CHARS: usize = 240;
 
@@ -114,14 +116,20 @@ fn cut(s: &str, chars: usize) -> String {
         None => s.to_string(),
         Some((end, _)) => {
             let head = &s[..end];
-            let head = head.rfind(' ').filter(|&i| i > end / 2).map_or(head, |i| &head[..i]);
+            let head = head
+                .rfind(' ')
+                .filter(|&i| i > end / 2)
+                .map_or(head, |i| &head[..i]);
             format!("{head}…")
         }
     }
 }
 
 fn owned(pieces: Vec<(bool, &str)>) -> Vec<(bool, String)> {
-    pieces.into_iter().map(|(m, s)| (m, s.to_string())).collect()
+    pieces
+        .into_iter()
+        .map(|(m, s)| (m, s.to_string()))
+        .collect()
 }
 
 /// `text` with `needles` marked.
@@ -156,7 +164,11 @@ fn page_link(base: &str, filters: &str, cursor: Option<Cursor>) -> Option<String
 
 /// The store query of the filters, after checking names against the configuration; `Err` with
 /// a note when the filters contradict each other (nothing can match).
-fn match_query(state: &State, f: &MatchFilters, feeds: &[String]) -> Result<Result<MatchQuery, String>, PageError> {
+fn match_query(
+    state: &State,
+    f: &MatchFilters,
+    feeds: &[String],
+) -> Result<Result<MatchQuery, String>, PageError> {
     let wl = match &f.watchlist {
         Some(name) => Some(
             state
@@ -178,13 +190,14 @@ fn match_query(state: &State, f: &MatchFilters, feeds: &[String]) -> Result<Resu
         return Err(PageError::BadRequest(format!("no feed named {name:?}")));
     }
     // A filter narrows what the watch list allows; an empty list allows everything.
-    let narrow = |allowed: &[String], chosen: &Option<String>, what: &str| -> Result<Vec<String>, String> {
-        match chosen {
-            Some(c) if allowed.is_empty() || allowed.contains(c) => Ok(vec![c.clone()]),
-            Some(c) => Err(format!("The watch list does not take {what} {c}.")),
-            None => Ok(allowed.to_vec()),
-        }
-    };
+    let narrow =
+        |allowed: &[String], chosen: &Option<String>, what: &str| -> Result<Vec<String>, String> {
+            match chosen {
+                Some(c) if allowed.is_empty() || allowed.contains(c) => Ok(vec![c.clone()]),
+                Some(c) => Err(format!("The watch list does not take {what} {c}.")),
+                None => Ok(allowed.to_vec()),
+            }
+        };
     let none: Vec<String> = Vec::new();
     let q = (|| {
         Ok(MatchQuery {
@@ -238,11 +251,22 @@ fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
     group_stories(&keys)
         .into_iter()
         .filter_map(|group| {
-            let members: Vec<&ListedItem> = group.iter().map(|&i| &items[i]).collect();
+            let mut members: Vec<&ListedItem> = group.iter().map(|&i| &items[i]).collect();
+            // As in digests: an English, French or German version leads.
+            members.sort_by_key(|m| {
+                let l = m.language.as_deref().unwrap_or("");
+                LEAD_LANGUAGES
+                    .iter()
+                    .position(|x| *x == l)
+                    .unwrap_or(LEAD_LANGUAGES.len())
+            });
             let lead = members[0];
             let all: Vec<&StoredMatch> = members.iter().flat_map(|m| relevant(m, q)).collect();
             let best = all.iter().max_by(|a, b| a.score.total_cmp(&b.score))?;
-            let ev = evidence::merge(all.iter().map(|m| evidence::concept_terms(&m.evidence_json)));
+            let ev = evidence::merge(
+                all.iter()
+                    .map(|m| evidence::concept_terms(&m.evidence_json)),
+            );
             let snippet = cut(&one_line(&lead.text), SNIPPET_CHARS);
             Some(matches::Story {
                 snippet: mark(&snippet, &needles_of(&ev)),
@@ -291,7 +315,10 @@ async fn matches_page(AxState(state): AxState<Arc<State>>, RawQuery(raw): RawQue
         options: matches::Options {
             watchlists: state.watchlists.iter().map(|w| w.name.clone()).collect(),
             topics: state.topics(),
-            languages: language::EU_LANGUAGES.iter().map(|l| l.to_string()).collect(),
+            languages: language::EU_LANGUAGES
+                .iter()
+                .map(|l| l.to_string())
+                .collect(),
             feeds,
         },
         stories,
@@ -353,9 +380,9 @@ async fn item_page(
             };
             let digests = store.item_digests(id)?;
             let judgements = store.judgements_of(id)?;
-            let now = st
-                .classifier
-                .classify_item(&item.title, item.body(), item.language.as_deref());
+            let now =
+                st.classifier
+                    .classify_item(&item.title, item.body(), item.language.as_deref());
             Ok(Some((item, digests, judgements, now)))
         })
         .await?;
@@ -423,7 +450,10 @@ async fn item_page(
 }
 
 /// A form body as pairs of the `allowed` keys.
-fn form(body: &Bytes, allowed: &[&str]) -> Result<std::collections::BTreeMap<String, String>, PageError> {
+fn form(
+    body: &Bytes,
+    allowed: &[&str],
+) -> Result<std::collections::BTreeMap<String, String>, PageError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| PageError::BadRequest("the form is not UTF-8".into()))?;
     Ok(query::pairs(text, allowed)?)
@@ -458,12 +488,20 @@ async fn record(
                 via,
                 at: Utc::now(),
             };
-            Ok(store.record_judgement(&j)?.ok_or_else(|| format!("There is no item {item_id}.")))
+            Ok(store
+                .record_judgement(&j)?
+                .ok_or_else(|| format!("There is no item {item_id}.")))
         })
         .await?;
     match recorded {
         Ok(id) => {
-            tracing::info!(item = item_id, verdict = verdict.as_str(), via, judgement = id, "judgement recorded");
+            tracing::info!(
+                item = item_id,
+                verdict = verdict.as_str(),
+                via,
+                judgement = id,
+                "judgement recorded"
+            );
             Ok(())
         }
         Err(e) if e.starts_with("There is no") => Err(PageError::NotFound(e)),
@@ -570,10 +608,16 @@ async fn judge_by_link(
     let f = form(&body, &["csrf", "topic", "verdict"])?;
     auth::check_csrf(&state, &headers, f.get("csrf").map(String::as_str))?;
     if f.get("topic").is_some_and(|t| *t != topic) {
-        return Err(PageError::BadRequest("the form's topic is not the link's".into()));
+        return Err(PageError::BadRequest(
+            "the form's topic is not the link's".into(),
+        ));
     }
     record(&state, item_id, topic.clone(), verdict_of(&f)?, "link").await?;
-    Ok(Redirect::to(&format!("/{}&done=1", links::judge_path(&state.key, item_id, &topic))).into_response())
+    Ok(Redirect::to(&format!(
+        "/{}&done=1",
+        links::judge_path(&state.key, item_id, &topic)
+    ))
+    .into_response())
 }
 
 // ---- search ----
@@ -619,7 +663,11 @@ async fn search_page(AxState(state): AxState<Arc<State>>, RawQuery(raw): RawQuer
                 feed: it.feed.clone(),
                 date: it.published.or(Some(it.fetched_at)),
                 language: it.language.clone(),
-                topics: it.matches.iter().map(|m| (m.topic.clone(), m.score)).collect(),
+                topics: it
+                    .matches
+                    .iter()
+                    .map(|m| (m.topic.clone(), m.score))
+                    .collect(),
                 snippet: owned(highlight::pieces(&window, &inside)),
             }
         })
@@ -684,7 +732,8 @@ async fn digest_page(
             })
         })
         .await?;
-    let (row, items) = found.ok_or_else(|| PageError::NotFound(format!("There is no digest {id}.")))?;
+    let (row, items) =
+        found.ok_or_else(|| PageError::NotFound(format!("There is no digest {id}.")))?;
     Ok(html(templates::digests::one(&row, &items)))
 }
 
@@ -698,7 +747,8 @@ async fn digest_mail(
     let id = number("the digest", &id)?;
     no_query(&raw)?;
     let found = state.db(move |store| store.digest_message(id)).await?;
-    let (_, message) = found.ok_or_else(|| PageError::NotFound(format!("There is no digest {id}.")))?;
+    let (_, message) =
+        found.ok_or_else(|| PageError::NotFound(format!("There is no digest {id}.")))?;
     let doc = mail::as_mailed(&message);
     let mut resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
     let h = resp.headers_mut();
@@ -708,7 +758,10 @@ async fn digest_mail(
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox",
         ),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     Ok(resp)
 }
 
@@ -785,10 +838,19 @@ async fn atom_feed(
                 summary: format!(
                     "Score: {}. Why: {}.\n\n{}",
                     scores.join(", "),
-                    if why.is_empty() { "-".to_string() } else { why.join("; ") },
+                    if why.is_empty() {
+                        "-".to_string()
+                    } else {
+                        why.join("; ")
+                    },
                     cut(&one_line(&it.text), SNIPPET_CHARS)
                 ),
-                topics: ms.iter().map(|m| m.topic.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+                topics: ms
+                    .iter()
+                    .map(|m| m.topic.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
             }
         })
         .collect();
@@ -800,7 +862,11 @@ async fn atom_feed(
         entries,
         now: Utc::now(),
     });
-    Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], doc).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        doc,
+    )
+        .into_response())
 }
 
 // ---- login ----

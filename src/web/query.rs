@@ -34,7 +34,9 @@ pub fn pairs(raw: &str, allowed: &[&str]) -> Result<BTreeMap<String, String>, Ba
         }
         let v = v.trim();
         if v.chars().any(char::is_control) {
-            return Err(BadQuery(format!("parameter `{k}` holds control characters")));
+            return Err(BadQuery(format!(
+                "parameter `{k}` holds control characters"
+            )));
         }
         if !v.is_empty() {
             out.insert(k.into_owned(), v.to_string());
@@ -69,8 +71,11 @@ pub const MATCH_KEYS: &[&str] = &[
 ];
 
 fn date(key: &str, v: &str) -> Result<NaiveDate, BadQuery> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| BadQuery(format!("`{key}` must be a date such as 2026-11-24, not {v:?}")))
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+        BadQuery(format!(
+            "`{key}` must be a date such as 2026-11-24, not {v:?}"
+        ))
+    })
 }
 
 fn id(key: &str, v: &str) -> Result<i64, BadQuery> {
@@ -114,7 +119,9 @@ pub fn match_filters(raw: &str) -> Result<MatchFilters, BadQuery> {
                 .ok()
                 .filter(|x| (0.0..=1.0).contains(x))
                 .ok_or_else(|| {
-                    BadQuery(format!("`min_score` must be a number from 0 to 1, not {s:?}"))
+                    BadQuery(format!(
+                        "`min_score` must be a number from 0 to 1, not {s:?}"
+                    ))
                 })?,
         ),
         None => None,
@@ -195,7 +202,9 @@ pub fn search(raw: &str) -> Result<Option<Search>, BadQuery> {
     }
     let terms = search_terms(text);
     if terms.len() > MAX_TERMS {
-        return Err(BadQuery(format!("the search has more than {MAX_TERMS} terms")));
+        return Err(BadQuery(format!(
+            "the search has more than {MAX_TERMS} terms"
+        )));
     }
     if !terms.iter().any(|t| !t.negated) {
         return Err(BadQuery(
@@ -256,13 +265,17 @@ mod tests {
 
     #[test]
     fn match_filters_read_blank_fields_as_absent_and_refuse_bad_values() {
-        let f = match_filters("topic=eu-nato-cyber&language=&from=2026-01-02&min_score=0.5&before=9")
-            .unwrap();
+        let f =
+            match_filters("topic=eu-nato-cyber&language=&from=2026-01-02&min_score=0.5&before=9")
+                .unwrap();
         assert_eq!(f.topic.as_deref(), Some("eu-nato-cyber"));
         assert_eq!(f.language, None);
         assert_eq!(f.min_score, Some(0.5));
         assert_eq!(f.cursor, Some(Cursor::Before(9)));
-        assert_eq!(f.from_time().unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(
+            f.from_time().unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
         assert_eq!(
             f.to_query(),
             "topic=eu-nato-cyber&from=2026-01-02&min_score=0.5"
@@ -283,13 +296,19 @@ mod tests {
             assert!(match_filters(bad).is_err(), "{bad} should be refused");
         }
         assert_eq!(match_filters("").unwrap(), MatchFilters::default());
-        assert!(match_filters("%zz=%").is_err(), "undecodable keys are unknown");
+        assert!(
+            match_filters("%zz=%").is_err(),
+            "undecodable keys are unknown"
+        );
     }
 
     #[test]
     fn searches_fold_quote_and_exclude() {
         let t = search_terms("Défense \"cyber-sécurité UE\" otan* -ÉTATS");
-        let words: Vec<_> = t.iter().map(|t| (t.words.join(" "), t.prefix, t.negated)).collect();
+        let words: Vec<_> = t
+            .iter()
+            .map(|t| (t.words.join(" "), t.prefix, t.negated))
+            .collect();
         assert_eq!(
             words,
             [
@@ -305,6 +324,9 @@ mod tests {
         assert!(search("q=%22%22").is_err());
         assert_eq!(search("").unwrap(), None);
         assert!(search(&format!("q={}", "a".repeat(600))).is_err());
-        assert_eq!(search("q=NATO&before=3").unwrap().unwrap().cursor, Some(Cursor::Before(3)));
+        assert_eq!(
+            search("q=NATO&before=3").unwrap().unwrap().cursor,
+            Some(Cursor::Before(3))
+        );
     }
 }

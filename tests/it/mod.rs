@@ -14,3 +14,4 @@ pub mod server;
 mod service;
 pub mod smtp;
 mod sources;
+pub mod web;

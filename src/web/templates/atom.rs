@@ -84,10 +84,18 @@ pub fn render(f: &Feed) -> String {
             xml(&e.title),
             e.id
         );
-        if let Some(u) = e.url.as_deref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+        if let Some(u) = e
+            .url
+            .as_deref()
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
             let _ = writeln!(o, "<link rel=\"alternate\" href=\"{}\"/>", xml(u));
         }
-        let _ = writeln!(o, "<link rel=\"related\" type=\"text/html\" href=\"{}\"/>", xml(&e.page));
+        let _ = writeln!(
+            o,
+            "<link rel=\"related\" type=\"text/html\" href=\"{}\"/>",
+            xml(&e.page)
+        );
         let _ = writeln!(o, "<updated>{}</updated>", stamp(e.updated));
         if let Some(p) = e.published {
             let _ = writeln!(o, "<published>{}</published>", stamp(p));
@@ -96,7 +104,11 @@ pub fn render(f: &Feed) -> String {
         for t in &e.topics {
             let _ = writeln!(o, "<category term=\"{}\"/>", xml(t));
         }
-        let _ = write!(o, "<summary type=\"text\">{}</summary>\n</entry>\n", xml(&e.summary));
+        let _ = write!(
+            o,
+            "<summary type=\"text\">{}</summary>\n</entry>\n",
+            xml(&e.summary)
+        );
     }
     o.push_str("</feed>\n");
     o
@@ -108,6 +120,9 @@ mod tests {
 
     #[test]
     fn hostile_text_stays_text_and_forbidden_characters_go() {
-        assert_eq!(xml("<script>a&b</script>\u{0}\u{b}'\""), "&lt;script&gt;a&amp;b&lt;/script&gt;&apos;&quot;");
+        assert_eq!(
+            xml("<script>a&b</script>\u{0}\u{b}'\""),
+            "&lt;script&gt;a&amp;b&lt;/script&gt;&apos;&quot;"
+        );
     }
 }

@@ -34,7 +34,13 @@ pub struct View {
 }
 
 /// The judgement buttons of one topic, posting to `action`.
-pub fn verdict_form(action: &str, csrf: &str, topic: &str, matched: bool, current: Option<Verdict>) -> Markup {
+pub fn verdict_form(
+    action: &str,
+    csrf: &str,
+    topic: &str,
+    matched: bool,
+    current: Option<Verdict>,
+) -> Markup {
     let choices: &[Verdict] = if matched {
         &[Verdict::Relevant, Verdict::NotRelevant]
     } else {

@@ -71,7 +71,10 @@ pub fn day(t: Option<DateTime<Utc>>) -> String {
 
 /// `2026-11-24 08:30 UTC` or `-`.
 pub fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map_or_else(
+        || "-".into(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// Text with some pieces marked (highlighted terms).
