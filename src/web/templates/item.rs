@@ -85,8 +85,8 @@ pub fn page(v: &View) -> Markup {
                                 tr.matched[t.stored.is_some()] {
                                     td { b { (t.id) } @if t.name != t.id { br; small { (t.name) } }
                                         @if let Some(th) = t.threshold { br; small { "threshold " (score(th)) } } }
-                                    td { @match &t.stored { Some((s, _)) => { "matched " (score(*s)) }, None => { span.unmatched { "not matched" } } } }
-                                    td { @match &t.now { Some((s, m, _)) => { (score(*s)) @if *m { " ✓" } }, None => "—" } }
+                                    td { span.ph { "stored: " } @match &t.stored { Some((s, _)) => { "matched " (score(*s)) }, None => { span.unmatched { "not matched" } } } }
+                                    td { span.ph { "rules now: " } @match &t.now { Some((s, m, _)) => { (score(*s)) @if *m { " (matches)" } }, None => "—" } }
                                     td.why {
                                         @match (&t.stored, &t.now) {
                                             (Some((_, ev)), _) if !ev.is_empty() => (evidence(ev)),
