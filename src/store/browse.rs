@@ -191,17 +191,57 @@ fn paged(mut rows: Vec<ListedItem>, cursor: Option<Cursor>, limit: usize) -> Pag
 
 impl Store {
     /// Matched items, newest first (by published date, else fetch time), one page.
+    ///
+    /// Read in one of three orders, whichever reads least: the items of the chosen feeds
+    /// (sorted), the matches of the one chosen topic by date (an index), or all matches by date
+    /// (an index), each item once.
     pub fn list_matches(&self, q: &MatchQuery) -> Result<Page<ListedItem>, StoreError> {
-        let mut sql = format!(
-            "SELECT {LISTED} FROM items i JOIN feeds f ON f.id = i.feed_id
-             WHERE EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.score >= ?"
-        );
-        let mut args: Vec<Value> = vec![Value::Real(q.min_score)];
-        if !q.topics.is_empty() {
-            sql.push_str(&format!(" AND m.topic IN ({})", marks(q.topics.len())));
-            args.extend(texts(&q.topics));
+        let mut args: Vec<Value> = Vec::new();
+        let mut sql;
+        let date;
+        let id;
+        if !q.feeds.is_empty() {
+            date = DATE;
+            id = "i.id";
+            sql = format!(
+                "SELECT {LISTED} FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.id IN (SELECT s.item_id FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                                WHERE g.name IN ({}))
+                   AND EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.score >= ?",
+                marks(q.feeds.len())
+            );
+            args.extend(texts(&q.feeds));
+            args.push(Value::Real(q.min_score));
+            if !q.topics.is_empty() {
+                sql.push_str(&format!(" AND m.topic IN ({})", marks(q.topics.len())));
+                args.extend(texts(&q.topics));
+            }
+            sql.push(')');
+        } else {
+            date = "m.item_date";
+            id = "m.item_id";
+            sql = format!(
+                "SELECT {LISTED} FROM matches m CROSS JOIN items i ON i.id = m.item_id
+                 JOIN feeds f ON f.id = i.feed_id WHERE m.score >= ?"
+            );
+            args.push(Value::Real(q.min_score));
+            if !q.topics.is_empty() {
+                sql.push_str(&format!(" AND m.topic IN ({})", marks(q.topics.len())));
+                args.extend(texts(&q.topics));
+            }
+            if q.topics.len() != 1 {
+                // An item with several matches is listed once: at its first qualifying match.
+                sql.push_str(
+                    " AND m.rowid = (SELECT n.rowid FROM matches n WHERE n.item_id = m.item_id AND n.score >= ?",
+                );
+                args.push(Value::Real(q.min_score));
+                if !q.topics.is_empty() {
+                    sql.push_str(&format!(" AND n.topic IN ({})", marks(q.topics.len())));
+                    args.extend(texts(&q.topics));
+                }
+                sql.push_str(" ORDER BY n.rowid LIMIT 1)");
+            }
         }
-        sql.push(')');
         if !q.languages.is_empty() {
             sql.push_str(&format!(
                 " AND i.language IN ({})",
@@ -209,42 +249,33 @@ impl Store {
             ));
             args.extend(texts(&q.languages));
         }
-        if !q.feeds.is_empty() {
-            let m = marks(q.feeds.len());
-            sql.push_str(&format!(
-                " AND (f.name IN ({m}) OR EXISTS (SELECT 1 FROM item_sources s JOIN feeds g ON g.id = s.feed_id
-                       WHERE s.item_id = i.id AND g.name IN ({m})))"
-            ));
-            args.extend(texts(&q.feeds));
-            args.extend(texts(&q.feeds));
-        }
         if let Some(from) = q.from {
-            sql.push_str(&format!(" AND {DATE} >= ?"));
+            sql.push_str(&format!(" AND {date} >= ?"));
             args.push(Value::Text(super::digests::since_text(from)));
         }
         if let Some(until) = q.until {
-            sql.push_str(&format!(" AND {DATE} < ?"));
+            sql.push_str(&format!(" AND {date} < ?"));
             args.push(Value::Text(super::digests::since_text(until)));
         }
         let order = match q.cursor {
-            Some(Cursor::Before(id)) => {
+            Some(Cursor::Before(c)) => {
                 sql.push_str(&format!(
-                    " AND ({DATE}, i.id) < ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
+                    " AND ({date}, {id}) < ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
                 ));
-                args.extend([Value::Integer(id), Value::Integer(id)]);
+                args.extend([Value::Integer(c), Value::Integer(c)]);
                 "DESC"
             }
-            Some(Cursor::After(id)) => {
+            Some(Cursor::After(c)) => {
                 sql.push_str(&format!(
-                    " AND ({DATE}, i.id) > ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
+                    " AND ({date}, {id}) > ((SELECT COALESCE(published_at, fetched_at) FROM items WHERE id = ?), ?)"
                 ));
-                args.extend([Value::Integer(id), Value::Integer(id)]);
+                args.extend([Value::Integer(c), Value::Integer(c)]);
                 "ASC"
             }
             None => "DESC",
         };
         sql.push_str(&format!(
-            " ORDER BY {DATE} {order}, i.id {order} LIMIT {}",
+            " ORDER BY {date} {order}, {id} {order} LIMIT {}",
             q.limit + 1
         ));
         let rows = self
@@ -431,6 +462,128 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ParsedItem;
+    use crate::store::NewItem;
+
+    /// Two feeds; item n is dated n hours after a start, in `en` when even, `fr` when odd;
+    /// items 0..10 match `a`, every third also `b`; item 10 matches nothing.
+    fn store() -> (Store, Vec<i64>) {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = |name: &str| crate::config::FeedConfig {
+            name: name.into(),
+            url: url::Url::parse(&format!("https://x.eu/{name}")).unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Never,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        let start: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
+        s.sync_feeds(&[feed("f"), feed("g")], start).unwrap();
+        let m = |topic: &str, score: f64| StoredMatch {
+            topic: topic.into(),
+            score,
+            evidence_json: "[]".into(),
+        };
+        let mut ids = Vec::new();
+        for n in 0..11i64 {
+            let mut matches = Vec::new();
+            if n < 10 {
+                matches.push(m("a", 0.5 + n as f64 / 100.0));
+                if n % 3 == 0 {
+                    matches.push(m("b", 0.9));
+                }
+            }
+            let item = NewItem {
+                parsed: ParsedItem {
+                    guid: format!("g{n}"),
+                    title: format!("t{n}"),
+                    text: "x".into(),
+                    published: Some(start + chrono::Duration::hours(n)),
+                    ..ParsedItem::default()
+                },
+                language: Some(if n % 2 == 0 { "en" } else { "fr" }.into()),
+                matches,
+                ..NewItem::default()
+            };
+            let feed_id = if n < 8 { 1 } else { 2 };
+            ids.extend(s.store_items(feed_id, &[item], start).unwrap().new_ids);
+        }
+        (s, ids)
+    }
+
+    fn titles(p: &Page<ListedItem>) -> Vec<String> {
+        p.items.iter().map(|i| i.title.clone()).collect()
+    }
+
+    #[test]
+    fn matches_are_listed_newest_first_once_each_whichever_way_they_are_read() {
+        let (s, ids) = store();
+        let q = |f: &dyn Fn(&mut MatchQuery)| {
+            let mut q = MatchQuery {
+                limit: 4,
+                ..MatchQuery::default()
+            };
+            f(&mut q);
+            s.list_matches(&q).unwrap()
+        };
+        // All topics: items with two matches appear once; item 10 (no match) never.
+        let p = q(&|_| {});
+        assert_eq!(titles(&p), ["t9", "t8", "t7", "t6"]);
+        assert_eq!((p.newer, p.older), (None, Some(Cursor::Before(ids[6]))));
+        let p2 = q(&|q| q.cursor = p.older);
+        assert_eq!(titles(&p2), ["t5", "t4", "t3", "t2"]);
+        assert_eq!(p2.newer, Some(Cursor::After(ids[5])));
+        let back = q(&|q| q.cursor = p2.newer);
+        assert_eq!(titles(&back), titles(&p), "paging back gives the same page");
+        let last = q(&|q| q.cursor = Some(Cursor::Before(ids[2])));
+        assert_eq!(
+            (titles(&last), last.older),
+            (vec!["t1".into(), "t0".into()], None)
+        );
+        // One topic (its own index), with a language and a score.
+        assert_eq!(
+            titles(&q(&|q| q.topics = vec!["b".into()])),
+            ["t9", "t6", "t3", "t0"]
+        );
+        let p = q(&|q| {
+            q.topics = vec!["a".into(), "b".into()];
+            q.languages = vec!["fr".into()];
+            q.min_score = 0.55;
+        });
+        assert_eq!(titles(&p), ["t9", "t7", "t5", "t3"]);
+        // A feed (its items, sorted); a date range.
+        assert_eq!(titles(&q(&|q| q.feeds = vec!["g".into()])), ["t9", "t8"]);
+        let p = q(&|q| {
+            q.from = Some("2026-06-01T02:00:00Z".parse().unwrap());
+            q.until = Some("2026-06-01T04:00:00Z".parse().unwrap());
+        });
+        assert_eq!(titles(&p), ["t3", "t2"]);
+        // Each listed item carries all its matches, best first.
+        let p = q(&|q| q.topics = vec!["b".into()]);
+        assert_eq!(p.items[0].matches.len(), 2);
+        assert_eq!(p.items[0].matches[0].topic, "b");
+    }
+
+    #[test]
+    fn a_changed_date_moves_the_item_in_the_list() {
+        let (s, ids) = store();
+        s.conn
+            .execute(
+                "UPDATE items SET published_at = '2027-01-01T00:00:00Z' WHERE id = ?1",
+                [ids[0]],
+            )
+            .unwrap();
+        let p = s
+            .list_matches(&MatchQuery {
+                limit: 2,
+                ..MatchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(titles(&p), ["t0", "t9"]);
+    }
 
     fn term(w: &[&str], prefix: bool, negated: bool) -> SearchTerm {
         SearchTerm {

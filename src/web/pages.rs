@@ -32,6 +32,8 @@ use crate::store::{
 pub const PAGE_SIZE: usize = 50;
 /// Languages that lead a story with several versions, in order.
 const LEAD_LANGUAGES: [&str; 3] = ["en", "fr", "de"];
+/// Bytes of text and HTML compared when grouping a page's items into stories.
+const GROUP_BYTES: usize = 1500;
 /// Characters of a snippet.
 const SNIPPET_CHARS: usize = 240;
 
@@ -236,7 +238,18 @@ fn version(it: &ListedItem) -> matches::Version {
     }
 }
 
-/// Groups a page of items into stories as digests do (language versions of one story).
+/// The first `bytes` of `s`, cut on a char boundary.
+fn head(s: &str, bytes: usize) -> &str {
+    let mut end = bytes.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Groups a page of items into stories as digests do (language versions of one story), on the
+/// start of each text and its HTML ([`GROUP_BYTES`]): pairs are compared with each other, and
+/// whole articles would make a page slow.
 fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
     let keys: Vec<StoryKey<'_>> = items
         .iter()
@@ -244,8 +257,8 @@ fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
             url: c.url.as_deref(),
             language: c.language.as_deref(),
             published: c.published,
-            text: &c.text,
-            html: c.html.as_deref(),
+            text: head(&c.text, GROUP_BYTES),
+            html: c.html.as_deref().map(|h| head(h, GROUP_BYTES)),
         })
         .collect();
     group_stories(&keys)
@@ -267,7 +280,10 @@ fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
                 all.iter()
                     .map(|m| evidence::concept_terms(&m.evidence_json)),
             );
-            let snippet = cut(&one_line(&lead.text), SNIPPET_CHARS);
+            let snippet = cut(
+                &one_line(head(&lead.text, 4 * SNIPPET_CHARS)),
+                SNIPPET_CHARS,
+            );
             Some(matches::Story {
                 snippet: mark(&snippet, &needles_of(&ev)),
                 lead: version(lead),

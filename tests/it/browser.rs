@@ -47,6 +47,10 @@ struct Driver {
 
 async fn driver() -> Option<Driver> {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("VEILLE_REQUIRE_BROWSER").is_none(),
+            "VEILLE_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
+        );
         println!(
             "skipped: browser test ({CHROMIUM} or {CHROMEDRIVER} not found; `apt-get install chromium chromium-driver`)"
         );
@@ -141,9 +145,20 @@ async fn the_web_view_in_a_real_browser() {
     };
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = web_config(dir.path(), &server, "[server]\nurl = \"http://veille.test/\"\n");
+    let config = web_config(
+        dir.path(),
+        &server,
+        "[server]\nurl = \"http://veille.test/\"\n",
+    );
     filled(&config).await;
-    let out = veille(&["--config", config.to_str().unwrap(), "digest", "--send", "--now"]).await;
+    let out = veille(&[
+        "--config",
+        config.to_str().unwrap(),
+        "digest",
+        "--send",
+        "--now",
+    ])
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let served = Served::start(&config).await;
     let b = browser(&driver, &dir.path().join("profile")).await;
@@ -152,14 +167,23 @@ async fn the_web_view_in_a_real_browser() {
     b.goto(&served.url("/")).await.unwrap();
     let titles = texts(&b, "li.entry h2").await;
     assert!(
-        titles.iter().any(|t| t.starts_with("<script>alert(\"title\")</script><img src=x")),
+        titles
+            .iter()
+            .any(|t| t.starts_with("<script>alert(\"title\")</script><img src=x")),
         "{titles:?}"
     );
     let scripts = b
-        .execute("return document.scripts.length + document.images.length", vec![])
+        .execute(
+            "return document.scripts.length + document.images.length",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(scripts, json!(0), "no script or image element came from a feed");
+    assert_eq!(
+        scripts,
+        json!(0),
+        "no script or image element came from a feed"
+    );
     shot(&b, "matches").await;
     no_console_errors(&b, "/").await;
 
@@ -181,10 +205,19 @@ async fn the_web_view_in_a_real_browser() {
         .for_element(Locator::Css("option[value=eu-us-cyber][selected]"))
         .await
         .unwrap();
-    assert!(b.current_url().await.unwrap().as_str().contains("topic=eu-us-cyber"));
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("topic=eu-us-cyber")
+    );
     let titles = texts(&b, "li.entry h2").await;
     assert_eq!(titles.len(), 2, "{titles:?}");
-    assert!(titles.iter().all(|t| t.contains("United States")), "{titles:?}");
+    assert!(
+        titles.iter().all(|t| t.contains("United States")),
+        "{titles:?}"
+    );
     no_console_errors(&b, "/?topic=eu-us-cyber").await;
 
     // The item page: evidence highlighted; judge by clicking.
@@ -219,11 +252,17 @@ async fn the_web_view_in_a_real_browser() {
     let c = veille::config::Config::from_file(&config).unwrap();
     let store = veille::store::Store::open(&c.storage.database).unwrap();
     let j = store.current_judgements().unwrap();
-    assert_eq!((j.len(), j[0].topic.as_str(), j[0].via.as_str()), (1, "eu-us-cyber", "page"));
+    assert_eq!(
+        (j.len(), j[0].topic.as_str(), j[0].via.as_str()),
+        (1, "eu-us-cyber", "page")
+    );
     no_console_errors(&b, "the item page after judging").await;
 
     // Search from the box in the header; accents folded, hits marked.
-    let q = b.find(Locator::Css("form.quick input[name=q]")).await.unwrap();
+    let q = b
+        .find(Locator::Css("form.quick input[name=q]"))
+        .await
+        .unwrap();
     q.send_keys("defense EUROPEENNE").await.unwrap();
     b.find(Locator::Css("form.quick button"))
         .await
@@ -239,7 +278,10 @@ async fn the_web_view_in_a_real_browser() {
     let titles = texts(&b, "li.entry h2").await;
     assert_eq!(titles.len(), 1, "{titles:?}");
     assert!(titles[0].contains("Livre blanc"), "{titles:?}");
-    assert_eq!(texts(&b, "li.entry h2 mark").await, ["Défense", "européenne"]);
+    assert_eq!(
+        texts(&b, "li.entry h2 mark").await,
+        ["Défense", "européenne"]
+    );
     shot(&b, "search").await;
     no_console_errors(&b, "/search").await;
 
@@ -257,7 +299,10 @@ async fn the_web_view_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    assert_eq!(b.find_all(Locator::Css("iframe.mail")).await.unwrap().len(), 1);
+    assert_eq!(
+        b.find_all(Locator::Css("iframe.mail")).await.unwrap().len(),
+        1
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     shot(&b, "digest").await;
     no_console_errors(&b, "a digest").await;
@@ -280,7 +325,10 @@ async fn the_web_view_in_a_real_browser() {
         .execute("return document.documentElement.scrollWidth", vec![])
         .await
         .unwrap();
-    assert!(width.as_u64().unwrap() <= 390, "no sideways scrolling on a phone: {width}");
+    assert!(
+        width.as_u64().unwrap() <= 390,
+        "no sideways scrolling on a phone: {width}"
+    );
     b.find(Locator::Css("li.entry h2 a"))
         .await
         .unwrap()
