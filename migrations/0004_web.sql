@@ -7,20 +7,27 @@ ALTER TABLE items ADD COLUMN language_source TEXT;
 ALTER TABLE items ADD COLUMN language_confidence REAL;
 
 -- Matches newest first (the matches page, Atom feeds): each match carries its item's date
--- (published, else fetched), kept by triggers, so a page is read from an index in order.
+-- (published, else fetched) and language, kept by triggers, so that a page is read from one
+-- index in date order, and filters on topic, score and language are checked in the index
+-- without reading the items they reject.
 ALTER TABLE matches ADD COLUMN item_date TEXT;
-UPDATE matches SET item_date =
-    (SELECT COALESCE(published_at, fetched_at) FROM items WHERE items.id = matches.item_id);
-CREATE TRIGGER matches_item_date AFTER INSERT ON matches BEGIN
-    UPDATE matches SET item_date =
-        (SELECT COALESCE(published_at, fetched_at) FROM items WHERE items.id = new.item_id)
+ALTER TABLE matches ADD COLUMN item_language TEXT;
+UPDATE matches SET
+    item_date = (SELECT COALESCE(published_at, fetched_at) FROM items WHERE items.id = matches.item_id),
+    item_language = (SELECT language FROM items WHERE items.id = matches.item_id);
+CREATE TRIGGER matches_item_fields AFTER INSERT ON matches BEGIN
+    UPDATE matches SET
+        item_date = (SELECT COALESCE(published_at, fetched_at) FROM items WHERE items.id = new.item_id),
+        item_language = (SELECT language FROM items WHERE items.id = new.item_id)
     WHERE rowid = new.rowid;
 END;
-CREATE TRIGGER items_date_to_matches AFTER UPDATE OF published_at, fetched_at ON items BEGIN
-    UPDATE matches SET item_date = COALESCE(new.published_at, new.fetched_at) WHERE item_id = new.id;
+CREATE TRIGGER items_fields_to_matches AFTER UPDATE OF published_at, fetched_at, language ON items BEGIN
+    UPDATE matches SET item_date = COALESCE(new.published_at, new.fetched_at), item_language = new.language
+    WHERE item_id = new.id;
 END;
-CREATE INDEX matches_date ON matches(item_date, item_id);
-CREATE INDEX matches_topic_date ON matches(topic, item_date, item_id);
+CREATE INDEX matches_date ON matches(item_date, item_id, topic, score, item_language);
+CREATE INDEX matches_topic_date ON matches(topic, item_date, item_id, score, item_language);
+DROP INDEX matches_topic;
 -- The digests that carried an item (item page).
 CREATE INDEX digest_items_item ON digest_items(item_id);
 

@@ -220,8 +220,15 @@ impl Store {
         } else {
             date = "m.item_date";
             id = "m.item_id";
+            // One topic: its own index; none or several: all matches by date (SQLite would
+            // otherwise read every match of the topics and sort them).
+            let index = if q.topics.len() == 1 {
+                "matches_topic_date"
+            } else {
+                "matches_date"
+            };
             sql = format!(
-                "SELECT {LISTED} FROM matches m CROSS JOIN items i ON i.id = m.item_id
+                "SELECT {LISTED} FROM matches m INDEXED BY {index} CROSS JOIN items i ON i.id = m.item_id
                  JOIN feeds f ON f.id = i.feed_id WHERE m.score >= ?"
             );
             args.push(Value::Real(q.min_score));
@@ -230,21 +237,26 @@ impl Store {
                 args.extend(texts(&q.topics));
             }
             if q.topics.len() != 1 {
-                // An item with several matches is listed once: at its first qualifying match.
+                // An item with several matches is listed once: at its first qualifying topic.
                 sql.push_str(
-                    " AND m.rowid = (SELECT n.rowid FROM matches n WHERE n.item_id = m.item_id AND n.score >= ?",
+                    " AND NOT EXISTS (SELECT 1 FROM matches n WHERE n.item_id = m.item_id AND n.topic < m.topic AND n.score >= ?",
                 );
                 args.push(Value::Real(q.min_score));
                 if !q.topics.is_empty() {
                     sql.push_str(&format!(" AND n.topic IN ({})", marks(q.topics.len())));
                     args.extend(texts(&q.topics));
                 }
-                sql.push_str(" ORDER BY n.rowid LIMIT 1)");
+                sql.push(')');
             }
         }
         if !q.languages.is_empty() {
+            let column = if q.feeds.is_empty() {
+                "m.item_language"
+            } else {
+                "i.language"
+            };
             sql.push_str(&format!(
-                " AND i.language IN ({})",
+                " AND {column} IN ({})",
                 marks(q.languages.len())
             ));
             args.extend(texts(&q.languages));
@@ -568,21 +580,41 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_date_moves_the_item_in_the_list() {
-        let (s, ids) = store();
+    fn a_changed_date_or_language_moves_the_item_in_the_list() {
+        let (mut s, ids) = store();
         s.conn
             .execute(
                 "UPDATE items SET published_at = '2027-01-01T00:00:00Z' WHERE id = ?1",
                 [ids[0]],
             )
             .unwrap();
+        s.set_classification(ids[9], Some("de"), &[], Utc::now()).unwrap();
+        s.set_classification(
+            ids[8],
+            Some("de"),
+            &[StoredMatch {
+                topic: "a".into(),
+                score: 0.7,
+                evidence_json: "[]".into(),
+            }],
+            Utc::now(),
+        )
+        .unwrap();
+        let de = s
+            .list_matches(&MatchQuery {
+                languages: vec!["de".into()],
+                limit: 5,
+                ..MatchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(titles(&de), ["t8"], "item 9 lost its matches; item 8 is German now");
         let p = s
             .list_matches(&MatchQuery {
                 limit: 2,
                 ..MatchQuery::default()
             })
             .unwrap();
-        assert_eq!(titles(&p), ["t0", "t9"]);
+        assert_eq!(titles(&p), ["t0", "t8"]);
     }
 
     fn term(w: &[&str], prefix: bool, negated: bool) -> SearchTerm {
