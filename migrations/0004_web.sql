@@ -27,6 +27,7 @@ CREATE TRIGGER items_fields_to_matches AFTER UPDATE OF published_at, fetched_at,
 END;
 CREATE INDEX matches_date ON matches(item_date, item_id, topic, score, item_language);
 CREATE INDEX matches_topic_date ON matches(topic, item_date, item_id, score, item_language);
+CREATE INDEX matches_language_date ON matches(item_language, item_date, item_id, topic, score);
 DROP INDEX matches_topic;
 -- The digests that carried an item (item page).
 CREATE INDEX digest_items_item ON digest_items(item_id);

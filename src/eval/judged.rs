@@ -51,10 +51,11 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+/// The verdicts in force, the judged items still stored (by id), and how many are gone.
+type Judged = (Vec<Judgement>, BTreeMap<i64, ItemDetail>, usize);
+
 /// The verdicts in force with each judged item (those still stored).
-fn judged_items(
-    store: &Store,
-) -> Result<(Vec<Judgement>, BTreeMap<i64, ItemDetail>, usize), StoreError> {
+fn judged_items(store: &Store) -> Result<Judged, StoreError> {
     let judgements = store.current_judgements()?;
     let mut items = BTreeMap::new();
     let mut missing = BTreeSet::new();

@@ -2,7 +2,7 @@
 //! classifier folds them (case, diacritics), whole words only (or word starts for prefix
 //! terms), and the hits mapped back to byte ranges of the original text. Pure.
 
-use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::pipeline::classify::fold::{fold, fold_str, is_word};
 
@@ -13,47 +13,70 @@ pub struct Needle {
     pub prefix: bool,
 }
 
-/// Sorted, non-overlapping byte ranges of `text` where one of `needles` occurs.
-pub fn ranges(text: &str, needles: &[Needle]) -> Vec<(usize, usize)> {
-    let mut pats: Vec<(String, bool)> = needles
-        .iter()
-        .map(|n| (fold_str(n.text.trim()), n.prefix))
-        .filter(|(f, _)| f.chars().any(is_word))
-        .collect();
-    pats.sort();
-    pats.dedup();
-    if pats.is_empty() || text.is_empty() {
-        return Vec::new();
-    }
-    let Ok(ac) = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostLongest)
-        // Built for one text: an NFA builds in microseconds where a DFA takes milliseconds.
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(pats.iter().map(|p| p.0.as_str()))
-    else {
-        return Vec::new();
-    };
-    let folded = fold(text);
-    let f = folded.text.as_str();
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for m in ac.find_iter(f) {
-        let (s, mut e) = (m.start(), m.end());
-        let prefix = pats[m.pattern().as_usize()].1;
-        if prefix {
-            // A word start marks the whole word.
-            e += f[e..].find(|c: char| !is_word(c)).unwrap_or(f.len() - e);
+/// Finds a set of needles in texts; built once, used on many texts.
+pub struct Highlighter {
+    automaton: Option<AhoCorasick>,
+    /// Whether each pattern is a prefix.
+    prefix: Vec<bool>,
+}
+
+impl Highlighter {
+    pub fn new(needles: &[Needle]) -> Highlighter {
+        let mut pats: Vec<(String, bool)> = needles
+            .iter()
+            .map(|n| (fold_str(n.text.trim()), n.prefix))
+            .filter(|(f, _)| f.chars().any(is_word))
+            .collect();
+        pats.sort();
+        pats.dedup();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            // An NFA builds in microseconds where a DFA takes milliseconds.
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(pats.iter().map(|p| p.0.as_str()))
+            .ok()
+            .filter(|_| !pats.is_empty());
+        Highlighter {
+            automaton,
+            prefix: pats.into_iter().map(|p| p.1).collect(),
         }
-        let starts_word = !f[..s].chars().next_back().is_some_and(is_word);
-        let ends_word = prefix || !f[e..].chars().next().is_some_and(is_word);
-        if starts_word && ends_word {
-            let (os, oe) = folded.original_range(text, s, e);
-            match out.last_mut() {
-                Some(last) if os <= last.1 => last.1 = last.1.max(oe),
-                _ => out.push((os, oe)),
+    }
+
+    /// Sorted, non-overlapping byte ranges of `text` where a needle occurs.
+    pub fn ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        let Some(ac) = &self.automaton else {
+            return Vec::new();
+        };
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let folded = fold(text);
+        let f = folded.text.as_str();
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for m in ac.find_iter(f) {
+            let (s, mut e) = (m.start(), m.end());
+            let prefix = self.prefix[m.pattern().as_usize()];
+            if prefix {
+                // A word start marks the whole word.
+                e += f[e..].find(|c: char| !is_word(c)).unwrap_or(f.len() - e);
+            }
+            let starts_word = !f[..s].chars().next_back().is_some_and(is_word);
+            let ends_word = prefix || !f[e..].chars().next().is_some_and(is_word);
+            if starts_word && ends_word {
+                let (os, oe) = folded.original_range(text, s, e);
+                match out.last_mut() {
+                    Some(last) if os <= last.1 => last.1 = last.1.max(oe),
+                    _ => out.push((os, oe)),
+                }
             }
         }
+        out
     }
-    out
+}
+
+/// Sorted, non-overlapping byte ranges of `text` where one of `needles` occurs.
+pub fn ranges(text: &str, needles: &[Needle]) -> Vec<(usize, usize)> {
+    Highlighter::new(needles).ranges(text)
 }
 
 /// `text` cut into pieces, each marked or not, following `ranges`.

@@ -251,6 +251,13 @@ fn head(s: &str, bytes: usize) -> &str {
 /// start of each text and its HTML ([`GROUP_BYTES`]): pairs are compared with each other, and
 /// whole articles would make a page slow.
 fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
+    // One highlighter for the page: the evidence terms of every item shown.
+    let needles: Vec<Needle> = items
+        .iter()
+        .flat_map(|it| relevant(it, q))
+        .flat_map(|m| needles_of(&evidence::concept_terms(&m.evidence_json)))
+        .collect();
+    let highlighter = highlight::Highlighter::new(&needles);
     let keys: Vec<StoryKey<'_>> = items
         .iter()
         .map(|c| StoryKey {
@@ -285,7 +292,7 @@ fn stories(items: &[ListedItem], q: &MatchQuery) -> Vec<matches::Story> {
                 SNIPPET_CHARS,
             );
             Some(matches::Story {
-                snippet: mark(&snippet, &needles_of(&ev)),
+                snippet: owned(highlight::pieces(&snippet, &highlighter.ranges(&snippet))),
                 lead: version(lead),
                 others: members[1..].iter().map(|m| version(m)).collect(),
                 topic: best.topic.clone(),
@@ -666,16 +673,20 @@ async fn search_page(AxState(state): AxState<Arc<State>>, RawQuery(raw): RawQuer
             })
         })
         .collect();
+    let highlighter = highlight::Highlighter::new(&needles);
     let hits = page
         .items
         .iter()
         .map(|it| {
             let text = one_line(&it.text);
-            let ranges = highlight::ranges(&text, &needles);
+            let ranges = highlighter.ranges(&text);
             let (window, inside) = highlight::window(&text, &ranges, SNIPPET_CHARS);
             templates::search::Hit {
                 id: it.id,
-                title: mark(&one_line(&it.title), &needles),
+                title: {
+                    let t = one_line(&it.title);
+                    owned(highlight::pieces(&t, &highlighter.ranges(&t)))
+                },
                 feed: it.feed.clone(),
                 date: it.published.or(Some(it.fetched_at)),
                 language: it.language.clone(),
