@@ -60,6 +60,24 @@ pub struct FeedRow {
     pub last_warning: Option<String>,
 }
 
+impl FeedRow {
+    /// `disabled`, `new` (never fetched), `failing` (at least `failing_after` errors in a row),
+    /// `erroring` or `ok`.
+    pub fn state(&self, failing_after: i64) -> &'static str {
+        if !self.enabled {
+            "disabled"
+        } else if self.last_fetch_at.is_none() {
+            "new"
+        } else if self.error_count >= failing_after {
+            "failing"
+        } else if self.error_count > 0 {
+            "erroring"
+        } else {
+            "ok"
+        }
+    }
+}
+
 /// A stored item with what `veille items` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemRow {

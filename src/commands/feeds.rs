@@ -29,17 +29,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH", "NEXT CHECK"
     );
     for f in &feeds {
-        let state = if !f.enabled {
-            "disabled"
-        } else if f.last_fetch_at.is_none() {
-            "new"
-        } else if f.error_count >= FAILING_AFTER {
-            "failing"
-        } else if f.error_count > 0 {
-            "erroring"
-        } else {
-            "ok"
-        };
+        let state = f.state(FAILING_AFTER);
         println!(
             "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} {}",
             f.name,

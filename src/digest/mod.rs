@@ -100,6 +100,8 @@ pub struct Digester {
     watchlists: Vec<Watchlist>,
     from: Mailbox,
     mailer: Mailer,
+    /// The web view's address, for the judgement links of entries.
+    web: Option<url::Url>,
 }
 
 impl Digester {
@@ -114,6 +116,7 @@ impl Digester {
             watchlists: config.watchlists.clone(),
             from: config.mail.from.clone(),
             mailer,
+            web: config.server.public_url(),
         }
     }
 
@@ -182,7 +185,13 @@ impl Digester {
                     _ => continue,
                 }
             };
-            let d = content(store, wl, state.since, now)?;
+            let mut d = content(store, wl, state.since, now)?;
+            if let Some(base) = &self.web {
+                d.links = Some(select::JudgeLinks {
+                    base: base.to_string(),
+                    key: crate::links::Key::load(store)?,
+                });
+            }
             if d.is_empty() && !wl.send_empty {
                 if let Some(next) = next {
                     store.skip_fire(&wl.name, next)?;

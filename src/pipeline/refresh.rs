@@ -473,12 +473,14 @@ fn enrich(
         configured: config.and_then(|c| c.language.as_deref()),
         url: item.url.as_deref(),
     };
-    let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
+    let detected = language::detect(&item.title, body, &hints);
+    let language = detected.map(|d| d.code.to_string());
     let matches = classifier.matches(&item.title, body, language.as_deref());
     let article = article.map(|a| a.article);
     NewItem {
         parsed: item.clone(),
         language,
+        language_source: detected.map(|d| (d.source.as_str().to_string(), d.confidence)),
         matches,
         article,
     }

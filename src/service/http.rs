@@ -1,4 +1,5 @@
-//! The health and metrics endpoint: `GET /health` (JSON) and `GET /metrics` (Prometheus text).
+//! The service's listener: `GET /health` (JSON) and `GET /metrics` (Prometheus text), and the
+//! routes given beside them (the analyst web view).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,10 +13,12 @@ use axum::routing::get;
 use super::Service;
 use super::schedule::FAILING_AFTER;
 
-/// Binds `listen` (port 0 picks a free port) and returns the bound address and the server future.
+/// Binds `listen` (port 0 picks a free port) and returns the bound address and the server future;
+/// `extra` routes (the web view) are served beside health and metrics.
 pub async fn bind(
     listen: SocketAddr,
     service: Arc<Service>,
+    extra: Option<Router>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(
     SocketAddr,
@@ -27,6 +30,10 @@ pub async fn bind(
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(service);
+    let app = match extra {
+        Some(routes) => app.merge(routes),
+        None => app,
+    };
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     Ok((addr, async move { server.await }))
 }

@@ -1,5 +1,6 @@
 //! Test modules and the shared loopback fixtures.
 
+mod browser;
 mod classify;
 pub mod cli;
 mod digest;
@@ -15,3 +16,4 @@ pub mod server;
 mod service;
 pub mod smtp;
 mod sources;
+pub mod web;
