@@ -12,9 +12,13 @@ use veille::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// How often to look for due feeds
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s")]
+    /// How often to look for due feeds (10ms to 1h)
+    #[arg(long, value_parser = parse_tick, default_value = "15s")]
     tick: Duration,
+}
+
+fn parse_tick(s: &str) -> Result<Duration, String> {
+    veille::duration::parse_within(s, veille::duration::TICK)
 }
 
 pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {

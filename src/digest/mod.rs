@@ -223,8 +223,7 @@ impl Digester {
                 }
                 Err(e) => {
                     let wait = retry_delay(d.attempts + 1);
-                    let next =
-                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    let next = crate::duration::later(now, wait);
                     store.record_digest_failure(d.id, &e.message, next)?;
                     tracing::warn!(watchlist = %d.watchlist, digest = d.id, attempts = d.attempts + 1,
                         permanent = e.permanent, error = %e, next_attempt_at = %next, "digest send failed; will retry");

@@ -1,11 +1,15 @@
 //! Reading a listing source page after page: the next pages of an HTML listing are fetched one
 //! at a time through the shared fetcher, up to the source's page limit, until a page repeats.
+//!
+//! A next link comes from fetched content: it is trusted like the configured URL only while it
+//! stays on that URL's origin; a next page anywhere else goes through the SSRF guard.
 
 use std::collections::HashSet;
 
 use url::Url;
 
-use super::fetch::{Fetcher, Validators};
+use super::fetch::{Fetcher, Trust, Validators};
+use super::guard::same_origin;
 use super::sources::{Page, Source, dedupe, parse_page};
 use crate::model::ParsedFeed;
 
@@ -55,7 +59,11 @@ pub async fn follow_pages(
             tracing::debug!(url = %url, "next page already read; pagination stops");
             break;
         }
-        let fetched = match fetcher.get(&url, &Validators::default()).await {
+        let trust = match (Url::parse(first_url), Url::parse(&url)) {
+            (Ok(origin), Ok(next)) if same_origin(&origin, &next) => Trust::Configured,
+            _ => Trust::Untrusted,
+        };
+        let fetched = match fetcher.fetch(&url, &Validators::default(), trust).await {
             Ok(f) => f,
             Err(failure) => {
                 listing

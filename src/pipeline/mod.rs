@@ -11,6 +11,7 @@ pub mod guard;
 pub mod language;
 pub mod limits;
 pub mod listing;
+pub mod nesting;
 pub mod parse;
 pub mod reclassify;
 pub mod refresh;

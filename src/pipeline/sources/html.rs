@@ -61,7 +61,7 @@ pub(super) fn parse(
 ) -> Result<Page, SourceError> {
     let sel = Compiled::new(rules).map_err(SourceError::Rule)?;
     let (html, _) = decode_html(body, content_type);
-    let doc = Html::parse_document(&html);
+    let doc = Html::parse_document(&crate::pipeline::nesting::limit_depth(&html));
     let base = base_url(&doc, url);
 
     let cards: Vec<ElementRef<'_>> = doc.select(&sel.item).collect();
