@@ -14,6 +14,28 @@ pub struct Args {
     json: bool,
 }
 
+/// The last error, else what the last refresh noticed: article pages without text, guids that
+/// change between polls.
+fn notes(f: &veille::model::FeedRow) -> String {
+    if let Some(e) = &f.last_error {
+        return e.clone();
+    }
+    let mut notes = Vec::new();
+    if f.article_failures > 0 {
+        notes.push(format!(
+            "{} article pages gave no text (last refresh)",
+            f.article_failures
+        ));
+    }
+    if f.reissued > 0 {
+        notes.push(format!(
+            "guids change between polls: {} items recognised by link or content (last refresh)",
+            f.reissued
+        ));
+    }
+    notes.join("; ")
+}
+
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     let (config, mut store) = super::open(config)?;
     store.sync_feeds(&config.feeds, chrono::Utc::now())?;
@@ -48,11 +70,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            match (&f.last_error, f.article_failures) {
-                (Some(e), _) => e.clone(),
-                (None, 0) => String::new(),
-                (None, n) => format!("{n} article pages gave no text (last refresh)"),
-            }
+            notes(f)
         );
     }
     Ok(ExitCode::SUCCESS)

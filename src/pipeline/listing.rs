@@ -10,7 +10,7 @@ use url::Url;
 
 use super::fetch::{Fetcher, Trust, Validators};
 use super::guard::same_origin;
-use super::sources::{Page, Source, dedupe, parse_page};
+use super::sources::{Page, Source, dedupe, parse_page_raw};
 use crate::model::ParsedFeed;
 
 /// All pages of one refresh: the items of every page read, in page order.
@@ -24,7 +24,7 @@ pub struct Listing {
 }
 
 /// Reads the pages after `first` (fetched from `first_url`, final URL `final_url`) while they
-/// have a next link, up to the source's `max_pages`, one at a time through `fetcher`; stops on a
+/// have a next link (items as [`parse_page_raw`] gives them), up to the source's `max_pages`, one at a time through `fetcher`; stops on a
 /// URL already read. A later page that fails ends the walk and is reported in `failures`.
 pub async fn follow_pages(
     fetcher: &Fetcher,
@@ -73,7 +73,7 @@ pub async fn follow_pages(
             }
         };
         visited.insert(page_key(&fetched.final_url));
-        match parse_page(
+        match parse_page_raw(
             &fetched.body,
             fetched.content_type.as_deref(),
             &fetched.final_url,

@@ -5,6 +5,7 @@
 pub mod article;
 pub mod charset;
 pub mod classify;
+pub mod clean;
 pub mod extract;
 pub mod fetch;
 pub mod guard;

@@ -2,7 +2,8 @@
 //!
 //! Bytes are first decoded to UTF-8 (BOM, then the XML declaration, then the HTTP charset, then
 //! UTF-8 if valid, else Windows-1252), links are resolved against the feed URL, and HTML in
-//! summaries is kept as it came and also reduced to text.
+//! summaries is kept as it came. [`parse_feed_raw`] stops there (fields bounded and stripped of
+//! control characters, see `clean`); [`parse_feed`] also reduces the markup to text.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -10,12 +11,24 @@ use std::time::Duration;
 use encoding_rs::Encoding;
 use url::Url;
 
-use super::text::html_to_text;
+use super::clean;
 use crate::error::ParseError;
 use crate::model::{ParsedFeed, ParsedItem};
 
-/// Parses a feed document fetched from `feed_url`.
+/// Parses a feed document fetched from `feed_url`, its items finished (markup made text).
 pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &str,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_feed_raw(body, content_type, feed_url)?;
+    feed.items.iter_mut().for_each(clean::finish);
+    Ok(feed)
+}
+
+/// Parses a feed document fetched from `feed_url`; item titles and texts are left to
+/// [`clean::finish`] (see `ParsedItem::title_html`), so that unchanged items cost nothing more.
+pub fn parse_feed_raw(
     body: &[u8],
     content_type: Option<&str>,
     feed_url: &str,
@@ -42,7 +55,7 @@ pub fn parse_feed(
         .map(|e| to_item(e, base.as_ref()))
         .collect();
     Ok(ParsedFeed {
-        title: feed.title.map(|t| html_to_text(&t.content)),
+        title: feed.title.map(|t| clean::title(&t.content)),
         language,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
         items,
@@ -65,31 +78,15 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         .content
         .and_then(|c| c.body)
         .filter(|s| !s.trim().is_empty());
-    let summary_text = summary_html
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default();
-    let content_text = content_html
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default();
-    let text = if content_text.len() >= summary_text.len() {
-        content_text
-    } else {
-        summary_text
-    };
-    let title = e
-        .title
-        .map(|t| html_to_text(&t.content).replace('\n', " "))
-        .unwrap_or_default();
-    ParsedItem {
+    let mut item = ParsedItem {
         guid: e.id,
         canonical_url: url.as_deref().and_then(canonical_url),
         url,
-        title,
+        title: String::new(),
+        title_html: e.title.map(|t| t.content),
         summary_html,
         content_html,
-        text,
+        text: String::new(),
         author: e
             .authors
             .iter()
@@ -97,7 +94,9 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
             .map(str::to_string),
         published: e.published.or(e.updated),
         language: e.language.as_deref().map(normalise_language),
-    }
+    };
+    clean::bound_raw(&mut item);
+    item
 }
 
 fn resolve(base: Option<&Url>, href: &str) -> Option<String> {

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 
 use super::article;
 use super::classify::Classifier;
+use super::clean;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
@@ -239,7 +240,7 @@ impl Pipeline {
             let (source, body) = (source.clone(), std::mem::take(&mut fetched.body));
             let (content_type, url) = (fetched.content_type.clone(), fetched.final_url.clone());
             self.off_runtime(move || {
-                sources::parse_page(&body, content_type.as_deref(), &url, &source)
+                sources::parse_page_raw(&body, content_type.as_deref(), &url, &source)
             })
             .await
         };
@@ -268,11 +269,35 @@ impl Pipeline {
                 duplicates = bounded.duplicates, "feed document bounded");
         }
 
-        // 3. Triage: only new and changed items go on.
-        let seen = match self.store().triage(feed.id, &parsed.items) {
+        // 3. Triage: items this feed gave before exactly as now are recognised as they are;
+        //    only the others are finished (markup → text, the costly part) and compared by
+        //    content. Only new and changed items go on.
+        let known = match self.store().recognise(feed.id, &parsed.items) {
+            Ok(known) => known,
+            Err(e) => return storage_failed(&e),
+        };
+        let finished = self
+            .off_runtime(move || {
+                for (item, known) in parsed.items.iter_mut().zip(&known) {
+                    if known.is_none() {
+                        clean::finish(item);
+                    }
+                }
+                (parsed, known)
+            })
+            .await;
+        let (parsed, known) = match finished {
+            Ok(done) => done,
+            Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
+        };
+        let seen = match self.store().triage(feed.id, &parsed.items, &known) {
             Ok(seen) => seen,
             Err(e) => return storage_failed(&e),
         };
+        let reissued = seen
+            .iter()
+            .filter(|s| matches!(s, Seen::Reissued { .. }))
+            .count();
 
         // 4. Fetch and extract the article pages the feed's text is too short for.
         let articles = self.articles(runtime.as_ref(), &parsed.items, &seen).await;
@@ -285,21 +310,30 @@ impl Pipeline {
                 let batch: Vec<NewItem> = parsed
                     .items
                     .iter()
-                    .zip(&seen)
+                    .zip(seen.iter().zip(&known))
                     .zip(articles)
-                    .filter_map(|((item, seen), article)| match seen {
-                        Seen::Unchanged(_) => None,
+                    .filter_map(|((item, (seen, known)), article)| match seen {
+                        // Recognised by its text: its source is written down, to be
+                        // recognised without finishing it next time.
+                        Seen::Unchanged(_) if known.is_none() => Some(NewItem {
+                            parsed: item.clone(),
+                            ..NewItem::default()
+                        }),
+                        Seen::Unchanged(_) | Seen::Reissued { changed: false, .. } => None,
+                        // From another feed: one more source row.
                         Seen::SameUrl(_) => Some(NewItem {
                             parsed: item.clone(),
                             ..NewItem::default()
                         }),
-                        Seen::New | Seen::Changed(_) => Some(enrich(
-                            item,
-                            article,
-                            &parsed,
-                            feed_config.as_ref(),
-                            &classifier,
-                        )),
+                        Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. } => {
+                            Some(enrich(
+                                item,
+                                article,
+                                &parsed,
+                                feed_config.as_ref(),
+                                &classifier,
+                            ))
+                        }
                     })
                     .collect();
                 (parsed, batch)
@@ -316,7 +350,7 @@ impl Pipeline {
         *matches = topic_counts(&batch);
 
         // 7. Record the feed's health and next check.
-        let record = self.success(
+        let mut record = self.success(
             feed,
             every,
             fetched.status,
@@ -325,6 +359,10 @@ impl Pipeline {
             timing,
             Some(articles_failed as i64),
         );
+        record.reissued = Some(reissued as i64);
+        if reissued > 0 {
+            tracing::info!(feed = %feed.name, reissued, "items recognised by link or content under new guids");
+        }
         self.record(
             feed,
             record,
@@ -369,7 +407,7 @@ impl Pipeline {
         futures_util::stream::iter(0..items.len())
             .map(|i| async move {
                 let (item, seen) = (&items[i], &seen[i]);
-                let fresh = matches!(seen, Seen::New | Seen::Changed(_));
+                let fresh = seen.is_fresh();
                 match &item.url {
                     Some(url) if fresh && article::wanted(runtime.config.fetch_article, item) => {
                         Some(article::fetch(&self.fetcher, &runtime.extractor, url).await)
@@ -403,6 +441,7 @@ impl Pipeline {
             title,
             next_check_at: next_check(now, &feed.name, every, timing, 0),
             article_failures,
+            reissued: None,
         }
     }
 

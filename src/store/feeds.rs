@@ -33,6 +33,8 @@ pub struct FetchRecord {
     pub next_check_at: DateTime<Utc>,
     /// Article pages of this refresh that gave no usable text; `None` keeps the stored count.
     pub article_failures: Option<i64>,
+    /// Items of this refresh recognised under a new guid; `None` keeps the stored count.
+    pub reissued: Option<i64>,
 }
 
 impl Store {
@@ -105,7 +107,8 @@ impl Store {
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
                title = COALESCE(?8, title), next_check_at = ?9,
-               article_failures = COALESCE(?10, article_failures)
+               article_failures = COALESCE(?10, article_failures),
+               reissued = COALESCE(?11, reissued)
              WHERE id = ?1",
             params![
                 feed_id,
@@ -117,7 +120,8 @@ impl Store {
                 rec.last_modified,
                 rec.title,
                 rec.next_check_at,
-                rec.article_failures
+                rec.article_failures,
+                rec.reissued
             ],
         )?;
         Ok(())
@@ -128,7 +132,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
-                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures
+                    (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
+                    f.reissued
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -146,6 +151,7 @@ impl Store {
                 next_check_at: r.get(10)?,
                 item_count: r.get(11)?,
                 article_failures: r.get(12)?,
+                reissued: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

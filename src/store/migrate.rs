@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0003_articles",
         include_str!("../../migrations/0003_articles.sql"),
     ),
+    (
+        4,
+        "0004_hardening",
+        include_str!("../../migrations/0004_hardening.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

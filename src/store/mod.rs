@@ -9,6 +9,7 @@ pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
+    source_hash,
 };
 
 use std::path::Path;
