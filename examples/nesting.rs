@@ -33,6 +33,9 @@ fn flat(depth: usize) -> String {
     s
 }
 
+/// One stage under test, run on some markup.
+type Stage<'a> = Box<dyn Fn(&str) + 'a>;
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -97,7 +100,7 @@ fn main() {
     );
     for depth in depths {
         let (deep, base) = (nested(depth), flat(depth));
-        let stages: [(&str, Box<dyn Fn(&str)>); 5] = [
+        let stages: [(&str, Stage<'_>); 5] = [
             (
                 "limit_depth",
                 Box::new(|m: &str| {

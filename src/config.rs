@@ -51,7 +51,7 @@ pub struct Storage {
 }
 
 /// How feeds and pages are fetched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
     pub user_agent: String,
     pub timeout: Duration,

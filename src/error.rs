@@ -80,10 +80,29 @@ pub enum StoreError {
         "the database is at schema version {found}, newer than this veille knows ({known}); upgrade veille"
     )]
     TooNew { found: i64, known: i64 },
+    #[error(
+        "the database file {path} was {} while veille was running; stopping rather than write where nobody reads (a fresh database would mail stored items again): put the file back and start veille again",
+        if *replaced { "replaced by another file" } else { "deleted" }
+    )]
+    Gone { path: PathBuf, replaced: bool },
+    #[error(
+        "the database {path} cannot be written: check the permissions of the file and its directory, and that the file system is not read-only"
+    )]
+    ReadOnly {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// Whether the service must stop: its database is no longer the file it opened.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, StoreError::Gone { .. })
+    }
 }
 
 /// A configuration error, located in its file.

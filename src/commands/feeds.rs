@@ -37,7 +37,7 @@ fn notes(f: &veille::model::FeedRow) -> String {
 }
 
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, mut store) = super::open(config)?;
+    let (config, mut store) = super::open_for_writing(config)?;
     store.sync_feeds(&config.feeds, chrono::Utc::now())?;
     let feeds = store.feeds()?;
     if args.json {

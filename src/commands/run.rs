@@ -30,16 +30,18 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     });
     tracing::info!(config = %config.path.display(), database = %config.storage.database.display(),
         feeds = config.feeds.len(), "veille starting");
+    // The digest part always exists, so that a reload can bring watch lists.
+    let store =
+        Store::open(&config.storage.database).with_context(|| super::database_named(&config))?;
     let digests = if config.watchlists.is_empty() {
-        None
+        digest::Service::idle(store)
     } else {
-        let store =
-            Store::open(&config.storage.database).context("opening the database for digests")?;
         let digester = Digester::new(&config).context("setting up the mail transport ([mail])")?;
         tracing::info!(watchlists = config.watchlists.len(), "digests enabled");
-        Some(digest::Service::new(store, digester))
+        digest::Service::new(store, digester)
     };
-    let svc = service::service(pipeline, file, digests);
+    let svc = service::service(pipeline, file, Some(digests));
+    svc.started_with(&config);
     let signals = service::process_signals();
     let server = match config.server.listen {
         Some(listen) => {
