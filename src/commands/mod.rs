@@ -77,9 +77,14 @@ pub fn name_database(config: Option<&Path>, e: anyhow::Error) -> anyhow::Error {
 }
 
 fn storage_context(config: &Config, e: anyhow::Error) -> anyhow::Error {
+    // Transparent wrappers hide the store error from the chain: look through them.
     let storage = e.chain().any(|c| {
         c.downcast_ref::<veille::error::StoreError>().is_some()
             || c.downcast_ref::<rusqlite::Error>().is_some()
+            || c.downcast_ref::<veille::digest::DigestError>()
+                .is_some_and(|d| matches!(d, veille::digest::DigestError::Store(_)))
+            || c.downcast_ref::<veille::pipeline::PipelineError>()
+                .is_some_and(|p| matches!(p, veille::pipeline::PipelineError::Store(_)))
     });
     let path = config.storage.database.display().to_string();
     if storage && !format!("{e:#}").contains(&path) {

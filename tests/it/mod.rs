@@ -1,5 +1,6 @@
 //! Test modules and the shared loopback fixtures.
 
+mod adversarial;
 mod classify;
 pub mod cli;
 mod digest;
