@@ -196,7 +196,7 @@ impl Store {
         digest: &NewDigest,
         next_fire_at: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "INSERT INTO digests (watchlist, message_id, subject, envelope_from, envelope_to, message,
                item_count, composed_at, next_attempt_at)

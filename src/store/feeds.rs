@@ -45,7 +45,7 @@ impl Store {
         feeds: &[FeedConfig],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("UPDATE feeds SET enabled = 0", [])?;
         for f in feeds {
             tx.execute(

@@ -254,7 +254,7 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<StoreReport, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let mut report = StoreReport::default();
         for new in items {
             let it = &new.parsed;
@@ -342,7 +342,7 @@ impl Store {
         matches: &[StoredMatch],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         write_matches(&tx, item_id, matches, now)?;
         tx.commit()?;
         Ok(())
@@ -414,7 +414,7 @@ impl Store {
         matches: &[StoredMatch],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE items SET language = ?2 WHERE id = ?1",
             params![item_id, language],

@@ -160,6 +160,15 @@ impl Store {
         }
     }
 
+    /// A write transaction that takes the write lock at once, waiting for it as long as the busy
+    /// timeout allows: one that started as a read and then wrote would fail at once, without
+    /// waiting, when another process holds the lock.
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
     /// Hands the page cache's unused memory back (between polls of a long-running service).
     pub fn release_memory(&self) -> Result<(), StoreError> {
         Ok(self.conn.release_memory()?)

@@ -281,6 +281,14 @@ fn count(db: &Path, query: &str) -> i64 {
     sql(db).query_row(query, [], |r| r.get(0)).unwrap()
 }
 
+/// As [`count`], 0 while the database or its tables do not exist yet.
+fn count_if_ready(db: &Path, query: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    sql(db).query_row(query, [], |r| r.get(0)).unwrap_or(0)
+}
+
 /// Stores one item of `feed` that matches `eu-us-cyber`, as the pipeline would have.
 fn seed_match(config: &Config, feed: &str) {
     let mut store = Store::open(&config.storage.database).unwrap();
@@ -535,12 +543,9 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
         tokio::spawn(async move { service::run(&svc, Duration::from_millis(100), rx).await })
     };
 
-    // The server has the data and says nothing.
+    // The server has the data and says nothing; a feed falls due meanwhile: it is polled all
+    // the same.
     eventually(10, "the digest's data", || sink.data_attempts() == 1).await;
-    let health = get_json(addr, "/health").await;
-    assert_eq!(health["mail"]["state"], "sending", "{health}");
-    assert_eq!(health["mail"]["pending"], 1, "{health}");
-    // A feed falls due meanwhile: it is polled all the same.
     let polls = server.seen("/feeds/rss2.xml").len();
     sql(&config.storage.database)
         .execute("UPDATE feeds SET next_check_at = NULL", [])
@@ -550,6 +555,9 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
     })
     .await;
     assert!(sink.received().is_empty());
+    let health = get_json(addr, "/health").await;
+    assert_eq!(health["mail"]["state"], "sending", "{health}");
+    assert_eq!(health["mail"]["pending"], 1, "{health}");
     // mail.timeout ends the attempt; /health says delivery is failing, and why.
     let mut health = serde_json::Value::Null;
     for _ in 0..100 {
@@ -691,11 +699,10 @@ async fn database_swapped_stops_the_service(replace: bool) {
     let db = dir.path().join("veille.db");
     let mut child = spawn_run(&path, "100ms");
     eventually(20, "the first poll", || {
-        db.exists()
-            && count(
-                &db,
-                "SELECT COUNT(*) FROM feeds WHERE last_success_at IS NOT NULL",
-            ) == 1
+        count_if_ready(
+            &db,
+            "SELECT COUNT(*) FROM feeds WHERE last_success_at IS NOT NULL",
+        ) == 1
     })
     .await;
     if replace {
@@ -1204,7 +1211,12 @@ async fn digest_on_a_damaged_database_names_the_file() {
 async fn health_does_not_stall_while_another_process_holds_the_write_lock() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = super::poll::write_config(dir.path(), &server, &[("rss2", "/feeds/rss2.xml")]);
+    // A feed to store and a failing one to record: both writes wait for the lock.
+    let path = super::poll::write_config(
+        dir.path(),
+        &server,
+        &[("rss2", "/feeds/rss2.xml"), ("down", "/status/500")],
+    );
     let config = Config::from_file(&path).unwrap();
     let pipeline = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
     let svc = service::service(pipeline, None, None);
@@ -1235,7 +1247,7 @@ async fn health_does_not_stall_while_another_process_holds_the_write_lock() {
     let started = std::time::Instant::now();
     let health = get_json(addr, "/health").await;
     let waited = started.elapsed();
-    assert_eq!(health["feeds"]["total"], 1, "{health}");
+    assert_eq!(health["feeds"]["total"], 2, "{health}");
     assert!(
         waited < Duration::from_millis(1500),
         "/health took {waited:?}"
