@@ -8,7 +8,11 @@
 //! ```sh
 //! cargo run --release --example nesting                 # depths 10,000 and 100,000
 //! cargo run --release --example nesting -- 25000 50000  # other depths
+//! cargo run --release --example nesting -- --pages ../shared/extraction-benchmark/html
 //! ```
+//!
+//! `--pages DIR` measures instead what the cap costs on real pages (`*.html` or `*.html.gz`):
+//! the pre-pass alone against the HTML parse it precedes, over every page of the directory.
 //!
 //! Stages: `html_to_text` (feed summaries), `parse_feed` (an RSS item whose description holds
 //! the markup, as a hostile feed sends it), `parse_page` (an HTML listing page) and article
@@ -74,10 +78,70 @@ fn time(mut f: impl FnMut()) -> Duration {
     best
 }
 
+/// The pre-pass against the parse on every page of `dir`.
+fn real_pages(dir: &std::path::Path) {
+    use std::io::Read as _;
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a directory of pages") {
+        let path = entry.expect("entry").path();
+        let name = path.to_string_lossy().into_owned();
+        let raw = std::fs::read(&path).expect("page");
+        let bytes = if name.ends_with(".html.gz") {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(raw.as_slice())
+                .read_to_end(&mut out)
+                .expect("gzip");
+            out
+        } else if name.ends_with(".html") {
+            raw
+        } else {
+            continue;
+        };
+        pages.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let bytes: usize = pages.iter().map(String::len).sum();
+    let capped = pages
+        .iter()
+        .filter(|p| {
+            matches!(
+                veille::pipeline::nesting::limit_depth(p),
+                std::borrow::Cow::Owned(_)
+            )
+        })
+        .count();
+    let pre = time(|| {
+        for p in &pages {
+            std::hint::black_box(veille::pipeline::nesting::limit_depth(p));
+        }
+    });
+    let parse = time(|| {
+        for p in &pages {
+            std::hint::black_box(scraper::Html::parse_document(p));
+        }
+    });
+    println!(
+        "{} pages, {:.1} MB: limit_depth {:.1} ms, html5ever parse {:.1} ms, ratio {:.3}; pages changed by the cap: {capped}",
+        pages.len(),
+        bytes as f64 / 1e6,
+        pre.as_secs_f64() * 1e3,
+        parse.as_secs_f64() * 1e3,
+        pre.as_secs_f64() / parse.as_secs_f64()
+    );
+}
+
 fn main() {
-    let depths: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("depths are whole numbers"))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, dir] = args.as_slice()
+        && flag == "--pages"
+    {
+        return real_pages(std::path::Path::new(dir));
+    }
+    let depths: Vec<usize> = args
+        .iter()
+        .map(|a| {
+            a.parse()
+                .expect("depths are whole numbers (or --pages DIR)")
+        })
         .collect();
     let depths = if depths.is_empty() {
         vec![10_000, 100_000]

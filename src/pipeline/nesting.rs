@@ -27,15 +27,11 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
 
 /// `html` with the tags nested deeper than `max` removed (borrowed when nothing is).
 pub fn limit_depth_to(html: &str, max: usize) -> Cow<'_, str> {
-    // Fewer tags than the cap cannot nest deeper than it.
-    if memchr_count(html.as_bytes(), b'<') <= max {
+    // Too short to hold more start tags than the cap (each takes three bytes at least).
+    if html.len() <= 3 * max {
         return Cow::Borrowed(html);
     }
     Limiter::new(html, max).run()
-}
-
-fn memchr_count(bytes: &[u8], b: u8) -> usize {
-    bytes.iter().filter(|&&x| x == b).count()
 }
 
 /// Elements that never have content.
@@ -205,7 +201,7 @@ impl<'a> Limiter<'a> {
             let rest = &bytes[at + 1..];
             pos = match rest.first() {
                 Some(b'!') => self.skip_markup_declaration(at),
-                Some(b'?') => self.find_from(at, ">").map_or(bytes.len(), |e| e + 1),
+                Some(b'?') => self.find_byte(at, b'>').map_or(bytes.len(), |e| e + 1),
                 Some(b'/') => match rest.get(1) {
                     Some(c) if c.is_ascii_alphabetic() => {
                         let tag = self.scan_tag(at + 2);
@@ -214,7 +210,7 @@ impl<'a> Limiter<'a> {
                     }
                     Some(b'>') => at + 3,
                     // `</ x>` and the like are bogus comments, up to the next `>`.
-                    _ => self.find_from(at, ">").map_or(bytes.len(), |e| e + 1),
+                    _ => self.find_byte(at, b'>').map_or(bytes.len(), |e| e + 1),
                 },
                 Some(c) if c.is_ascii_alphabetic() => {
                     let tag = self.scan_tag(at + 1);
@@ -233,6 +229,11 @@ impl<'a> Limiter<'a> {
         self.html[from..].find(needle).map(|i| from + i)
     }
 
+    /// The next `b` at or after `from` (memchr: `b` is ASCII, so this is a character boundary).
+    fn find_byte(&self, from: usize, b: u8) -> Option<usize> {
+        self.html.get(from..)?.find(char::from(b)).map(|i| from + i)
+    }
+
     /// `<!-- … -->`, `<![CDATA[ … ]]>`, `<!DOCTYPE …>`: where scanning resumes.
     fn skip_markup_declaration(&self, at: usize) -> usize {
         let s = &self.html[at..];
@@ -245,19 +246,24 @@ impl<'a> Limiter<'a> {
             if body.starts_with("->") {
                 return at + 6;
             }
-            let from = at + 4;
-            let a = self.find_from(from, "-->").map(|e| e + 3);
-            let b = self.find_from(from, "--!>").map(|e| e + 4);
-            return match (a, b) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(e), None) | (None, Some(e)) => e,
-                (None, None) => len,
-            };
+            let bytes = self.html.as_bytes();
+            let mut from = at + 4;
+            while let Some(dash) = self.find_byte(from, b'-') {
+                let after = &bytes[dash + 1..];
+                if after.starts_with(b"->") {
+                    return dash + 3;
+                }
+                if after.starts_with(b"-!>") {
+                    return dash + 4;
+                }
+                from = dash + 1;
+            }
+            return len;
         }
         if s.starts_with("<![CDATA[") && self.foreign > 0 {
             return self.find_from(at, "]]>").map_or(len, |e| e + 3);
         }
-        self.find_from(at, ">").map_or(len, |e| e + 1)
+        self.find_byte(at, b'>').map_or(len, |e| e + 1)
     }
 
     /// Scans a tag whose name starts at `from`, through its attributes to its `>`.
@@ -382,8 +388,11 @@ impl<'a> Limiter<'a> {
     fn raw_text_end(&self, name: &str, from: usize) -> Option<(usize, usize)> {
         let bytes = self.html.as_bytes();
         let mut i = from;
-        while let Some(off) = self.html[i..].find("</") {
-            let start = i + off;
+        while let Some(start) = self.find_byte(i, b'<') {
+            if bytes.get(start + 1) != Some(&b'/') {
+                i = start + 1;
+                continue;
+            }
             let after_name = start + 2 + name.len();
             let matches = self
                 .html
@@ -395,7 +404,7 @@ impl<'a> Limiter<'a> {
                 );
             if matches {
                 let end = self
-                    .find_from(after_name, ">")
+                    .find_byte(after_name, b'>')
                     .map_or(bytes.len(), |e| e + 1);
                 return Some((start, end));
             }

@@ -1260,3 +1260,39 @@ async fn health_does_not_stall_while_another_process_holds_the_write_lock() {
         .unwrap()
         .unwrap();
 }
+
+// ---- 4. (the cost of markup: only for changed items) ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unchanged_items_are_recognised_before_their_markup_is_turned_into_text() {
+    // The nesting itself is timed by `examples/nesting.rs`; here: a poll of a feed that did not
+    // change finishes none of its items.
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = super::poll::write_config(dir.path(), &server, &[("rss2", "/nocache/rss2.xml")]);
+    let config = Config::from_file(&path).unwrap();
+    let p = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
+    p.poll(true, |_, _| {}).await.unwrap();
+    let body = std::fs::read(super::server::fixtures().join("rss2.xml")).unwrap();
+    let page = veille::pipeline::sources::parse_page_raw(
+        &body,
+        None,
+        &server.url("/nocache/rss2.xml"),
+        &veille::pipeline::sources::Source::Rss,
+    )
+    .unwrap();
+    let feed = p.store().feeds().unwrap()[0].id;
+    let known = p.store().recognise(feed, &page.feed.items).unwrap();
+    assert_eq!(known.len(), 3);
+    assert!(
+        known
+            .iter()
+            .all(|k| matches!(k, Some(veille::store::Seen::Unchanged(_)))),
+        "{known:?}"
+    );
+    // An edited item is not recognised: it is finished and compared by its text.
+    let mut edited = page.feed.items.clone();
+    edited[0].summary_html = Some("<p>An edited summary.</p>".into());
+    let known = p.store().recognise(feed, &edited).unwrap();
+    assert_eq!(known[0], None);
+}
