@@ -40,8 +40,10 @@ pub struct Service {
     pub config_path: Option<PathBuf>,
     /// The digest part, when there is one (its own database connection).
     digests: Option<digest::Service>,
-    /// `/health`'s own read-only connection, so that it never waits behind a write.
+    /// `/health`'s own read-only connection, so that it never waits behind a write (opened at
+    /// the first request).
     health_store: Mutex<Option<Store>>,
+    database: Option<PathBuf>,
     /// What the running configuration says of the settings only a restart changes.
     restart_only: Mutex<Option<RestartOnly>>,
     started: Instant,
@@ -99,16 +101,14 @@ impl Service {
         config_path: Option<PathBuf>,
         digests: Option<digest::Service>,
     ) -> Service {
-        let health_store = pipeline
-            .store()
-            .path()
-            .and_then(|p| Store::open_read_only(p, HEALTH_BUSY).ok());
+        let database = pipeline.store().path().map(PathBuf::from);
         Service {
             pipeline,
             metrics: Metrics::new(),
             config_path,
             digests,
-            health_store: Mutex::new(health_store),
+            health_store: Mutex::new(None),
+            database,
             restart_only: Mutex::new(None),
             started: Instant::now(),
             last_poll: Mutex::new(None),
@@ -250,6 +250,11 @@ impl Service {
     pub fn health(&self) -> Result<serde_json::Value, StoreError> {
         let feeds = {
             let mut own = self.health_store.lock().unwrap_or_else(|p| p.into_inner());
+            if own.is_none()
+                && let Some(path) = &self.database
+            {
+                *own = Store::open_read_only(path, HEALTH_BUSY).ok();
+            }
             match own.as_mut() {
                 Some(store) => store.feeds()?,
                 None => self.pipeline.store().feeds()?,

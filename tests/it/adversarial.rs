@@ -514,7 +514,7 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
         &format!(
             "[fetch]\nper_host_delay = \"0s\"\nallow_private_networks = true\n\
              [[feeds]]\nname = \"rss2\"\nurl = \"{}\"\nfetch_article = \"never\"\n\
-             [mail]\ntransport = \"smtp\"\nfrom = \"veille@example.org\"\nsmtp_url = \"{}\"\ntimeout = \"4s\"\n\
+             [mail]\ntransport = \"smtp\"\nfrom = \"veille@example.org\"\nsmtp_url = \"{}\"\ntimeout = \"6s\"\n\
              [[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"a@example.org\"]\nschedule = \"0 0 1 1 *\"\n",
             server.url("/feeds/rss2.xml"),
             sink.url()
@@ -571,7 +571,7 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
     assert_eq!(health["status"], "degraded", "{health}");
     let error = health["mail"]["last_error"].as_str().unwrap();
     assert!(
-        error.contains("mail.timeout") && error.contains("4s"),
+        error.contains("mail.timeout") && error.contains("6s"),
         "{error}"
     );
     let row = &Store::open(&config.storage.database)
