@@ -37,11 +37,52 @@ pub struct Config {
     pub mail: crate::digest::config::MailSettings,
 }
 
-/// The optional health and metrics endpoint.
-#[derive(Debug, Clone, Default)]
+/// The optional listener of `veille run`: health, metrics and the analyst web view.
+#[derive(Clone, Default)]
 pub struct ServerSettings {
-    /// Where `/health` and `/metrics` listen; `None` runs no server.
+    /// Where `/health`, `/metrics` and the web view listen; `None` runs no server.
     pub listen: Option<std::net::SocketAddr>,
+    /// The secret the web view asks for (`token`, or read from `token_file`); required for any
+    /// listen address other than loopback.
+    pub token: Option<String>,
+    /// The web view's address as readers reach it (links in digests and Atom feeds), ending in
+    /// `/`; `None`: `http://{listen}/` when that is a usable address, else no links.
+    pub url: Option<Url>,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// The shortest token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+impl ServerSettings {
+    /// The web view's base URL for links readers follow, if one is known.
+    pub fn public_url(&self) -> Option<Url> {
+        self.url.clone().or_else(|| {
+            let l = self.listen?;
+            (!l.ip().is_unspecified() && l.port() != 0)
+                .then(|| Url::parse(&format!("http://{l}/")).ok())
+                .flatten()
+        })
+    }
+
+    /// Why `listen` may not be served as configured: an address other than loopback without a
+    /// token.
+    pub fn exposure_error(listen: std::net::SocketAddr, token: Option<&str>) -> Option<String> {
+        (!listen.ip().is_loopback() && token.is_none()).then(|| {
+            format!(
+                "listening on {listen} (not loopback) exposes the web view: set `token` or `token_file` in [server] (at least {MIN_TOKEN_CHARS} characters, e.g. from `openssl rand -hex 24`), or listen on 127.0.0.1"
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +180,9 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<Spanned<String>>,
+    token: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -416,8 +460,72 @@ impl Config {
             allow_private_networks: raw.fetch.allow_private_networks.unwrap_or(false),
         };
 
+        let server_err = |at: usize, key: &str, msg: String| {
+            let mut e = located(path, text, Some(at), msg);
+            e.key = Some(format!("server.{key}"));
+            e
+        };
+        let token = match (&raw.server.token, &raw.server.token_file) {
+            (Some(_), Some(f)) => {
+                return Err(server_err(
+                    f.span().start,
+                    "token_file",
+                    "give either `token` or `token_file`, not both".into(),
+                ));
+            }
+            (Some(t), None) => Some((t.get_ref().trim().to_string(), t.span().start, "token")),
+            (None, Some(f)) => {
+                let file = base.join(f.get_ref());
+                let read = std::fs::read_to_string(&file).map_err(|e| {
+                    server_err(
+                        f.span().start,
+                        "token_file",
+                        format!("cannot read the token file {}: {e}", file.display()),
+                    )
+                })?;
+                Some((read.trim().to_string(), f.span().start, "token_file"))
+            }
+            (None, None) => None,
+        };
+        if let Some((t, at, key)) = &token
+            && t.chars().count() < MIN_TOKEN_CHARS
+        {
+            return Err(server_err(
+                *at,
+                key,
+                format!(
+                    "the token is {} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 24`)",
+                    t.chars().count()
+                ),
+            ));
+        }
+        let url = match &raw.server.url {
+            Some(u) => {
+                let mut parsed = Url::parse(u.get_ref())
+                    .ok()
+                    .filter(|p| matches!(p.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        server_err(
+                            u.span().start,
+                            "url",
+                            format!(
+                                "invalid URL {:?}; expected the web view's address such as \"https://veille.example.org/\"",
+                                u.get_ref()
+                            ),
+                        )
+                    })?;
+                if !parsed.path().ends_with('/') {
+                    let p = format!("{}/", parsed.path());
+                    parsed.set_path(&p);
+                }
+                Some(parsed)
+            }
+            None => None,
+        };
         let server = ServerSettings {
-            listen: match raw.server.listen {
+            token: token.map(|t| t.0),
+            url,
+            listen: match &raw.server.listen {
                 Some(l) => Some(l.get_ref().parse().map_err(|e| {
                     let mut err = located(
                         path,
@@ -434,6 +542,11 @@ impl Config {
                 None => None,
             },
         };
+        if let (Some(listen), Some(l)) = (server.listen, &raw.server.listen)
+            && let Some(msg) = ServerSettings::exposure_error(listen, server.token.as_deref())
+        {
+            return Err(server_err(l.span().start, "listen", msg));
+        }
         let topics_dir =
             normalise(&base.join(raw.classifier.topics.as_deref().unwrap_or("topics")));
         let mail = crate::digest::config::mail_settings(raw.mail, path, text, &base)?;
@@ -606,6 +719,57 @@ mod tests {
         assert_eq!(c.server.listen.unwrap().port(), 9187);
         let e = parse("[server]\nlisten = \"localhost\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.listen")));
+    }
+
+    #[test]
+    fn a_listen_address_beyond_loopback_needs_a_token() {
+        let e = parse("[server]\nlisten = \"0.0.0.0:9187\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.listen")));
+        assert!(e.message.contains("token"), "{e}");
+        let c = parse("[server]\nlisten = \"0.0.0.0:9187\"\ntoken = \"0123456789abcdef0123\"\n")
+            .unwrap();
+        assert_eq!(c.server.token.as_deref(), Some("0123456789abcdef0123"));
+        assert!(
+            !format!("{:?}", c.server).contains("0123456789"),
+            "the token is never logged"
+        );
+        assert_eq!(
+            c.server.public_url(),
+            None,
+            "0.0.0.0 is no address to link to"
+        );
+        let e = parse("[server]\ntoken = \"short\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server.token"), "{e}");
+        let c = parse("[server]\nlisten = \"127.0.0.1:9187\"\n").unwrap();
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "http://127.0.0.1:9187/"
+        );
+        let c = parse("[server]\nurl = \"https://v.example.org/veille\"\n").unwrap();
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "https://v.example.org/veille/"
+        );
+        let e = parse("[server]\nurl = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server.url"), "{e}");
+    }
+
+    #[test]
+    fn the_token_can_live_in_a_file_beside_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "abcdefghijklmnopqrstuvwxyz\n").unwrap();
+        let path = dir.path().join("v.toml");
+        let c = Config::from_str(
+            "[server]\nlisten = \"[::]:9187\"\ntoken_file = \"token\"\n",
+            &path,
+        )
+        .unwrap();
+        assert_eq!(
+            c.server.token.as_deref(),
+            Some("abcdefghijklmnopqrstuvwxyz")
+        );
+        let e = Config::from_str("[server]\ntoken_file = \"missing\"\n", &path).unwrap_err();
+        assert!(e.message.contains("cannot read the token file"), "{e}");
     }
 
     #[test]

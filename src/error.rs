@@ -55,6 +55,9 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("empty document")]
     Empty,
+    /// The document holds items that could not be read: never reported as an empty success.
+    #[error("the document holds {held} <item>/<entry> elements but none could be read: {reason}")]
+    NoItems { held: usize, reason: String },
 }
 
 /// A storage failure, with the database path when known.

@@ -12,6 +12,9 @@ pub struct ParsedFeed {
     /// RSS `<ttl>`: how long the feed may be cached.
     pub ttl: Option<std::time::Duration>,
     pub items: Vec<ParsedItem>,
+    /// What was wrong with the document but recovered (malformed XML repaired), for the
+    /// feed's health; empty for a clean document.
+    pub warnings: Vec<String>,
 }
 
 /// One entry of a feed, normalised.
@@ -61,6 +64,26 @@ pub struct FeedRow {
     /// Items of the last refresh recognised by link or content under a guid never seen before:
     /// the feed changes its guids between polls.
     pub reissued: i64,
+    /// What was wrong with the last document read but recovered (malformed XML repaired).
+    pub last_warning: Option<String>,
+}
+
+impl FeedRow {
+    /// `disabled`, `new` (never fetched), `failing` (at least `failing_after` errors in a row),
+    /// `erroring` or `ok`.
+    pub fn state(&self, failing_after: i64) -> &'static str {
+        if !self.enabled {
+            "disabled"
+        } else if self.last_fetch_at.is_none() {
+            "new"
+        } else if self.error_count >= failing_after {
+            "failing"
+        } else if self.error_count > 0 {
+            "erroring"
+        } else {
+            "ok"
+        }
+    }
 }
 
 /// A stored item with what `veille items` shows.

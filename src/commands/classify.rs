@@ -10,6 +10,7 @@ use anyhow::Context;
 use veille::config::Config;
 use veille::pipeline::classify::{Classifier, TopicResult};
 use veille::pipeline::extract::{Extractor, Options};
+use veille::pipeline::language::{self, Hints};
 
 /// Classify texts or HTML pages and show the evidence.
 #[derive(Debug, clap::Args)]
@@ -19,7 +20,7 @@ pub struct Args {
     /// Classify this text instead (first line = title).
     #[arg(long, conflicts_with = "paths")]
     pub text: Option<String>,
-    /// Language of the texts (ISO 639-1), when known.
+    /// Language of the texts (ISO 639-1); detected from each text when not given.
     #[arg(long)]
     pub language: Option<String>,
     /// One JSON line per input with the matching topics and their evidence.
@@ -37,6 +38,24 @@ struct JsonLine<'a> {
     topics: Vec<&'a TopicResult>,
 }
 
+/// The language given with `--language`, else the one detected from the text (the page's own
+/// declaration, when the input is HTML, is a hint).
+fn language_of(
+    given: Option<&'static str>,
+    text: &str,
+    page: Option<&str>,
+) -> Option<&'static str> {
+    if given.is_some() {
+        return given;
+    }
+    let (title, body) = text.split_once('\n').unwrap_or((text, ""));
+    let hints = Hints {
+        page,
+        ..Hints::default()
+    };
+    language::detect(title, body, &hints).map(|d| d.code)
+}
+
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(config)?;
     let classifier = Classifier::load(&config.classifier.topics_dir)?;
@@ -50,9 +69,15 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<_>>()?,
     };
     let extractor = Extractor::new(&Options::default())?;
+    let given = match args.language.as_deref() {
+        None => None,
+        Some(l) => Some(language::normalize(l).with_context(|| {
+            format!("--language {l}: not one of the 24 EU languages (an ISO 639-1 code such as it, de, pl)")
+        })?),
+    };
     for (name, raw) in inputs {
         let (text, page_language) = plain_text(&raw, &extractor);
-        let language = args.language.as_deref().or(page_language.as_deref());
+        let language = language_of(given, &text, page_language.as_deref());
         let results = classifier.classify(&text, language);
         let shown: Vec<&TopicResult> = results.iter().filter(|r| r.matched || args.all).collect();
         if args.json {
@@ -70,7 +95,8 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             .map(|r| r.id.as_str())
             .collect();
         println!(
-            "{name}: {}",
+            "{name} [{}]: {}",
+            language.unwrap_or("-"),
             if matched.is_empty() {
                 "no topic".to_string()
             } else {
@@ -84,6 +110,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
                 r.score,
                 if r.matched { "" } else { " (below threshold)" }
             );
+            print_reasons(r);
             print_evidence(r);
         }
     }
@@ -121,6 +148,19 @@ fn plain_text(raw: &str, extractor: &Extractor) -> (String, Option<String>) {
         format!("{}\n{}", title.replace('\n', " "), article.text),
         article.language,
     )
+}
+
+/// One line with the signals behind a score and their parts in its log-odds.
+pub fn print_reasons(r: &TopicResult) {
+    if r.reasons.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = r
+        .reasons
+        .iter()
+        .map(|c| format!("{} {:+.2}", c.signal, c.contribution))
+        .collect();
+    println!("    signals: {}", parts.join(", "));
 }
 
 /// One line per piece of evidence: concept, field, offset, matched text and snippet.

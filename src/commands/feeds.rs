@@ -14,13 +14,16 @@ pub struct Args {
     json: bool,
 }
 
-/// The last error, else what the last refresh noticed: article pages without text, guids that
-/// change between polls.
+/// The last error, else what the last refresh noticed: a warning about the document, article
+/// pages without text, guids that change between polls.
 fn notes(f: &veille::model::FeedRow) -> String {
     if let Some(e) = &f.last_error {
         return e.clone();
     }
     let mut notes = Vec::new();
+    if let Some(w) = &f.last_warning {
+        notes.push(format!("warning: {w}"));
+    }
     if f.article_failures > 0 {
         notes.push(format!(
             "{} article pages gave no text (last refresh)",
@@ -47,21 +50,11 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR",
+        "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR OR WARNING",
         "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH", "NEXT CHECK"
     );
     for f in &feeds {
-        let state = if !f.enabled {
-            "disabled"
-        } else if f.last_fetch_at.is_none() {
-            "new"
-        } else if f.error_count >= FAILING_AFTER {
-            "failing"
-        } else if f.error_count > 0 {
-            "erroring"
-        } else {
-            "ok"
-        };
+        let state = f.state(FAILING_AFTER);
         println!(
             "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} {}",
             f.name,

@@ -4,13 +4,16 @@ pub mod classify;
 pub mod digest;
 pub mod eval;
 pub mod eval_extract;
+pub mod export_labels;
 pub mod extract;
 pub mod feeds;
+pub mod fit;
 pub mod items;
 pub mod poll;
 pub mod preview_source;
 pub mod reclassify;
 pub mod run;
+pub mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;

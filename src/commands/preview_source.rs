@@ -82,6 +82,8 @@ struct Report<'a> {
     count: usize,
     items: Vec<Preview<'a>>,
     page_errors: &'a [String],
+    /// What was wrong with the document but recovered (malformed XML repaired).
+    warnings: &'a [String],
 }
 
 pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -149,6 +151,7 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
             count: items.len(),
             items,
             page_errors: &listing.failures,
+            warnings: &listing.feed.warnings,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
@@ -161,6 +164,9 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
         listing.pages.len(),
         if listing.pages.len() == 1 { "" } else { "s" }
     );
+    for warning in &listing.feed.warnings {
+        println!("warning: {warning}");
+    }
     for (i, it) in items.iter().enumerate() {
         println!("{:>3}. {}", i + 1, it.title);
         println!("     link:    {}", it.link.unwrap_or("-"));

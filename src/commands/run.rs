@@ -45,16 +45,21 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     let signals = service::process_signals();
     let server = match config.server.listen {
         Some(listen) => {
-            let (addr, server) =
-                service::http::bind(listen, svc.clone(), service::stopped(signals.clone()))
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "cannot listen on {listen} (server.listen in {})",
-                            config.path.display()
-                        )
-                    })?;
-            tracing::info!(%addr, "health and metrics at http://{addr}/health and /metrics");
+            let web = veille::web::router(&config).context("setting up the web view")?;
+            let (addr, server) = service::http::bind(
+                listen,
+                svc.clone(),
+                Some(web),
+                service::stopped(signals.clone()),
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {listen} (server.listen in {})",
+                    config.path.display()
+                )
+            })?;
+            tracing::info!(%addr, "web view at http://{addr}/, health and metrics at /health and /metrics");
             Some(tokio::spawn(server))
         }
         None => None,

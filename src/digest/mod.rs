@@ -180,6 +180,8 @@ pub struct Digester {
     mailer: Mailer,
     lease: Duration,
     delivery: std::sync::Arc<Delivery>,
+    /// The web view's address, for the judgement links of entries.
+    web: Option<url::Url>,
 }
 
 impl Digester {
@@ -196,6 +198,7 @@ impl Digester {
             mailer,
             lease: SEND_LEASE,
             delivery: Default::default(),
+            web: config.server.public_url(),
         }
     }
 
@@ -286,7 +289,13 @@ impl Digester {
                     _ => continue,
                 }
             };
-            let d = content(store, wl, state.since, now)?;
+            let mut d = content(store, wl, state.since, now)?;
+            if let Some(base) = &self.web {
+                d.links = Some(select::JudgeLinks {
+                    base: base.to_string(),
+                    key: crate::links::Key::load(store)?,
+                });
+            }
             if d.is_empty() && !wl.send_empty {
                 if let Some(next) = next {
                     store.skip_fire(&wl.name, next)?;

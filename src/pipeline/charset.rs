@@ -1,6 +1,7 @@
 //! Decodes fetched HTML bytes to text: BOM, then the HTTP `Content-Type` charset, then a
 //! `<meta charset>` / `http-equiv` declaration near the top of the page, then detection
-//! (chardetng); decoding itself is done by encoding_rs.
+//! (chardetng); decoding itself is done by encoding_rs. The feed decoder (`pipeline::parse`)
+//! reuses the label mapping, the `charset=` reader and the detection.
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
@@ -34,6 +35,12 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> &'static Encoding {
     if std::str::from_utf8(bytes).is_ok() {
         return UTF_8;
     }
+    detect(bytes)
+}
+
+/// Guesses the encoding of undeclared bytes that are not UTF-8 (chardetng: the detector of
+/// Firefox, trained for legacy encodings of the web such as Windows-1252, EUC-JP or KOI8-R).
+pub fn detect(bytes: &[u8]) -> &'static Encoding {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     detector.guess(None, chardetng::Utf8Detection::Allow)
@@ -41,7 +48,8 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> &'static Encoding {
 
 /// Maps a charset label to an encoding the way browsers do for HTML: UTF-16 declared in
 /// ASCII-compatible bytes cannot be right and means UTF-8; `x-user-defined` means windows-1252.
-fn label(name: &str) -> Option<&'static Encoding> {
+/// (Callers that met UTF-16 bytes have found them by their BOM or their first `<` already.)
+pub fn label(name: &str) -> Option<&'static Encoding> {
     let encoding = Encoding::for_label(name.trim().trim_matches(['"', '\'']).as_bytes())?;
     if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
         Some(UTF_8)
@@ -53,7 +61,7 @@ fn label(name: &str) -> Option<&'static Encoding> {
 }
 
 /// The value of the `charset=` parameter in a `Content-Type` value, if any.
-fn charset_param(content_type: &str) -> Option<&str> {
+pub fn charset_param(content_type: &str) -> Option<&str> {
     let lower = content_type.to_ascii_lowercase();
     let at = lower.find("charset")?;
     let rest = content_type[at + "charset".len()..].trim_start();

@@ -336,6 +336,9 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
         }
         let mut parsed = listing.feed;
+        for warning in &parsed.warnings {
+            tracing::warn!(feed = %feed.name, warning = %warning, "feed document recovered");
+        }
         timing.ttl = parsed.ttl;
         let bounded = bound_items(&mut parsed.items, max_items);
         if bounded.capped_from.is_some() || bounded.duplicates > 0 {
@@ -450,6 +453,8 @@ impl Pipeline {
         if reissued > 0 {
             tracing::info!(feed = %feed.name, reissued, "items recognised by link or content under new guids");
         }
+        record.warning = (!parsed.warnings.is_empty()).then(|| parsed.warnings.join("; "));
+        record.read_document = true;
         self.record(
             feed,
             record,
@@ -530,6 +535,8 @@ impl Pipeline {
             next_check_at: next_check(now, &feed.name, every, timing, 0),
             article_failures,
             reissued: None,
+            warning: None,
+            read_document: false,
         }
     }
 
@@ -639,12 +646,14 @@ fn enrich(
         configured: config.and_then(|c| c.language.as_deref()),
         url: item.url.as_deref(),
     };
-    let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
+    let detected = language::detect(&item.title, body, &hints);
+    let language = detected.map(|d| d.code.to_string());
     let matches = classifier.matches(&item.title, body, language.as_deref());
     let article = article.map(|a| a.article);
     NewItem {
         parsed: item.clone(),
         language,
+        language_source: detected.map(|d| (d.source.as_str().to_string(), d.confidence)),
         matches,
         article,
     }

@@ -56,13 +56,38 @@ pub struct Service {
 struct RestartOnly {
     database: PathBuf,
     listen: Option<std::net::SocketAddr>,
+    /// A hash of `server.token` (the token itself is never kept here, nor logged).
+    token: Option<String>,
+    url: Option<url::Url>,
+    /// The watch lists as the web view served beside `/health` uses them (built at start), when
+    /// there is a listener.
+    web_watchlists: Option<Vec<String>>,
 }
 
 impl RestartOnly {
     fn of(config: &Config) -> RestartOnly {
+        use sha2::Digest as _;
         RestartOnly {
             database: config.storage.database.clone(),
             listen: config.server.listen,
+            token: config
+                .server
+                .token
+                .as_ref()
+                .map(|t| hex::encode(sha2::Sha256::digest(t.as_bytes()))),
+            url: config.server.url.clone(),
+            web_watchlists: config.server.listen.map(|_| {
+                config
+                    .watchlists
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{} {:?} {:?} {:?} {}",
+                            w.name, w.topics, w.feeds, w.languages, w.min_score
+                        )
+                    })
+                    .collect()
+            }),
         }
     }
 
@@ -83,6 +108,22 @@ impl RestartOnly {
                 show(self.listen),
                 show(new.listen)
             ));
+        }
+        if self.token != new.token {
+            keys.push("server.token (changed)".into());
+        }
+        if self.url != new.url {
+            let show = |u: &Option<url::Url>| u.as_ref().map_or("none".into(), |u| u.to_string());
+            keys.push(format!(
+                "server.url ({} → {})",
+                show(&self.url),
+                show(&new.url)
+            ));
+        }
+        if self.listen == new.listen && self.web_watchlists != new.web_watchlists {
+            keys.push(
+                "watchlists as the web view shows them (the digests use the new ones)".into(),
+            );
         }
         keys
     }
@@ -194,7 +235,8 @@ impl Service {
     /// Re-reads the configuration file: feeds, topic rules, `[fetch]` settings, watch lists and
     /// `[mail]` take effect at once; a broken file is reported and the running one kept; the
     /// log names each changed setting that needs a restart (`storage.database`,
-    /// `server.listen`).
+    /// `server.listen`, `server.token`, `server.url`, and the watch lists of the web view served
+    /// beside `/health`, which keeps those it started with).
     pub fn reload(&self) {
         let Some(path) = &self.config_path else {
             tracing::info!("reload requested, but the service runs on the embedded defaults");
@@ -518,4 +560,42 @@ pub fn service(
     digests: Option<digest::Service>,
 ) -> Arc<Service> {
     Arc::new(Service::new(pipeline, config_path, digests))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn config(toml: &str) -> Config {
+        Config::from_str(toml, Path::new("veille.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_reload_names_the_web_view_settings_that_need_a_restart_and_never_the_token() {
+        let running = RestartOnly::of(&config(
+            "[server]\nlisten = \"127.0.0.1:9187\"\ntoken = \"first-secret-token-0001\"\n\
+             [[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"a@example.org\"]\nschedule = \"0 8 * * *\"\n",
+        ));
+        let same = RestartOnly::of(&config(
+            "[server]\nlisten = \"127.0.0.1:9187\"\ntoken = \"first-secret-token-0001\"\n\
+             [[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 9 * * *\"\n",
+        ));
+        assert!(
+            running.changed(&same).is_empty(),
+            "recipients and schedule are reloaded"
+        );
+        let changed = RestartOnly::of(&config(
+            "[server]\nlisten = \"127.0.0.1:9187\"\ntoken = \"second-secret-token-02\"\nurl = \"https://veille.example.org/\"\n\
+             [[watchlists]]\nname = \"w\"\ntopics = [\"eu-nato-cyber\"]\nrecipients = [\"a@example.org\"]\nschedule = \"0 8 * * *\"\n",
+        ));
+        let keys = running.changed(&changed).join("; ");
+        assert_eq!(
+            keys,
+            "server.token (changed); server.url (none → https://veille.example.org/); \
+             watchlists as the web view shows them (the digests use the new ones)"
+        );
+        assert!(!format!("{running:?}").contains("secret"), "{running:?}");
+    }
 }

@@ -389,7 +389,7 @@ impl Store {
 }
 
 /// `since` in the text form rusqlite writes for `DateTime<Utc>`, so text comparison is ordered.
-fn since_text(t: DateTime<Utc>) -> String {
+pub(super) fn since_text(t: DateTime<Utc>) -> String {
     use rusqlite::types::{ToSql, ToSqlOutput, Value, ValueRef};
     match t.to_sql() {
         Ok(ToSqlOutput::Owned(Value::Text(s))) => s,
@@ -432,6 +432,7 @@ mod tests {
                     ..ParsedItem::default()
                 },
                 language: Some("en".into()),
+                language_source: None,
                 matches: vec![StoredMatch {
                     topic: if i % 2 == 0 { "a" } else { "b" }.into(),
                     score: 0.9,

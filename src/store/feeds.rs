@@ -35,6 +35,10 @@ pub struct FetchRecord {
     pub article_failures: Option<i64>,
     /// Items of this refresh recognised under a new guid; `None` keeps the stored count.
     pub reissued: Option<i64>,
+    /// What was recovered in the document read (`None`: it was clean).
+    pub warning: Option<String>,
+    /// A document was read (not a 304, not a failure): `warning` replaces the stored one.
+    pub read_document: bool,
 }
 
 impl Store {
@@ -108,7 +112,8 @@ impl Store {
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
                title = COALESCE(?8, title), next_check_at = ?9,
                article_failures = COALESCE(?10, article_failures),
-               reissued = COALESCE(?11, reissued)
+               reissued = COALESCE(?11, reissued),
+               last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END
              WHERE id = ?1",
             params![
                 feed_id,
@@ -121,7 +126,9 @@ impl Store {
                 rec.title,
                 rec.next_check_at,
                 rec.article_failures,
-                rec.reissued
+                rec.reissued,
+                rec.warning,
+                rec.read_document
             ],
         )?;
         Ok(())
@@ -133,7 +140,7 @@ impl Store {
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
                     (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
-                    f.reissued
+                    f.reissued, f.last_warning
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -152,6 +159,7 @@ impl Store {
                 item_count: r.get(11)?,
                 article_failures: r.get(12)?,
                 reissued: r.get(13)?,
+                last_warning: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -14,6 +14,9 @@ use crate::model::{ItemRow, ParsedItem};
 pub struct NewItem {
     pub parsed: ParsedItem,
     pub language: Option<String>,
+    /// How `language` was decided (`text`, `item`, `page`, `url`, `configured`, `feed`) and how
+    /// sure (0–1).
+    pub language_source: Option<(String, f64)>,
     pub matches: Vec<StoredMatch>,
     /// The article page's text and the extraction status, when the page was fetched.
     pub article: Option<Article>,
@@ -299,8 +302,8 @@ impl Store {
                     tx.execute(
                         "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
                            text, author, published_at, fetched_at, content_hash, language,
-                           article_text, article_status)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           article_text, article_status, language_source, language_confidence)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                         params![
                             feed_id,
                             it.guid,
@@ -316,7 +319,9 @@ impl Store {
                             hash,
                             new.language,
                             new.article.as_ref().and_then(|a| a.text.as_deref()),
-                            new.article.as_ref().map(|a| a.status.as_str())
+                            new.article.as_ref().map(|a| a.status.as_str()),
+                            new.language_source.as_ref().map(|l| l.0.as_str()),
+                            new.language_source.as_ref().map(|l| l.1)
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
@@ -460,7 +465,8 @@ fn update_item(
         "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
            language = ?10, article_text = COALESCE(?11, article_text),
-           article_status = COALESCE(?12, article_status)
+           article_status = COALESCE(?12, article_status),
+           language_source = ?13, language_confidence = ?14
          WHERE id = ?1",
         params![
             id,
@@ -474,7 +480,9 @@ fn update_item(
             hash,
             new.language,
             new.article.as_ref().and_then(|a| a.text.as_deref()),
-            new.article.as_ref().map(|a| a.status.as_str())
+            new.article.as_ref().map(|a| a.status.as_str()),
+            new.language_source.as_ref().map(|l| l.0.as_str()),
+            new.language_source.as_ref().map(|l| l.1)
         ],
     )?;
     write_matches(tx, id, &new.matches, now)

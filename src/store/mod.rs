@@ -1,16 +1,22 @@
 //! Storage: the only code that speaks SQL. One SQLite file in WAL mode, migrated at open.
 
+mod browse;
 mod digests;
 mod feeds;
 mod items;
+mod judgements;
 mod migrate;
 
+pub use browse::{
+    Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
+};
 pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
     source_hash,
 };
+pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -108,6 +114,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        register_functions(&conn)?;
         migrate::apply(&mut conn)?;
         Ok(Store { conn, file: None })
     }
@@ -180,4 +187,22 @@ impl Store {
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
+}
+
+/// SQL functions the schema relies on, registered on every connection before migrating:
+/// `veille_fold(text)` folds text for the full-text index (see migration 0005) exactly as the
+/// classifier folds it, so search is blind to case and diacritics in all 24 EU languages.
+fn register_functions(conn: &Connection) -> Result<(), StoreError> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "veille_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|t| crate::pipeline::classify::fold::fold_str(&t)))
+        },
+    )?;
+    Ok(())
 }

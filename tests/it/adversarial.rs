@@ -311,6 +311,7 @@ fn seed_match(config: &Config, feed: &str) {
             ..ParsedItem::default()
         },
         language: Some("en".into()),
+        language_source: None,
         matches: vec![StoredMatch {
             topic: "eu-us-cyber".into(),
             score: 0.9,
@@ -533,6 +534,7 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         service::stopped(rx.clone()),
     )
     .await
@@ -546,6 +548,14 @@ async fn silent_smtp_server_does_not_freeze_polling_and_health_reports_the_deliv
     // The server has the data and says nothing; a feed falls due meanwhile: it is polled all
     // the same.
     eventually(10, "the digest's data", || sink.data_attempts() == 1).await;
+    // (The first poll must be over, or recording it would set the next check again.)
+    eventually(10, "the first poll recorded", || {
+        count(
+            &config.storage.database,
+            "SELECT COUNT(*) FROM feeds WHERE last_fetch_at IS NOT NULL",
+        ) == 1
+    })
+    .await;
     let polls = server.seen("/feeds/rss2.xml").len();
     sql(&config.storage.database)
         .execute("UPDATE feeds SET next_check_at = NULL", [])
@@ -758,18 +768,28 @@ async fn health_server_closes_connections_with_unfinished_headers_and_limits_the
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         service::stopped(rx),
     )
     .await
     .unwrap();
     tokio::spawn(http);
+    half_requests_are_closed_by_the_header_timeout(addr, "/health").await;
+    // The server still answers.
+    let health = get_json(addr, "/health").await;
+    assert_eq!(health["status"], "ok", "{health}");
+}
 
+/// Opens twice the connection limit of connections to `addr`, each sending half a request for
+/// `path` and then nothing, and checks that the server closes every one within its header
+/// timeout (a few seconds' grace).
+async fn half_requests_are_closed_by_the_header_timeout(addr: SocketAddr, path: &str) {
     // Twice the connection limit, each sending half a request and then nothing.
     let n = 2 * service::http::MAX_CONNECTIONS;
     let mut socks = Vec::new();
     for _ in 0..n {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nX-Slow: ").as_bytes())
             .await
             .unwrap();
         socks.push(s);
@@ -787,9 +807,100 @@ async fn health_server_closes_connections_with_unfinished_headers_and_limits_the
         }
     }
     assert_eq!(closed, n, "connections left open past the header timeout");
-    // The server still answers.
-    let health = get_json(addr, "/health").await;
-    assert_eq!(health["status"], "ok", "{health}");
+}
+
+// Regression (merge of the web view with issue 15): `veille serve` served the web view with
+// axum's own loop, without the header timeout or the connection limit of the service listener.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_view_alone_closes_connections_with_unfinished_headers_and_limits_them() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = super::poll::write_config(dir.path(), &server, &[("rss2", "/feeds/rss2.xml")]);
+    let config = Config::from_file(&path).unwrap();
+    drop(Store::open(&config.storage.database).unwrap());
+    let app = veille::web::router(&config).unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(None);
+    let (addr, http) =
+        veille::web::serve("127.0.0.1:0".parse().unwrap(), app, service::stopped(rx))
+            .await
+            .unwrap();
+    tokio::spawn(http);
+    half_requests_are_closed_by_the_header_timeout(addr, "/").await;
+    // The web view still answers.
+    let page = reqwest::Client::new()
+        .get(format!("http://{addr}/"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
+
+// The accept loop that replaced axum's keeps its graceful stop: a request under way at shutdown
+// is answered, an idle kept-alive connection does not hold the stop up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_shutdown_a_request_under_way_is_answered_and_idle_connections_do_not_delay_the_stop() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = super::poll::write_config(dir.path(), &server, &[("rss2", "/feeds/rss2.xml")]);
+    let config = Config::from_file(&path).unwrap();
+    let pipeline = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
+    let svc = service::service(pipeline, None, None);
+    let slow = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            "done"
+        }),
+    );
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let (addr, http) = service::http::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        svc.clone(),
+        Some(slow),
+        service::stopped(rx),
+    )
+    .await
+    .unwrap();
+    let http = tokio::spawn(http);
+    // An idle kept-alive connection: one request answered, then nothing.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(idle.read(&mut buf).await.unwrap() > 0);
+    let slow = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(format!("http://{addr}/slow"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await?
+            .text()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopping = tokio::time::Instant::now();
+    tx.send(Some(Signal::Stop)).unwrap();
+    assert_eq!(
+        slow.await
+            .unwrap()
+            .expect("the request under way is answered"),
+        "done"
+    );
+    tokio::time::timeout(Duration::from_secs(3), http)
+        .await
+        .expect("the server stops without waiting for the idle connection")
+        .unwrap()
+        .unwrap();
+    assert!(stopping.elapsed() < service::http::DRAIN_TIMEOUT);
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(1), idle.read(&mut buf))
+            .await
+            .expect("the idle connection is closed")
+            .unwrap_or(0),
+        0
+    );
 }
 
 // ---- 8. Storage errors got no backoff and did not show in health ----
@@ -813,6 +924,7 @@ async fn storage_errors_back_off_are_counted_and_show_in_health() {
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         service::stopped(rx.clone()),
     )
     .await
@@ -1122,6 +1234,13 @@ async fn feed_changing_every_guid_on_every_poll_adds_nothing_and_is_reported() {
         table.contains("guids change between polls: 50 items recognised by link or content"),
         "{table}"
     );
+    // The web view's feeds page says it too.
+    let (status, page) = super::web::page_in_process(&config, "/feeds").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("guids change between polls: 50 items recognised by link or content"),
+        "{page}"
+    );
 }
 
 // ---- Also seen ----
@@ -1224,6 +1343,7 @@ async fn health_does_not_stall_while_another_process_holds_the_write_lock() {
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         service::stopped(rx.clone()),
     )
     .await

@@ -80,6 +80,7 @@ fn item(
             ..ParsedItem::default()
         },
         language: Some(lang.into()),
+        language_source: None,
         matches: vec![StoredMatch {
             topic: topic.into(),
             score,

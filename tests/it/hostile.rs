@@ -189,10 +189,27 @@ async fn empty_200_is_an_empty_document() {
     assert_failed(&case, "empty document");
 }
 
+/// A feed cut in the middle of an item keeps its complete items (as lenient readers do), drops
+/// the half item, and says so in its health; it is not an error (issue 14).
 #[tokio::test]
-async fn truncated_xml_is_an_invalid_feed() {
+async fn truncated_xml_keeps_its_complete_items_with_a_warning() {
     let case = poll_case("/truncated").await;
-    assert_failed(&case, "invalid feed");
+    let Outcome::Updated { items, .. } = case.outcome else {
+        panic!("expected the complete items, got {:?}", case.outcome)
+    };
+    assert!(
+        (1..4).contains(&items),
+        "{items} of the 4 items, the cut one dropped"
+    );
+    assert_eq!(
+        (case.health.error_count, case.health.item_count),
+        (0, items as i64)
+    );
+    let warning = case.health.last_warning.as_deref().unwrap_or_default();
+    assert!(
+        warning.contains("document cut short: its incomplete last item dropped"),
+        "{warning}"
+    );
 }
 
 /// Polls the feed of article links to loopback and metadata addresses, with the guard on or off.

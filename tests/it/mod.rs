@@ -1,6 +1,7 @@
 //! Test modules and the shared loopback fixtures.
 
 mod adversarial;
+mod browser;
 mod classify;
 pub mod cli;
 mod digest;
@@ -11,7 +12,9 @@ pub mod hostile_server;
 mod kill;
 mod language;
 mod poll;
+mod realworld;
 pub mod server;
 mod service;
 pub mod smtp;
 mod sources;
+pub mod web;

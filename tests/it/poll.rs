@@ -347,3 +347,101 @@ async fn short_items_get_their_article_page_and_failures_keep_the_summary() {
     poll_all(&p).await;
     assert_eq!(server.seen("/pages/council-fisheries-en.html").len(), 1);
 }
+
+/// Regression (issue 14): broken XML was refused outright, an RSS feed with a default
+/// namespace was a silent zero, an item linked only by its guid had no link. Now the feed is
+/// read with a warning in its health, and items without a link are stored once.
+#[tokio::test]
+async fn a_sloppy_feed_is_recovered_with_a_warning_and_linkless_items_are_stored_once() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &server,
+        &[
+            ("sloppy", "/nocache/sloppy.xml"),
+            ("rss2", "/feeds/rss2.xml"),
+        ],
+    );
+    let (_, p) = pipeline(&config);
+    let (summary, reports) = poll_all(&p).await;
+    assert!(
+        matches!(
+            outcome(&reports, "sloppy"),
+            Outcome::Updated {
+                items: 3,
+                new: 3,
+                ..
+            }
+        ),
+        "{reports:#?}"
+    );
+    let items = p
+        .store()
+        .items(&ItemFilter {
+            feed: Some("sloppy".into()),
+            ..ItemFilter::default()
+        })
+        .unwrap();
+    let mut got: Vec<(String, Option<String>)> = items
+        .iter()
+        .map(|i| (i.title.clone(), i.url.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "EU & NATO staff talks".to_string(),
+                Some("https://sloppy.example/news?id=1&lang=en".to_string())
+            ),
+            (
+                "Linked by its guid".to_string(),
+                Some("https://sloppy.example/news/3".to_string())
+            ),
+            ("Statement without a link".to_string(), None),
+        ]
+    );
+    let dated = items.iter().find(|i| i.title.starts_with("EU")).unwrap();
+    assert_eq!(
+        dated.published.unwrap().to_rfc3339(),
+        "2023-12-16T14:02:33+00:00"
+    );
+    let health = p.store().feeds().unwrap();
+    let sloppy = health.iter().find(|f| f.name == "sloppy").unwrap();
+    assert_eq!(
+        (sloppy.error_count, sloppy.last_error.as_deref()),
+        (0, None)
+    );
+    let warning = sloppy.last_warning.as_deref().unwrap();
+    assert!(
+        warning
+            .starts_with("recovered from malformed XML: 3 unescaped '&' escaped; 1 unclosed CDATA"),
+        "{warning}"
+    );
+    let rss2 = health.iter().find(|f| f.name == "rss2").unwrap();
+    assert_eq!(rss2.last_warning, None, "a clean feed has no warning");
+    assert_eq!(summary.failed, 0);
+
+    // The same document again (no validators): nothing new, the linkless item included.
+    let (summary, _) = poll_all(&p).await;
+    assert_eq!(summary.new_items, 0, "{summary}");
+    assert_eq!(p.store().feeds().unwrap()[1].item_count, 3);
+
+    // `veille feeds` shows the warning.
+    drop(p);
+    let out = super::cli::veille(&["--config", config.to_str().unwrap(), "feeds"]).await;
+    let table = super::cli::text(&out.stdout);
+    assert!(
+        table.lines().any(|l| l.starts_with("sloppy") && l.contains("warning: recovered from malformed XML")),
+        "{table}"
+    );
+    // So does the web view's feeds page.
+    let config = veille::config::Config::from_file(&config).unwrap();
+    let (status, page) = super::web::page_in_process(&config, "/feeds").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("warning: recovered from malformed XML"),
+        "{page}"
+    );
+}

@@ -126,8 +126,8 @@ async fn search(State(log): State<Log>, headers: HeaderMap) -> Response {
 fn eeas_feed(site: &Site, name: &str, path: &str, max_pages: u32, fetch_article: &str) -> String {
     format!(
         "[[feeds]]\nname = \"{name}\"\nurl = \"{}\"\nkind = \"html\"\nfetch_article = \"{fetch_article}\"\n\
-         [feeds.html]\nitem = \"div.card\"\nlink = \"a.card-link\"\ntitle = \"h3\"\ndate = \"time\"\n\
-         summary = \"p.summary\"\nnext_page = \"a[rel=next]\"\nmax_pages = {max_pages}\n",
+         [feeds.html]\nitem = \"div.card\"\nlink = \"h5.card-title a\"\ntitle = \"h5.card-title\"\ndate = \".card-footer\"\n\
+         summary = \"p.card-text\"\nnext_page = \"a[rel=next]\"\nmax_pages = {max_pages}\n",
         site.url(path)
     )
 }
@@ -483,7 +483,7 @@ async fn preview_source_prints_items_and_stores_nothing() {
     );
     assert!(
         stdout.contains(&format!(
-            "     link:    {}\n     date:    2026-11-24 09:30\n     summary: Staff of the EEAS and NATO met",
+            "     link:    {}\n     date:    2026-11-24 00:00\n     summary: Staff of the EEAS and NATO met",
             site.url("/eeas/eu-nato-cyber-staff-talks_en")
         )),
         "{stdout}"
@@ -509,7 +509,7 @@ async fn preview_source_prints_items_and_stores_nothing() {
         "--item",
         "div.card",
         "--link",
-        "a.card-link",
+        "h5.card-title a",
         "--title",
         "span.card-type",
         "--json",
@@ -641,6 +641,40 @@ fn shipped_source_definitions_read_the_fixtures() {
     );
     let nato = config.feed("nato-news").unwrap();
     assert!(!nato.enabled && nato.source.kind() == "html");
+    let page = std::fs::read(fixtures().join("nato-news.html")).unwrap();
+    let parsed = parse_page(&page, None, nato.url.as_str(), &nato.source).unwrap();
+    let read: Vec<_> = parsed
+        .feed
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.title.as_str(),
+                i.url.as_deref().unwrap(),
+                i.published.unwrap().format("%Y-%m-%d").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (
+                "NATO and the European Union step up cooperation on cyber defence",
+                "https://www.nato.int/cps/en/natohq/news_230145.htm",
+                "2025-08-07".to_string()
+            ),
+            (
+                "Cyber Coalition exercise concludes in Estonia",
+                "https://www.nato.int/cps/en/natohq/news_230101.htm?selectedLocale=en",
+                "2025-08-05".to_string()
+            ),
+            (
+                "Secretary General meets the US Secretary of State",
+                "https://www.nato.int/cps/en/natohq/news_230120.htm",
+                "2025-07-31".to_string()
+            ),
+        ]
+    );
 
     // Uncomment the JSON alternative (every `# ` line from its `[[feeds]]` on) and read it.
     let start = shipped

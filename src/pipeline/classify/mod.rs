@@ -9,7 +9,9 @@
 //! the pair concepts are not side by side, a boost concept is missing or an exclude concept is
 //! present; the score is `1 − Π(1 − unit weight)`, and the topic matches at its threshold.
 
+pub mod features;
 pub mod fold;
+pub mod model;
 pub mod rules;
 pub mod segment;
 
@@ -20,7 +22,9 @@ use serde::Serialize;
 
 use crate::config::ConfigError;
 use crate::store::StoredMatch;
+use features::{Features, Mention};
 use fold::{Folded, fold, is_word};
+use model::Contribution;
 use rules::{Role, Topic};
 use segment::{Field, Sentence};
 
@@ -36,16 +40,12 @@ pub const EMBEDDED_RULES: [(&str, &str); 2] = [
     ),
 ];
 
-/// Units (best first) whose matches are kept as evidence.
-const EVIDENCE_UNITS: usize = 3;
 /// Evidence entries kept per topic.
 const MAX_EVIDENCE: usize = 24;
 /// Characters of context on each side of a snippet.
 const SNIPPET_CONTEXT: usize = 60;
 /// Longest line (in chars) that a boilerplate marker may start.
 const MAX_FURNITURE_LINE: usize = 100;
-/// Weight factor of a unit spanning two sentences rather than one.
-const CROSS_SENTENCE: f64 = 0.65;
 
 /// One matched term, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -68,6 +68,11 @@ pub struct TopicResult {
     pub score: f64,
     pub matched: bool,
     pub evidence: Vec<Evidence>,
+    /// The signals that made the score, largest part first.
+    pub reasons: Vec<Contribution>,
+    /// Every signal's value (for fitting the model).
+    #[serde(skip)]
+    pub features: Features,
 }
 
 impl TopicResult {
@@ -208,9 +213,11 @@ impl Classifier {
         self.classify(&format!("{title}\n{body}"), language)
     }
 
-    /// The topics an item (title and body) matches, as the store keeps them.
-    pub fn matches(&self, title: &str, body: &str, language: Option<&str>) -> Vec<StoredMatch> {
-        self.classify_item(title, body, language)
+    /// The topics an item (title and body) matches, as the store keeps them (the poll's path:
+    /// evidence is gathered for the matching topics only).
+    pub fn matches(&self, title: &str, body: &str, _language: Option<&str>) -> Vec<StoredMatch> {
+        let title = title.replace('\n', " ");
+        self.run(&format!("{title}\n{body}"), false)
             .iter()
             .filter(|r| r.matched)
             .map(TopicResult::to_stored)
@@ -221,13 +228,18 @@ impl Classifier {
     /// is informative: the terms of all languages are matched, since items mix languages
     /// (English agency names in a Greek text) and a detected language can be wrong.
     pub fn classify(&self, text: &str, _language: Option<&str>) -> Vec<TopicResult> {
+        self.run(text, true)
+    }
+
+    /// Every topic's score; the evidence of every topic, or of the matching ones only.
+    fn run(&self, text: &str, all_evidence: bool) -> Vec<TopicResult> {
         let sentences = segment::sentences(text);
         let folded = fold(text);
         let hits = self.find(text, &folded, &sentences);
         self.topics
             .iter()
             .enumerate()
-            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences))
+            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences, all_evidence))
             .collect()
     }
 
@@ -315,14 +327,13 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
     Some(end)
 }
 
-/// A sentence or two adjacent sentences holding every required concept.
-struct Unit {
-    first: usize,
-    last: usize,
-    weight: f64,
-}
-
-fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) -> TopicResult {
+fn score_topic(
+    topic: &Topic,
+    hits: &[Hit],
+    text: &str,
+    sentences: &[Sentence],
+    all_evidence: bool,
+) -> TopicResult {
     let role = |h: &Hit| topic.concepts[h.concept].role;
     // Page furniture: from the first line that starts with a boilerplate marker (after the
     // title), the text is ignored.
@@ -350,119 +361,35 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
         .filter(|h| !masks.iter().any(|&(s, e)| h.start < e && s < h.end))
         .collect();
     live.sort_by_key(|h| (h.sentence, h.start));
-
-    let required: Vec<usize> = (0..topic.concepts.len())
-        .filter(|&c| topic.concepts[c].role == Role::Required)
+    // Sentences after the cut are not part of the item.
+    let kept = sentences.partition_point(|s| s.start < cut);
+    let mentions: Vec<Mention> = live
+        .iter()
+        .map(|h| Mention {
+            concept: h.concept,
+            sentence: h.sentence,
+            word: h.word,
+        })
         .collect();
-    // The hits of sentences `first..=last` (live is sorted by sentence).
-    let in_range = |first: usize, last: usize| {
+    let features = features::features(topic, &mentions, &sentences[..kept]);
+    let score = model::round3(topic.model.score(&features));
+    let matched = score >= topic.threshold;
+
+    // Evidence: the hits of the strongest spans (head, best window, best sentence), in text
+    // order.
+    let mut chosen: Vec<&Hit> = Vec::new();
+    let spans = if matched || all_evidence {
+        features.spans.as_slice()
+    } else {
+        &[]
+    };
+    for &(first, last) in spans {
         let from = live.partition_point(|h| h.sentence < first);
         let to = live.partition_point(|h| h.sentence <= last);
-        live[from..to].iter().copied()
-    };
-    // Which concepts each sentence holds, as bits (rule files have far fewer than 64 concepts;
-    // any beyond share the last bit, which only makes their presence test coarser).
-    let bit = |c: usize| 1u64 << c.min(63);
-    let mut present = vec![0u64; sentences.len()];
-    for h in &live {
-        if let Some(p) = present.get_mut(h.sentence) {
-            *p |= bit(h.concept);
-        }
-    }
-    let required_bits = required.iter().fold(0, |acc, &c| acc | bit(c));
-    let bits = |first: usize, last: usize| present[first] | present[last];
-    let has_all = |first: usize, last: usize| bits(first, last) & required_bits == required_bits;
-    let mut units: Vec<Unit> = Vec::new();
-    let mut sentence_ids: Vec<usize> = live
-        .iter()
-        .map(|h| h.sentence)
-        .filter(|&s| s < sentences.len())
-        .collect();
-    sentence_ids.sort_unstable();
-    sentence_ids.dedup();
-    let mut is_unit = vec![false; sentences.len()];
-    for &s in &sentence_ids {
-        if has_all(s, s) {
-            is_unit[s] = true;
-            units.push(Unit {
-                first: s,
-                last: s,
-                weight: 1.0,
-            });
-        }
-    }
-    for &s in &sentence_ids {
-        let n = s + 1;
-        if n >= sentences.len() || is_unit[s] || is_unit[n] || !has_all(s, n) {
-            continue;
-        }
-        if span_words(&required, in_range(s, n)) <= topic.window {
-            units.push(Unit {
-                first: s,
-                last: n,
-                weight: CROSS_SENTENCE,
-            });
-        }
-    }
-    for u in &mut units {
-        let field = sentences[u.last].field;
-        let base = match field {
-            Field::Title => topic.weights.title,
-            Field::Lead => topic.weights.lead,
-            Field::Body => topic.weights.body,
-        };
-        let mut factor = 1.0;
-        if let Some((a, b)) = topic.pair {
-            let close = in_range(u.first, u.last)
-                .filter(|h| h.concept == a)
-                .any(|ha| {
-                    in_range(u.first, u.last)
-                        .filter(|h| h.concept == b)
-                        .any(|hb| ha.word.abs_diff(hb.word) <= topic.pair_distance)
-                });
-            if !close {
-                factor -= topic.pair_weight;
-            }
-        }
-        let here = bits(u.first, u.last);
-        for (ci, c) in topic.concepts.iter().enumerate() {
-            let present = here & bit(ci) != 0;
-            match c.role {
-                Role::Boost if !present => factor -= c.weight,
-                Role::Exclude if present => factor *= 1.0 - c.weight,
-                _ => {}
-            }
-        }
-        u.weight *= base * factor.max(0.0);
-    }
-    units.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.first.cmp(&b.first)));
-    let mut score = 1.0 - units.iter().map(|u| 1.0 - u.weight).product::<f64>();
-    // A required concept matched once, and not in the title, is a passing mention.
-    for (ci, c) in topic.concepts.iter().enumerate() {
-        if c.once_weight < 1.0 {
-            let mut hits = live.iter().filter(|h| h.concept == ci);
-            let in_title = hits.clone().any(|h| {
-                sentences
-                    .get(h.sentence)
-                    .is_some_and(|s| s.field == Field::Title)
-            });
-            let mut starts: Vec<usize> = hits.by_ref().map(|h| h.start).collect();
-            starts.dedup();
-            if !in_title && starts.len() == 1 {
-                score *= c.once_weight;
-            }
-        }
-    }
-    let score = (score * 1000.0).round() / 1000.0;
-
-    // Evidence: the hits of the best units (required and boost concepts), in text order.
-    let mut chosen: Vec<&Hit> = Vec::new();
-    for u in units.iter().filter(|u| u.weight > 0.0).take(EVIDENCE_UNITS) {
-        for h in in_range(u.first, u.last) {
-            if matches!(role(h), Role::Required | Role::Boost | Role::Exclude)
-                && !chosen
-                    .iter()
-                    .any(|c| c.start == h.start && c.concept == h.concept)
+        for h in &live[from..to] {
+            if !chosen
+                .iter()
+                .any(|c| c.start == h.start && c.concept == h.concept)
             {
                 chosen.push(h);
             }
@@ -486,35 +413,11 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     TopicResult {
         id: topic.id.clone(),
         score,
-        matched: score >= topic.threshold,
+        matched,
         evidence,
+        reasons: topic.model.explain(&features),
+        features,
     }
-}
-
-/// The fewest words spanning one hit of each required concept.
-fn span_words<'a>(required: &[usize], hits: impl Iterator<Item = &'a Hit>) -> usize {
-    let hits: Vec<&Hit> = hits.filter(|h| required.contains(&h.concept)).collect();
-    let mut best = usize::MAX;
-    for anchor in &hits {
-        // Every concept's nearest hit at or after the anchor.
-        let mut end = anchor.word;
-        let mut ok = true;
-        for &c in required {
-            match hits
-                .iter()
-                .filter(|h| h.concept == c && h.word >= anchor.word)
-                .map(|h| h.word)
-                .min()
-            {
-                Some(w) => end = end.max(w),
-                None => ok = false,
-            }
-        }
-        if ok {
-            best = best.min(end - anchor.word);
-        }
-    }
-    best
 }
 
 /// Whether the line holding `at` is short, like a heading or a row of links.

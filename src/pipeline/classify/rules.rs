@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 
 use super::fold::{fold_str, is_word};
+use super::model::Model;
 use crate::config::{ConfigError, located};
 
 /// Language keys a concept's `terms` table accepts: the 24 official EU languages and `any`.
@@ -20,12 +21,19 @@ pub const LANGUAGES: [&str; 25] = [
 /// What a concept does in its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// Must appear in every counted unit (sentence or window).
+    /// One of the pieces an item must bring together (a side, the subject).
     Required,
-    /// A unit without it counts `weight` less.
+    /// A weaker way of naming a required concept (`of`): "Brussels" for the EU, "Washington"
+    /// for the United States; each hit counts `weight` of a full mention.
+    Alias,
+    /// Names both `pair` concepts at once ("the two sides"), once both were named before.
+    Both,
+    /// Words that make a co-occurrence more telling (cooperation, dialogue).
     Boost,
-    /// A unit with it counts `weight` less.
+    /// Another party than the two sides (another partner, a member state).
     Exclude,
+    /// Another subject than the topic's (trade, energy, space).
+    OffTopic,
     /// Text it matches hides the other concepts' matches inside it.
     Mask,
     /// A line starting with it starts page furniture: the rest of the text is ignored.
@@ -36,8 +44,11 @@ impl Role {
     fn parse(s: &str) -> Option<Role> {
         Some(match s {
             "required" => Role::Required,
+            "alias" => Role::Alias,
+            "both" => Role::Both,
             "boost" => Role::Boost,
             "exclude" => Role::Exclude,
+            "off_topic" => Role::OffTopic,
             "mask" => Role::Mask,
             "boilerplate" => Role::Boilerplate,
             _ => return None,
@@ -66,18 +77,11 @@ pub struct Term {
 pub struct Concept {
     pub name: String,
     pub role: Role,
-    pub weight: f64,
-    /// Score factor when the concept is matched only once outside the title (a passing mention).
-    pub once_weight: f64,
+    /// How much one hit counts: 1 for required concepts, `weight` for an alias.
+    pub strength: f64,
+    /// For an alias: the required concept it names.
+    pub of: Option<usize>,
     pub terms: Vec<Term>,
-}
-
-/// Weights of a co-occurrence unit by the field it ends in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FieldWeights {
-    pub title: f64,
-    pub lead: f64,
-    pub body: f64,
 }
 
 /// One topic's compiled rules.
@@ -85,15 +89,14 @@ pub struct FieldWeights {
 pub struct Topic {
     pub id: String,
     pub name: String,
+    /// The score (a probability) at which the topic matches.
     pub threshold: f64,
-    /// Required concepts may co-occur across two adjacent sentences when within this many words.
-    pub window: usize,
-    /// Two required concepts (e.g. the EU side and the partner) expected next to each other …
+    /// The two sides of the cooperation (e.g. the EU and NATO), as required concepts …
     pub pair: Option<(usize, usize)>,
-    /// … within this many words; a unit without such a pair counts `pair_weight` less.
+    /// … said together when within this many words ("EU–NATO", "the EU and NATO").
     pub pair_distance: usize,
-    pub pair_weight: f64,
-    pub weights: FieldWeights,
+    /// How the signals combine into a score.
+    pub model: Model,
     pub concepts: Vec<Concept>,
     pub path: PathBuf,
 }
@@ -105,20 +108,14 @@ struct RawTopic {
     #[allow(dead_code)]
     description: Option<String>,
     threshold: Spanned<f64>,
-    window: Option<usize>,
     pair: Option<Spanned<Vec<String>>>,
     pair_distance: Option<usize>,
-    pair_weight: Option<Spanned<f64>>,
-    weights: Option<RawWeights>,
+    model: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
     concepts: Spanned<BTreeMap<Spanned<String>, RawConcept>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWeights {
-    title: Option<f64>,
-    lead: Option<f64>,
-    body: Option<f64>,
+    // Keys of the former unit scoring, refused with a note on what replaced them.
+    window: Option<Spanned<toml::Value>>,
+    pair_weight: Option<Spanned<toml::Value>>,
+    weights: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -126,11 +123,16 @@ struct RawWeights {
 struct RawConcept {
     role: Spanned<String>,
     weight: Option<Spanned<f64>>,
-    once_weight: Option<Spanned<f64>>,
+    of: Option<Spanned<String>>,
+    once_weight: Option<Spanned<toml::Value>>,
     #[allow(dead_code)]
     description: Option<String>,
     terms: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
+
+/// What replaced the keys of the former scoring, for the error that refuses them.
+const RETIRED: &str = "is no longer used: the score now combines the signals listed under \
+                       [model] (see the header of the shipped rule files); remove this key";
 
 /// Compiles one rule file's text; `path` names it in errors and its stem is the topic id.
 pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
@@ -150,20 +152,45 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             format!("threshold must be in (0, 1], got {threshold}"),
         ));
     }
+    for (key, value) in [
+        ("window", &raw.window),
+        ("pair_weight", &raw.pair_weight),
+        ("weights", &raw.weights),
+    ] {
+        if let Some(v) = value {
+            return Err(err(v.span().start, format!("`{key}` {RETIRED}")));
+        }
+    }
     let mut concepts = Vec::new();
+    // Alias targets, resolved once every concept is known.
+    let mut aliases: Vec<(usize, &Spanned<String>)> = Vec::new();
     for (name, rc) in raw.concepts.get_ref() {
         let role = Role::parse(rc.role.get_ref()).ok_or_else(|| {
             err(
                 rc.role.span().start,
                 format!(
-                    "unknown role `{}` for concept `{}`; expected one of required, boost, \
-                     exclude, mask, boilerplate",
+                    "unknown role `{}` for concept `{}`; expected one of required, alias, both, \
+                     boost, exclude, off_topic, mask, boilerplate",
                     rc.role.get_ref(),
                     name.get_ref()
                 ),
             )
         })?;
-        let weight = match &rc.weight {
+        if let Some(w) = &rc.once_weight {
+            return Err(err(w.span().start, format!("`once_weight` {RETIRED}")));
+        }
+        let strength = match &rc.weight {
+            Some(w) if role != Role::Alias => {
+                return Err(err(
+                    w.span().start,
+                    format!(
+                        "`weight` is only for an alias (how much one of its hits counts); \
+                         concept `{}` is {}; its weight is fitted under [model]",
+                        name.get_ref(),
+                        rc.role.get_ref()
+                    ),
+                ));
+            }
             Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
                 return Err(err(
                     w.span().start,
@@ -171,18 +198,32 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
                 ));
             }
             Some(w) => *w.get_ref(),
-            None => 0.5,
-        };
-        let once_weight = match &rc.once_weight {
-            Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
-                return Err(err(
-                    w.span().start,
-                    format!("once_weight must be in [0, 1], got {}", w.get_ref()),
-                ));
-            }
-            Some(w) => *w.get_ref(),
+            None if role == Role::Alias => 0.5,
             None => 1.0,
         };
+        match (&rc.of, role) {
+            (Some(of), Role::Alias) => aliases.push((concepts.len(), of)),
+            (None, Role::Alias) => {
+                return Err(err(
+                    name.span().start,
+                    format!(
+                        "alias `{}` needs `of = \"<required concept>\"`: the concept it names",
+                        name.get_ref()
+                    ),
+                ));
+            }
+            (Some(of), _) => {
+                return Err(err(
+                    of.span().start,
+                    format!(
+                        "`of` is only for role = \"alias\"; concept `{}` is {}",
+                        name.get_ref(),
+                        rc.role.get_ref()
+                    ),
+                ));
+            }
+            (None, _) => {}
+        }
         let mut terms = Vec::new();
         for (lang, list) in &rc.terms {
             if !LANGUAGES.contains(&lang.get_ref().as_str()) {
@@ -210,10 +251,25 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
         concepts.push(Concept {
             name: name.get_ref().clone(),
             role,
-            weight,
-            once_weight,
+            strength,
+            of: None,
             terms,
         });
+    }
+    for (at, of) in aliases {
+        let target = concepts
+            .iter()
+            .position(|c| c.name == *of.get_ref() && c.role == Role::Required)
+            .ok_or_else(|| {
+                err(
+                    of.span().start,
+                    format!(
+                        "`of = \"{}\"` must name a concept with role = \"required\"",
+                        of.get_ref()
+                    ),
+                )
+            })?;
+        concepts[at].of = Some(target);
     }
     if !concepts.iter().any(|c| c.role == Role::Required) {
         return Err(err(
@@ -232,11 +288,11 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             };
             match names.as_slice() {
                 [a, b] => match (find(a), find(b)) {
-                    (Some(a), Some(b)) => Some((a, b)),
+                    (Some(a), Some(b)) if a != b => Some((a, b)),
                     _ => {
                         return Err(err(
                             p.span().start,
-                            format!("pair {names:?} must name two required concepts"),
+                            format!("pair {names:?} must name two different required concepts"),
                         ));
                     }
                 },
@@ -249,34 +305,33 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             }
         }
     };
-    let pair_weight = match &raw.pair_weight {
-        Some(w) if !(0.0..=1.0).contains(w.get_ref()) => {
-            return Err(err(
-                w.span().start,
-                format!("pair_weight must be in [0, 1], got {}", w.get_ref()),
-            ));
+    if pair.is_none()
+        && let Some(c) = concepts.iter().find(|c| c.role == Role::Both)
+    {
+        return Err(err(
+            raw.concepts.span().start,
+            format!(
+                "concept `{}` has role = \"both\" (it names the two sides of `pair`), but the \
+                 topic has no `pair`",
+                c.name
+            ),
+        ));
+    }
+    let mut model = Model::default();
+    if let Some(table) = &raw.model {
+        for (key, value) in table.get_ref() {
+            model
+                .set(key.get_ref(), *value.get_ref())
+                .map_err(|m| err(key.span().start, m))?;
         }
-        Some(w) => *w.get_ref(),
-        None => 0.3,
-    };
-    let w = raw.weights.unwrap_or(RawWeights {
-        title: None,
-        lead: None,
-        body: None,
-    });
+    }
     Ok(Topic {
         name: raw.name.unwrap_or_else(|| id.clone()),
         id,
         threshold,
-        window: raw.window.unwrap_or(30),
         pair,
         pair_distance: raw.pair_distance.unwrap_or(4),
-        pair_weight,
-        weights: FieldWeights {
-            title: w.title.unwrap_or(0.9).clamp(0.0, 1.0),
-            lead: w.lead.unwrap_or(0.7).clamp(0.0, 1.0),
-            body: w.body.unwrap_or(0.3).clamp(0.0, 1.0),
-        },
+        model,
         concepts,
         path: path.to_path_buf(),
     })
@@ -381,7 +436,7 @@ mod tests {
         assert_eq!(terms[0].folded, "us");
         assert!(terms[1].prefix);
         assert_eq!(terms[1].folded, "cyber");
-        assert_eq!(t.weights.title, 0.9);
+        assert_eq!(t.model, Model::default());
         let t = parse(
             "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.cs = [\"Evropsk* uni*\"]\n",
         )
@@ -414,5 +469,52 @@ mod tests {
         let e = parse("threshold = 0.5\n[concepts.a]\nrole = \"boost\"\nterms.en = [\"x\"]\n")
             .unwrap_err();
         assert!(e.message.contains("required"), "{e}");
+    }
+
+    #[test]
+    fn aliases_both_and_model() {
+        let t = parse(
+            "threshold = 0.5\npair = [\"a\", \"b\"]\n[model]\nbias = -2\ntitle = 3\n\
+             [concepts.a]\nrole = \"required\"\nterms.en = [\"x\"]\n\
+             [concepts.b]\nrole = \"required\"\nterms.en = [\"y\"]\n\
+             [concepts.b_place]\nrole = \"alias\"\nof = \"b\"\nweight = 0.4\nterms.en = [\"z\"]\n\
+             [concepts.two]\nrole = \"both\"\nterms.en = [\"the two sides\"]\n",
+        )
+        .unwrap();
+        assert_eq!(t.model.bias, -2.0);
+        assert_eq!(t.model.weights[0], 3.0);
+        assert_eq!(t.model.weights[1], Model::default().weights[1]);
+        let alias = t.concepts.iter().find(|c| c.name == "b_place").unwrap();
+        assert_eq!(alias.role, Role::Alias);
+        assert_eq!(alias.strength, 0.4);
+        assert_eq!(t.concepts[alias.of.unwrap()].name, "b");
+        let base = "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.en = [\"x\"]\n";
+        // An alias of nothing, of a non-required concept, a weight on a required concept.
+        let e = parse(&format!(
+            "{base}[concepts.p]\nrole = \"alias\"\nterms.en = [\"z\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("needs `of"), "{e}");
+        let e = parse(&format!(
+            "{base}[concepts.p]\nrole = \"alias\"\nof = \"nope\"\nterms.en = [\"z\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("`of = \"nope\"`"), "{e}");
+        let e = parse(
+            "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nweight = 0.3\nterms.en = [\"x\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        // `both` without a pair; an unknown signal; a retired key.
+        let e = parse(&format!(
+            "{base}[concepts.t]\nrole = \"both\"\nterms.en = [\"z\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("no `pair`"), "{e}");
+        let e = parse(&format!("{base}[model]\nheadline = 1\n")).unwrap_err();
+        assert!(e.message.contains("unknown signal `headline`"), "{e}");
+        let e = parse(&format!("window = 30\n{base}")).unwrap_err();
+        assert!(e.message.contains("no longer used"), "{e}");
+        assert_eq!(e.line, Some(1));
     }
 }

@@ -3,10 +3,10 @@
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::date::parse_date;
 use super::{Found, HtmlRules, Page, RuleError, SourceError, resolve};
 use crate::model::ParsedFeed;
 use crate::pipeline::charset::decode_html;
+use crate::pipeline::date::parse_date;
 use crate::pipeline::parse::normalise_language;
 use crate::pipeline::text::html_to_text;
 
@@ -100,6 +100,7 @@ pub(super) fn parse(
                 .filter(|l| !l.is_empty()),
             ttl: None,
             items,
+            warnings: Vec::new(),
         },
         next,
     })

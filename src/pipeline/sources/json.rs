@@ -6,9 +6,9 @@ use std::fmt;
 use serde_json::Value;
 use url::Url;
 
-use super::date::{from_timestamp, parse_date};
 use super::{Found, JsonRules, Page, SourceError, resolve};
 use crate::model::ParsedFeed;
+use crate::pipeline::date::{from_timestamp, parse_date};
 
 /// A dotted path into a JSON document; a numeric step indexes an array. `""` or `"."` is the
 /// value itself.

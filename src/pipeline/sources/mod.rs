@@ -7,7 +7,6 @@
 //! items' markup to `clean::finish`, for the refresh to do only on new and changed items.
 
 pub mod config;
-pub mod date;
 mod html;
 mod json;
 
