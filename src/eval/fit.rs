@@ -249,11 +249,11 @@ fn solve(mut a: [[f64; DIM]; DIM], mut b: [f64; DIM]) -> Option<[f64; DIM]> {
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        let pivot_row = a[col];
         for row in col + 1..DIM {
-            let f = a[row][col] / pivot_row[col];
-            for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
-                *x -= f * p;
+            let f = a[row][col] / a[col][col];
+            let (above, below) = a.split_at_mut(row);
+            for (target, pivot) in below[0][col..].iter_mut().zip(&above[col][col..]) {
+                *target -= f * pivot;
             }
             b[row] -= f * b[col];
         }
