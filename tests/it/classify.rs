@@ -170,7 +170,12 @@ fn passing_mention_in_boilerplate_does_not_count() {
     // on critical minerals with two cyber lines at its end is still not about cyber).
     let score = |t: &str| classifier().classify(t, None)[1].score;
     let kept = text.replace("Related news\n", "");
-    assert!(score(&kept) > score(text), "{} vs {}", score(&kept), score(text));
+    assert!(
+        score(&kept) > score(text),
+        "{} vs {}",
+        score(&kept),
+        score(text)
+    );
 }
 
 #[test]
