@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use veille::service::schedule::FAILING_AFTER;
+use veille::pipeline::schedule::FAILING_AFTER;
 
 use super::short_time;
 

@@ -40,7 +40,7 @@ use self::select::{DigestContent, FailingFeed};
 use self::transport::{Mailer, SendError};
 use crate::config::Config;
 use crate::error::StoreError;
-use crate::service::schedule::FAILING_AFTER;
+use crate::pipeline::schedule::FAILING_AFTER;
 use crate::store::{Store, WatchState};
 
 /// The first digest of a new watch list covers items fetched this long before it was first seen.

@@ -5,11 +5,13 @@
 //! The extractor is generic: it copies the page body without never-content elements
 //! ([`dom`]), drops page furniture recognised by tag and class/id hints, scores the
 //! remaining blocks to find the article container ([`score`]) and renders it to text
-//! ([`render`]). Per-feed CSS overrides can name the content or more furniture.
+//! ([`render`]). A "related news" heading and the headlines after it go whole ([`related`]).
+//! Per-feed CSS overrides can name the content or more furniture.
 
 pub mod dom;
 pub mod meta;
 pub mod metric;
+pub mod related;
 pub mod render;
 pub mod score;
 pub mod verdict;
@@ -189,6 +191,7 @@ impl Extractor {
         // The feed's configuration names the content: keep all of it but never-content
         // elements, `remove_selectors` and link lists.
         dom.reset();
+        related::mark(dom);
         // Outermost matches only, in document order.
         let roots: Vec<dom::Ix> = (0..dom.nodes.len())
             .filter(|&ix| {
@@ -206,12 +209,14 @@ impl Extractor {
 /// The generic extraction: with class/id hints first, without them if that finds too little.
 fn generic(dom: &mut dom::Dom) -> String {
     dom.mark_boilerplate(true);
+    related::mark(dom);
     let roots = score::choose(dom);
     let text = render::render(dom, &roots);
     if count_chars(&text) >= RETRY_BELOW_CHARS {
         return text;
     }
     dom.mark_boilerplate(false);
+    related::mark(dom);
     let roots = score::choose(dom);
     let plain = render::render(dom, &roots);
     if count_chars(&plain) > 2 * count_chars(&text).max(1) {

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod parse;
 pub mod reclassify;
 pub mod refresh;
+pub mod schedule;
 pub mod sources;
 pub mod text;
 

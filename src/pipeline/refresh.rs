@@ -15,11 +15,11 @@ use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
 use super::limits::bound_items;
+use super::schedule::{Timing, next_check};
 use super::sources::{self, Source};
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ParsedFeed, ParsedItem};
-use crate::service::schedule::{Timing, next_check};
 use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
 
 /// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).

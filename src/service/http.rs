@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::Service;
-use super::schedule::FAILING_AFTER;
+use crate::pipeline::schedule::FAILING_AFTER;
 
 /// Binds `listen` (port 0 picks a free port) and returns the bound address and the server future.
 pub async fn bind(

@@ -4,7 +4,6 @@
 pub mod http;
 pub mod memory;
 pub mod metrics;
-pub mod schedule;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,9 +15,9 @@ use tokio::time::MissedTickBehavior;
 
 use crate::config::Config;
 use crate::digest;
+use crate::pipeline::schedule::FAILING_AFTER;
 use crate::pipeline::{Pipeline, PipelineError};
 use metrics::Metrics;
-use schedule::FAILING_AFTER;
 
 /// How often the service looks for due feeds (a cheap query).
 pub const TICK: Duration = Duration::from_secs(15);

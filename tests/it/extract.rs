@@ -117,6 +117,23 @@ const CASES: &[Case] = &[
         ],
         language: Some("de"),
     },
+    // Issue 16: the "Related news" heading went, its three EU–NATO cyber headlines stayed and
+    // made a fisheries page match eu-nato-cyber.
+    Case {
+        file: "commission-fisheries-related-en.html",
+        first: "The European Commission today launched a support scheme",
+        last: "the Mediterranean and the Baltic.",
+        leaks: &[
+            "Related news",
+            "NATO",
+            "cyber",
+            "undersea cables",
+            "1 December 2026",
+            "Contacts",
+            "Legal notice",
+        ],
+        language: Some("en"),
+    },
 ];
 
 #[test]
@@ -151,6 +168,27 @@ fn no_sidebar_footer_or_banner_text_leaks() {
                 case.file
             );
         }
+    }
+}
+
+/// Regression (issue 16, point 1): extraction dropped the "Related news" heading line but kept
+/// the headlines after it, so the classifier could no longer tell where the article ended.
+#[test]
+fn related_news_heading_and_its_headlines_are_dropped_whole() {
+    let article = extract("commission-fisheries-related-en.html");
+    assert_eq!(article.status, Status::Ok, "{}", article.text);
+    assert_eq!(article.text.lines().count(), 1, "{}", article.text);
+    for gone in [
+        "Related news",
+        "EU and NATO step up",
+        "first joint cyber",
+        "task force",
+    ] {
+        assert!(
+            !article.text.contains(gone),
+            "kept {gone:?}:\n{}",
+            article.text
+        );
     }
 }
 

@@ -2,53 +2,12 @@
 //! nearest ancestors (more for longer, comma-rich text), points are scaled by the class/id
 //! hints and discounted by link density; the best ancestor wins and related siblings join it.
 
-use super::dom::{Dom, Ix, NONE};
+use super::dom::{Dom, Ix, NONE, is_block, last_text};
 
 /// Blocks shorter than this (non-whitespace characters) do not vote.
 const MIN_VOTE_CHARS: u32 = 20;
 /// How many ancestors a block's vote reaches.
 const VOTE_DEPTH: usize = 5;
-
-/// Elements that separate lines of text.
-pub fn is_block(tag: &str) -> bool {
-    matches!(
-        tag,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "main"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "tr"
-            | "td"
-            | "th"
-            | "thead"
-            | "tbody"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "form"
-            | "address"
-            | "center"
-            | "hr"
-            | "br"
-            | "details"
-            | "summary"
-            | "fieldset"
-            | "body"
-    )
-}
 
 /// Inline elements: their text belongs to the block around them.
 fn is_inline(tag: &str) -> bool {
@@ -269,7 +228,7 @@ fn leaf_articles(dom: &Dom) -> Vec<Ix> {
 
 /// Whether the last text of element `ix` ends a sentence.
 fn ends_sentence(dom: &Dom, ix: Ix) -> bool {
-    super::render::last_text(dom, ix)
+    last_text(dom, ix)
         .trim_end()
         .ends_with(['.', '!', '?', '。', '»', '"', '”'])
 }
