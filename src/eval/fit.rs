@@ -323,7 +323,11 @@ mod tests {
             "threshold = 0.5\n\n# old\n[model]\nbias = 1\n\n[concepts.a]\nrole = \"required\"\n";
         let table = model_table(&Model::default(), "fitted");
         let out = replace_model_table(text, &table);
-        assert!(out.starts_with("threshold = 0.5\n\n# fitted\n[model]\nbias = -4.000\n"));
+        let bias = format!("bias = {:.3}\n", Model::default().bias);
+        assert!(
+            out.starts_with(&format!("threshold = 0.5\n\n# fitted\n[model]\n{bias}")),
+            "{out}"
+        );
         assert!(!out.contains("# old"));
         assert!(
             out.contains("\n\n[concepts.a]\nrole = \"required\"\n"),
