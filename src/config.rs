@@ -25,6 +25,8 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/veille.toml";
 pub struct Config {
     /// The file this came from (or the virtual path of the embedded defaults).
     pub path: PathBuf,
+    /// No file was read: these are the defaults embedded in the binary (`path` names no file).
+    pub embedded: bool,
     pub storage: Storage,
     pub fetch: FetchSettings,
     pub classifier: ClassifierSettings,
@@ -155,8 +157,12 @@ impl Default for RawStorage {
     }
 }
 
+/// The database when `[storage] database` is not set: beside the configuration file, so a
+/// configuration's files stay in its folder.
+pub const DEFAULT_DATABASE: &str = "data/veille.db";
+
 fn default_database() -> String {
-    "../data/veille.db".into()
+    DEFAULT_DATABASE.into()
 }
 
 #[derive(Deserialize, Default)]
@@ -236,32 +242,53 @@ impl Config {
     /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
     /// else the embedded defaults (as if at `config/veille.toml`).
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_checked(explicit).map_err(first)
+    }
+
+    /// As [`Config::load`], reporting every mistake found rather than the first (`veille
+    /// check`). A TOML syntax or type error (an unknown key, a string for a number) still stops
+    /// the reading of its file at the first one.
+    pub fn load_checked(explicit: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
         match explicit {
-            Some(path) => Self::from_file(path),
+            Some(path) => Self::file_checked(path),
             None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
-                Self::from_file(Path::new(DEFAULT_CONFIG_PATH))
+                Self::file_checked(Path::new(DEFAULT_CONFIG_PATH))
             }
-            None => Self::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)),
+            None => Self::checked(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).map(|mut c| {
+                c.embedded = true;
+                c
+            }),
         }
     }
 
     /// Reads and validates one file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            column: None,
-            key: None,
-            message: format!("cannot read the configuration file: {e}"),
+        Self::file_checked(path).map_err(first)
+    }
+
+    fn file_checked(path: &Path) -> Result<Config, Vec<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![ConfigError {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the configuration file: {e}"),
+            }]
         })?;
-        Self::from_str(&text, path)
+        Self::checked(&text, path)
     }
 
     /// Parses and validates `text` as if it were the file at `path`.
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::checked(text, path).map_err(first)
+    }
+
+    /// Parses and validates `text` as if it were the file at `path`, with every mistake found.
+    pub fn checked(text: &str, path: &Path) -> Result<Config, Vec<ConfigError>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| s.start);
-            located(path, text, at, e.message().to_string())
+            vec![located(path, text, at, e.message().to_string())]
         })?;
         let base = path
             .parent()
@@ -273,124 +300,21 @@ impl Config {
             base
         };
 
+        let mut errors = Vec::new();
+        // Every name written, valid or not: a watch list naming a broken feed is not also
+        // reported as naming an unknown one.
+        let names: Vec<String> = raw
+            .feeds
+            .iter()
+            .map(|f| f.name.get_ref().trim().to_string())
+            .collect();
         let mut feeds = Vec::with_capacity(raw.feeds.len());
         let mut seen = HashSet::new();
         for (i, f) in raw.feeds.into_iter().enumerate() {
-            let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
-                let mut e = located(path, text, Some(span.start), msg);
-                e.key = Some(format!("feeds[{i}].{key}"));
-                e
-            };
-            let name = f.name.get_ref().trim().to_string();
-            if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(err(
-                    f.name.span(),
-                    "name",
-                    "a feed name must be non-empty and contain no spaces (e.g. \"eeas-press\")"
-                        .into(),
-                ));
+            match feed(i, f, path, text, &mut seen) {
+                Ok(f) => feeds.push(f),
+                Err(e) => errors.push(e),
             }
-            if !seen.insert(name.clone()) {
-                return Err(err(
-                    f.name.span(),
-                    "name",
-                    format!("duplicate feed name {name:?}; every feed needs its own name"),
-                ));
-            }
-            let url = Url::parse(f.url.get_ref()).map_err(|e| {
-                err(
-                    f.url.span(),
-                    "url",
-                    format!(
-                        "invalid URL {:?} ({e}); expected an absolute http(s) URL",
-                        f.url.get_ref()
-                    ),
-                )
-            })?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(err(
-                    f.url.span(),
-                    "url",
-                    format!(
-                        "unsupported URL scheme {:?}; expected http or https",
-                        url.scheme()
-                    ),
-                ));
-            }
-            let every = f.every.unwrap_or(DEFAULT_EVERY);
-            if every < MIN_EVERY {
-                return Err(err(
-                    f.name.span(),
-                    "every",
-                    format!(
-                        "interval {} is too short; the minimum is {}",
-                        humantime::format_duration(every),
-                        humantime::format_duration(MIN_EVERY)
-                    ),
-                ));
-            }
-            let language = match f.language {
-                Some(l) => {
-                    let code = l.get_ref().trim().to_ascii_lowercase();
-                    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
-                        return Err(err(
-                            l.span(),
-                            "language",
-                            format!(
-                                "invalid language {:?}; expected a two-letter ISO 639-1 code such as \"en\" or \"ga\"",
-                                l.get_ref()
-                            ),
-                        ));
-                    }
-                    Some(code)
-                }
-                None => None,
-            };
-            let source = crate::pipeline::sources::config::source(
-                crate::pipeline::sources::config::RawSource {
-                    kind: f.kind,
-                    html: f.html,
-                    json: f.json,
-                },
-                f.name.span(),
-                &err,
-            )?;
-            let feed = FeedConfig {
-                name,
-                url,
-                every,
-                language,
-                enabled: f.enabled,
-                fetch_article: f.fetch_article,
-                content_selector: f.content_selector.as_ref().map(|s| s.get_ref().clone()),
-                remove_selectors: f
-                    .remove_selectors
-                    .as_ref()
-                    .map(|s| s.get_ref().clone())
-                    .unwrap_or_default(),
-                source,
-            };
-            if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
-                let (span, key) = match &e {
-                    crate::pipeline::extract::ExtractError::Selector {
-                        field: "content_selector",
-                        ..
-                    } => (
-                        f.content_selector
-                            .as_ref()
-                            .map_or(f.name.span(), |s| s.span()),
-                        "content_selector",
-                    ),
-                    _ => (
-                        f.remove_selectors
-                            .as_ref()
-                            .map_or(f.name.span(), |s| s.span()),
-                        "remove_selectors",
-                    ),
-                };
-                return Err(err(span, key, e.to_string()));
-            }
-            feeds.push(feed);
         }
 
         let fetch = FetchSettings {
@@ -412,35 +336,55 @@ impl Config {
 
         let server = ServerSettings {
             listen: match raw.server.listen {
-                Some(l) => Some(l.get_ref().parse().map_err(|e| {
-                    let mut err = located(
-                        path,
-                        text,
-                        Some(l.span().start),
-                        format!(
-                            "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
-                            l.get_ref()
-                        ),
-                    );
-                    err.key = Some("server.listen".into());
-                    err
-                })?),
+                Some(l) => match l.get_ref().parse() {
+                    Ok(addr) => Some(addr),
+                    Err(e) => {
+                        let mut err = located(
+                            path,
+                            text,
+                            Some(l.span().start),
+                            format!(
+                                "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
+                                l.get_ref()
+                            ),
+                        );
+                        err.key = Some("server.listen".into());
+                        errors.push(err);
+                        None
+                    }
+                },
                 None => None,
             },
         };
         let topics_dir =
             normalise(&base.join(raw.classifier.topics.as_deref().unwrap_or("topics")));
-        let mail = crate::digest::config::mail_settings(raw.mail, path, text, &base)?;
+        let mail = match crate::digest::config::mail_settings(raw.mail, path, text, &base) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
         let known_topics = crate::digest::config::known_topics(&topics_dir);
         let known = crate::digest::config::Known {
-            topics: known_topics.as_ref(),
-            feeds: &feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            topics: &known_topics,
+            feeds: &names.iter().map(String::as_str).collect::<Vec<_>>(),
         };
         let watchlists =
-            crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known)?;
+            match crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known) {
+                Ok(w) => w,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
+        let Some(mail) = mail.filter(|_| errors.is_empty()) else {
+            return Err(errors);
+        };
 
         Ok(Config {
             path: path.to_path_buf(),
+            embedded: false,
             server,
             storage: Storage {
                 database: normalise(&base.join(&raw.storage.database)),
@@ -464,8 +408,137 @@ impl Config {
     }
 }
 
+/// Validates one `[[feeds]]` table (the `i`-th); `seen` holds the names taken so far.
+fn feed(
+    i: usize,
+    f: RawFeed,
+    path: &Path,
+    text: &str,
+    seen: &mut HashSet<String>,
+) -> Result<FeedConfig, ConfigError> {
+    let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
+        let mut e = located(path, text, Some(span.start), msg);
+        e.key = Some(format!("feeds[{i}].{key}"));
+        e
+    };
+    let name = f.name.get_ref().trim().to_string();
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(err(
+            f.name.span(),
+            "name",
+            "a feed name must be non-empty and contain no spaces (e.g. \"eeas-press\")".into(),
+        ));
+    }
+    if !seen.insert(name.clone()) {
+        return Err(err(
+            f.name.span(),
+            "name",
+            format!("duplicate feed name {name:?}; every feed needs its own name"),
+        ));
+    }
+    let url = Url::parse(f.url.get_ref()).map_err(|e| {
+        err(
+            f.url.span(),
+            "url",
+            format!(
+                "invalid URL {:?} ({e}); expected an absolute http(s) URL",
+                f.url.get_ref()
+            ),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err(
+            f.url.span(),
+            "url",
+            format!(
+                "unsupported URL scheme {:?}; expected http or https",
+                url.scheme()
+            ),
+        ));
+    }
+    let every = f.every.unwrap_or(DEFAULT_EVERY);
+    if every < MIN_EVERY {
+        return Err(err(
+            f.name.span(),
+            "every",
+            format!(
+                "interval {} is too short; the minimum is {}",
+                humantime::format_duration(every),
+                humantime::format_duration(MIN_EVERY)
+            ),
+        ));
+    }
+    let language = match f.language {
+        Some(l) => {
+            let code = l.get_ref().trim().to_ascii_lowercase();
+            if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(err(
+                    l.span(),
+                    "language",
+                    format!(
+                        "invalid language {:?}; expected a two-letter ISO 639-1 code such as \"en\" or \"ga\"",
+                        l.get_ref()
+                    ),
+                ));
+            }
+            Some(code)
+        }
+        None => None,
+    };
+    let source = crate::pipeline::sources::config::source(
+        crate::pipeline::sources::config::RawSource {
+            kind: f.kind,
+            html: f.html,
+            json: f.json,
+        },
+        f.name.span(),
+        &err,
+    )?;
+    let feed = FeedConfig {
+        name,
+        url,
+        every,
+        language,
+        enabled: f.enabled,
+        fetch_article: f.fetch_article,
+        content_selector: f.content_selector.as_ref().map(|s| s.get_ref().clone()),
+        remove_selectors: f
+            .remove_selectors
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
+        source,
+    };
+    if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
+        let (span, key) = match &e {
+            crate::pipeline::extract::ExtractError::Selector {
+                field: "content_selector",
+                ..
+            } => (
+                f.content_selector
+                    .as_ref()
+                    .map_or(f.name.span(), |s| s.span()),
+                "content_selector",
+            ),
+            _ => (
+                f.remove_selectors
+                    .as_ref()
+                    .map_or(f.name.span(), |s| s.span()),
+                "remove_selectors",
+            ),
+        };
+        return Err(err(span, key, e.to_string()));
+    }
+    Ok(feed)
+}
+
+/// The first of a list of errors (there is always one).
+fn first(mut errors: Vec<ConfigError>) -> ConfigError {
+    errors.remove(0)
+}
+
 /// Removes `.` and `name/..` pairs without touching the file system (`config/../data` → `data`).
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in path.components() {

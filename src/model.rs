@@ -1,7 +1,7 @@
 //! Plain data that travels through the pipeline: parsed feeds and items, feed health, stored items.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A feed document after parsing, before storage.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +58,81 @@ pub struct FeedRow {
     pub article_failures: i64,
     /// What was wrong with the last document read but recovered (malformed XML repaired).
     pub last_warning: Option<String>,
+    /// The last batch of article pages fetched for the feed's items, and why those that gave
+    /// no text gave none (`None`: no page fetched yet).
+    pub article_report: Option<ArticleReport>,
+}
+
+impl FeedRow {
+    /// `disabled`, `new` (never fetched), `failing` (at least `failing_after` errors in a row),
+    /// `erroring` or `ok`.
+    pub fn state(&self, failing_after: i64) -> &'static str {
+        if !self.enabled {
+            "disabled"
+        } else if self.last_fetch_at.is_none() {
+            "new"
+        } else if self.error_count >= failing_after {
+            "failing"
+        } else if self.error_count > 0 {
+            "erroring"
+        } else {
+            "ok"
+        }
+    }
+
+    /// The article pages of the last batch that gave no text, if any did.
+    pub fn article_trouble(&self) -> Option<&ArticleReport> {
+        self.article_report
+            .as_ref()
+            .filter(|r| r.failed_pages() > 0)
+    }
+}
+
+/// One batch of article pages fetched for a feed's items (a refresh, or `veille refetch`):
+/// how many, and those that gave no text counted by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleReport {
+    /// When the pages were fetched.
+    pub at: DateTime<Utc>,
+    /// Pages fetched.
+    pub pages: usize,
+    /// Pages that gave no text, by kind, the most frequent first.
+    pub failed: Vec<FailureKind>,
+}
+
+/// Article pages that failed the same way, with one of them as an example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureKind {
+    /// `blocked`, `HTTP 404`, `timeout`, `too_short`, `consent_wall`, …
+    pub kind: String,
+    pub count: usize,
+    /// The URL of one such page…
+    pub example: String,
+    /// …and its status in full (`fetch_failed: blocked: … (set [fetch] … to allow)`).
+    pub status: String,
+}
+
+impl ArticleReport {
+    /// Pages that gave no text.
+    pub fn failed_pages(&self) -> usize {
+        self.failed.iter().map(|k| k.count).sum()
+    }
+
+    /// `blocked ×2 (e.g. http://…: fetch_failed: blocked: …), too_short ×1 (e.g. …)`.
+    pub fn reasons(&self) -> String {
+        self.failed
+            .iter()
+            .map(|k| format!("{} ×{} (e.g. {}: {})", k.kind, k.count, k.example, k.status))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether fetching the pages again may help (they failed to download, not to read).
+    pub fn retryable(&self) -> bool {
+        self.failed
+            .iter()
+            .any(|k| k.status.starts_with("fetch_failed") || k.status == "extract_failed")
+    }
 }
 
 /// A stored item with what `veille items` shows.

@@ -19,11 +19,11 @@ use super::schedule::{Timing, next_check};
 use super::sources::{self, Source};
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::error::{FetchError, StoreError};
-use crate::model::{ParsedFeed, ParsedItem};
+use crate::model::{ArticleReport, ParsedFeed, ParsedItem};
 use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
 
 /// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).
-const ARTICLES_IN_FLIGHT: usize = 4;
+pub(crate) const ARTICLES_IN_FLIGHT: usize = 4;
 
 /// A feed's configuration with what is built from it once (its extractor).
 #[derive(Clone)]
@@ -74,6 +74,9 @@ pub struct FeedReport {
     pub elapsed: Duration,
     /// New or changed items stored with each topic, by topic id.
     pub matches: Vec<(String, usize)>,
+    /// The article pages fetched for new items and why those without text gave none (`None`
+    /// when no page was fetched).
+    pub articles: Option<ArticleReport>,
 }
 
 /// Totals of one poll.
@@ -153,6 +156,31 @@ impl Pipeline {
             .clone()
     }
 
+    /// The fetcher (politeness limits shared with polls).
+    pub(crate) fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// A configured feed and its extractor (the default extractor for a feed no longer
+    /// configured).
+    pub(crate) fn feed_runtime(&self, name: &str) -> (Option<FeedConfig>, Arc<Extractor>) {
+        match self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
+            Some(r) => (Some(r.config.clone()), r.extractor.clone()),
+            None => (
+                None,
+                Arc::new(
+                    Extractor::new(&Default::default())
+                        .expect("the default extractor has no selectors to reject"),
+                ),
+            ),
+        }
+    }
+
     /// The store, for short synchronous work (never held across an await).
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
@@ -181,20 +209,26 @@ impl Pipeline {
     /// Fetch → parse → triage → articles → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let mut matches = Vec::new();
-        let outcome = self.refresh(feed, &mut matches).await;
+        let (mut matches, mut articles) = (Vec::new(), None);
+        let outcome = self.refresh(feed, &mut matches, &mut articles).await;
         let report = FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
             outcome,
             elapsed: start.elapsed(),
             matches,
+            articles,
         };
         log_report(&report);
         report
     }
 
-    async fn refresh(&self, feed: &DueFeed, matches: &mut Vec<(String, usize)>) -> Outcome {
+    async fn refresh(
+        &self,
+        feed: &DueFeed,
+        matches: &mut Vec<(String, usize)>,
+        article_report: &mut Option<ArticleReport>,
+    ) -> Outcome {
         let runtime = self
             .feeds
             .read()
@@ -279,7 +313,15 @@ impl Pipeline {
 
         // 4. Fetch and extract the article pages the feed's text is too short for.
         let articles = self.articles(runtime.as_ref(), &parsed.items, &seen).await;
-        let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
+        let pages = parsed
+            .items
+            .iter()
+            .zip(&articles)
+            .filter_map(|(item, a)| Some((item.url.as_deref()?, &a.as_ref()?.article)));
+        *article_report = Some(article::report(Utc::now(), pages)).filter(|r| r.pages > 0);
+        let articles_failed = article_report
+            .as_ref()
+            .map_or(0, ArticleReport::failed_pages);
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
         let (classifier, feed_config) = (self.classifier(), config.cloned());
@@ -326,8 +368,9 @@ impl Pipeline {
             &fetched.validators,
             parsed.title.clone(),
             timing,
-            Some(articles_failed as i64),
+            article_report.as_ref().map(|_| articles_failed as i64),
         );
+        record.article_report = article_report.clone();
         record.warning = (!parsed.warnings.is_empty()).then(|| parsed.warnings.join("; "));
         record.read_document = true;
         self.record(
@@ -348,7 +391,7 @@ impl Pipeline {
     /// per core at a time, so that many feeds in flight neither starve the I/O workers nor hold
     /// many parsed documents in memory at once. A panic in it comes back as an error message:
     /// that feed fails, the poll goes on.
-    async fn off_runtime<T: Send + 'static>(
+    pub(crate) async fn off_runtime<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
@@ -410,6 +453,7 @@ impl Pipeline {
             article_failures,
             warning: None,
             read_document: false,
+            article_report: None,
         }
     }
 
@@ -453,7 +497,7 @@ impl Pipeline {
 /// extracted, the language read from the text (article, else feed text) against what the item,
 /// its page, its link, its feed and the configuration declare, and the topics it matches
 /// (classified on the title and the same text).
-fn enrich(
+pub(crate) fn enrich(
     item: &ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
@@ -473,12 +517,14 @@ fn enrich(
         configured: config.and_then(|c| c.language.as_deref()),
         url: item.url.as_deref(),
     };
-    let language = language::detect(&item.title, body, &hints).map(|d| d.code.to_string());
+    let detected = language::detect(&item.title, body, &hints);
+    let language = detected.map(|d| d.code.to_string());
     let matches = classifier.matches(&item.title, body, language.as_deref());
     let article = article.map(|a| a.article);
     NewItem {
         parsed: item.clone(),
         language,
+        language_source: detected.map(|d| (d.source.as_str().to_string(), d.confidence)),
         matches,
         article,
     }
@@ -531,7 +577,11 @@ fn log_report(r: &FeedReport) {
             articles_failed,
             capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed");
+            if let Some(a) = r.articles.as_ref().filter(|a| a.failed_pages() > 0) {
+                tracing::warn!(feed = %r.feed, articles_failed, pages = a.pages, reasons = %a.reasons(),
+                    "article pages gave no text; their items keep the feed's summary");
+            }
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
@@ -552,4 +602,7 @@ pub enum PipelineError {
     Fetch(#[from] FetchError),
     #[error("topic rules: {0}")]
     Rules(#[from] ConfigError),
+    /// A stage panicked (a bug): the message says where.
+    #[error("{0}")]
+    Internal(String),
 }

@@ -347,6 +347,28 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Pending digests of one watch list (or all) that wait for a later attempt: a retry after
+    /// a failed send, or a send under way in another process. Oldest first.
+    pub fn waiting_digests(
+        &self,
+        now: DateTime<Utc>,
+        watchlist: Option<&str>,
+    ) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(self
+            .digests(watchlist)?
+            .into_iter()
+            .rev()
+            .filter(|d| d.status == "pending" && d.next_attempt_at > now)
+            .collect())
+    }
+
+    /// When a digest was last accepted by a transport, by any process on this database.
+    pub fn last_digest_sent_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(sent_at) FROM digests", [], |r| r.get(0))?)
+    }
+
     /// Item ids a digest carries, ascending.
     pub fn digest_item_ids(&self, digest_id: i64) -> Result<Vec<i64>, StoreError> {
         let mut stmt = self
@@ -401,6 +423,7 @@ mod tests {
                     ..ParsedItem::default()
                 },
                 language: Some("en".into()),
+                language_source: None,
                 matches: vec![StoredMatch {
                     topic: if i % 2 == 0 { "a" } else { "b" }.into(),
                     score: 0.9,

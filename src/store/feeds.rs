@@ -6,7 +6,7 @@ use rusqlite::params;
 use super::Store;
 use crate::config::FeedConfig;
 use crate::error::StoreError;
-use crate::model::FeedRow;
+use crate::model::{ArticleReport, FeedRow};
 
 /// A feed to poll now, with what conditional GET and backoff need.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct FetchRecord {
     pub warning: Option<String>,
     /// A document was read (not a 304, not a failure): `warning` replaces the stored one.
     pub read_document: bool,
+    /// The article pages fetched in this refresh; `None` (none fetched) keeps the stored report.
+    pub article_report: Option<ArticleReport>,
 }
 
 impl Store {
@@ -99,6 +101,20 @@ impl Store {
         })
     }
 
+    /// The enabled feed due next and when (a never-checked feed is due now, `None` for its time).
+    pub fn next_due_feed(&self) -> Result<Option<(String, Option<DateTime<Utc>>)>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, next_check_at FROM feeds WHERE enabled = 1
+                 ORDER BY next_check_at IS NOT NULL, next_check_at, name LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Records the outcome of one fetch of a feed.
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
         let ok = rec.error.is_none();
@@ -110,7 +126,8 @@ impl Store {
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
                title = COALESCE(?8, title), next_check_at = ?9,
                article_failures = COALESCE(?10, article_failures),
-               last_warning = CASE WHEN ?12 THEN ?11 ELSE last_warning END
+               last_warning = CASE WHEN ?12 THEN ?11 ELSE last_warning END,
+               article_report = COALESCE(?13, article_report)
              WHERE id = ?1",
             params![
                 feed_id,
@@ -124,7 +141,11 @@ impl Store {
                 rec.next_check_at,
                 rec.article_failures,
                 rec.warning,
-                rec.read_document
+                rec.read_document,
+                rec.article_report
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?
             ],
         )?;
         Ok(())
@@ -136,7 +157,7 @@ impl Store {
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
                     (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
-                    f.last_warning
+                    f.last_warning, f.article_report
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -155,8 +176,30 @@ impl Store {
                 item_count: r.get(11)?,
                 article_failures: r.get(12)?,
                 last_warning: r.get(13)?,
+                // A report this version cannot read is left out, never fatal.
+                article_report: r
+                    .get::<_, Option<String>>(14)?
+                    .and_then(|j| serde_json::from_str(&j).ok()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a batch of article pages fetched outside a refresh (`veille refetch`) as the
+    /// feed's article report.
+    pub fn set_article_report(
+        &mut self,
+        feed: &str,
+        report: &ArticleReport,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET article_report = ?2, article_failures = ?3 WHERE name = ?1",
+            params![
+                feed,
+                serde_json::to_string(report)?,
+                report.failed_pages() as i64
+            ],
+        )?;
+        Ok(())
     }
 }

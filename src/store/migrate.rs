@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0004_feed_warnings",
         include_str!("../../migrations/0004_feed_warnings.sql"),
     ),
+    (
+        5,
+        "0005_article_reports",
+        include_str!("../../migrations/0005_article_reports.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -1,14 +1,17 @@
 //! Storage: the only code that speaks SQL. One SQLite file in WAL mode, migrated at open.
 
+mod detail;
 mod digests;
 mod feeds;
 mod items;
 mod migrate;
 
+pub use detail::{DigestRef, ItemDetail};
 pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
-    Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
+    Article, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
+    content_hash,
 };
 
 use std::path::Path;
@@ -43,6 +46,15 @@ impl Store {
             },
             other => other,
         })
+    }
+
+    /// Opens the database at `path` if it exists (applying pending migrations); `None` when
+    /// there is no file yet. For commands that only read: they must not create a database.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::open(path).map(Some)
     }
 
     /// An in-memory database, for tests and one-off commands.
