@@ -1,11 +1,14 @@
-//! `veille feeds`: the feeds with their health, as a table or JSON lines.
+//! `veille feeds`: the feeds with their health, as a table or JSON lines. Reads only: feeds
+//! configured since the last poll show as `new`, and no database is created.
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use veille::config::FeedConfig;
+use veille::model::FeedRow;
 use veille::pipeline::schedule::FAILING_AFTER;
 
-use super::short_time;
+use super::{plural, short_time, zoned_time};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,46 +18,121 @@ pub struct Args {
 }
 
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, mut store) = super::open(config)?;
-    store.sync_feeds(&config.feeds, chrono::Utc::now())?;
-    let feeds = store.feeds()?;
+    let (config, store) = super::open_existing(config)?;
+    let stored = match &store {
+        Some(s) => s.feeds()?,
+        None => Vec::new(),
+    };
+    let feeds = as_configured(stored, &config.feeds);
     if args.json {
         for f in &feeds {
-            println!("{}", serde_json::to_string(f)?);
+            let mut v = serde_json::to_value(f)?;
+            v["state"] = f.state(FAILING_AFTER).into();
+            println!("{v}");
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if store.is_none() {
+        println!(
+            "no database yet at {} (`veille poll` creates it); the feeds as configured:",
+            super::absolute(&config.storage.database).display()
+        );
+    }
     println!(
         "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR OR WARNING",
-        "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH", "NEXT CHECK"
+        "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH (UTC)", "NEXT CHECK (UTC)"
     );
     for f in &feeds {
-        let state = if !f.enabled {
-            "disabled"
-        } else if f.last_fetch_at.is_none() {
-            "new"
-        } else if f.error_count >= FAILING_AFTER {
-            "failing"
-        } else if f.error_count > 0 {
-            "erroring"
-        } else {
-            "ok"
-        };
         println!(
             "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} {}",
             f.name,
-            state,
+            f.state(FAILING_AFTER),
             f.error_count,
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            match (&f.last_error, &f.last_warning, f.article_failures) {
-                (Some(e), _, _) => e.clone(),
-                (None, Some(w), _) => format!("warning: {w}"),
-                (None, None, 0) => String::new(),
-                (None, None, n) => format!("{n} article pages gave no text (last refresh)"),
-            }
+            notes(f)
+        );
+    }
+    let retry: Vec<&str> = feeds
+        .iter()
+        .filter(|f| f.article_trouble().is_some_and(|r| r.retryable()))
+        .map(|f| f.name.as_str())
+        .collect();
+    if !retry.is_empty() {
+        println!(
+            "Once the cause is fixed, `veille refetch --feed NAME` fetches those article pages again ({}).",
+            retry.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The last error and warning, and the article pages of the last batch that gave no text, with
+/// their reasons and when they were fetched (a 304 since does not make that stale).
+fn notes(f: &FeedRow) -> String {
+    let mut notes = Vec::new();
+    if let Some(e) = &f.last_error {
+        notes.push(e.clone());
+    }
+    if let Some(w) = &f.last_warning {
+        notes.push(format!("warning: {w}"));
+    }
+    if let Some(r) = f.article_trouble() {
+        notes.push(format!(
+            "{} of {} fetched {} gave no text: {}",
+            r.failed_pages(),
+            plural(r.pages, "article page", "article pages"),
+            zoned_time(r.at, chrono_tz::UTC),
+            r.reasons()
+        ));
+    } else if f.article_report.is_none() && f.article_failures > 0 {
+        // Counted before reasons were recorded.
+        notes.push(format!(
+            "{} gave no text (before this version recorded why)",
+            plural(f.article_failures as usize, "article page", "article pages")
+        ));
+    }
+    notes.join("; ")
+}
+
+/// The stored feeds as the configuration has them now, without writing anything: configured
+/// feeds not polled yet are added as new, stored feeds no longer configured show as disabled.
+fn as_configured(stored: Vec<FeedRow>, configured: &[FeedConfig]) -> Vec<FeedRow> {
+    let mut out: Vec<FeedRow> = stored
+        .into_iter()
+        .map(|mut f| {
+            match configured.iter().find(|c| c.name == f.name) {
+                Some(c) => {
+                    f.enabled = c.enabled;
+                    f.url = c.url.to_string();
+                }
+                None => f.enabled = false,
+            }
+            f
+        })
+        .collect();
+    for c in configured {
+        if !out.iter().any(|f| f.name == c.name) {
+            out.push(FeedRow {
+                id: 0,
+                name: c.name.clone(),
+                url: c.url.to_string(),
+                title: None,
+                enabled: c.enabled,
+                last_status: None,
+                error_count: 0,
+                last_error: None,
+                last_fetch_at: None,
+                last_success_at: None,
+                next_check_at: None,
+                item_count: 0,
+                article_failures: 0,
+                last_warning: None,
+                article_report: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }

@@ -100,8 +100,46 @@ fn compile(field: &'static str, selector: &str) -> Result<Selector, ExtractError
     Selector::parse(selector).map_err(|e| ExtractError::Selector {
         field,
         selector: selector.to_string(),
-        message: e.to_string(),
+        message: selector_error(&e),
     })
+}
+
+/// What is wrong with a CSS selector, in words for the person who wrote it (the parser's own
+/// message for some mistakes is "Unexpected error occurred. Please report this to the
+/// developer" followed by its internals).
+pub fn selector_error(e: &scraper::error::SelectorErrorKind) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    let what = match e {
+        K::UnexpectedToken => "a character that cannot appear there",
+        K::EndOfLine => "it ends too early (an unclosed bracket, parenthesis or quote?)",
+        K::InvalidAtRule | K::InvalidAtRuleBody => "@-rules are not selectors",
+        K::QualRuleInvalid => "it is not a selector",
+        K::TooManyNestedBlocks => "too many nested brackets",
+        K::ExpectedColonOnPseudoElement | K::ExpectedIdentityOnPseudoElement => {
+            "a pseudo-element needs a name after `::`"
+        }
+        K::UnexpectedSelectorParseError(inner) => match format!("{inner:?}").as_str() {
+            "EmptySelector" => "no selector there (an empty part, or a list ending in `,`?)",
+            "DanglingCombinator" => "a combinator (`>`, `+`, `~`) with nothing after it",
+            "UnsupportedPseudoClassOrElement" => {
+                "an unknown or unsupported pseudo-class or pseudo-element"
+            }
+            "NoQualifiedNameInAttributeSelector"
+            | "UnexpectedTokenInAttributeSelector"
+            | "ExpectedBarInAttr"
+            | "BadValueInAttr"
+            | "InvalidQualNameInAttr" => {
+                "a malformed attribute selector (expected `[name]` or `[name=\"value\"]`)"
+            }
+            "ClassNeedsIdent" => "a `.` must be followed by a class name",
+            "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name",
+            "ExpectedNamespace" | "ExplicitNamespaceUnexpectedToken" => {
+                "namespaces (`ns|tag`) are not supported"
+            }
+            _ => "not a selector this reader understands",
+        },
+    };
+    format!("{what}; expected a selector such as \"div.article-body\" or \"#content p\"")
 }
 
 /// Text shorter than this (non-whitespace characters) makes the extractor try again

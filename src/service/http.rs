@@ -53,12 +53,31 @@ async fn health(State(service): State<Arc<Service>>) -> Response {
         .filter(|f| f.error_count == 0 && f.last_fetch_at.is_some())
         .count();
     let status = if failing.is_empty() { "ok" } else { "degraded" };
+    let article_failures: Vec<serde_json::Value> = enabled
+        .iter()
+        .filter_map(|f| f.article_trouble().map(|r| (f, r)))
+        .map(|(f, r)| {
+            serde_json::json!({
+                "feed": f.name, "at": r.at, "pages": r.pages, "failed": r.failed_pages(),
+                "reasons": r.failed,
+            })
+        })
+        .collect();
+    // Digests sent by `veille digest --send` on the same database count too.
+    let stored_digest = service
+        .pipeline
+        .store()
+        .last_digest_sent_at()
+        .ok()
+        .flatten();
+    let last_digest = service.last_digest().max(stored_digest);
     let body = serde_json::json!({
         "status": status,
         "feeds": {"total": enabled.len(), "ok": ok, "failing": failing.len()},
         "failing_feeds": failing,
         "last_poll": service.last_poll(),
-        "last_digest": service.last_digest(),
+        "last_digest": last_digest,
+        "article_failures": article_failures,
         "uptime_s": service.started.elapsed().as_secs(),
         "version": env!("CARGO_PKG_VERSION"),
     });
