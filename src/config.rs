@@ -577,6 +577,25 @@ mod tests {
         assert_eq!(c.storage.database, Path::new("data/veille.db"));
     }
 
+    /// Regression (issue 16, point 11): the README's Configuration section showed `[server]
+    /// listen` set while the shipped file has it commented out; its example must parse and say
+    /// what the defaults are.
+    #[test]
+    fn the_readme_configuration_example_parses_as_documented() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let block = &section[section.find("```toml\n").unwrap() + 8..];
+        let block = &block[..block.find("```").unwrap()];
+        let c = Config::from_str(block, Path::new("ob/veille.toml")).unwrap();
+        assert_eq!(c.storage.database, Path::new("ob/data/veille.db"));
+        assert_eq!(
+            c.server.listen, None,
+            "commented out, as in config/veille.toml"
+        );
+        let shipped = Config::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).unwrap();
+        assert_eq!(shipped.server.listen, None);
+    }
+
     #[test]
     fn unknown_key_names_line_and_key() {
         let e = parse("[[feeds]]\nname = \"a\"\nurl = \"https://x.eu/rss\"\nevry = \"30m\"\n")

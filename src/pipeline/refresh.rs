@@ -112,8 +112,15 @@ impl std::fmt::Display for PollSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} feeds: {} ok ({} not modified), {} failed; {} new items, {} updated",
-            self.feeds, self.ok, self.not_modified, self.failed, self.new_items, self.updated_items
+            "{} {}: {} ok ({} not modified), {} failed; {} new {}, {} updated",
+            self.feeds,
+            if self.feeds == 1 { "feed" } else { "feeds" },
+            self.ok,
+            self.not_modified,
+            self.failed,
+            self.new_items,
+            if self.new_items == 1 { "item" } else { "items" },
+            self.updated_items
         )
     }
 }

@@ -80,6 +80,7 @@ fn item(
             ..ParsedItem::default()
         },
         language: Some(lang.into()),
+        language_source: None,
         matches: vec![StoredMatch {
             topic: topic.into(),
             score,
@@ -289,7 +290,9 @@ async fn smtp_digest_is_multipart_grouped_explained_and_utf8_clean() {
     );
     assert!(!text.contains("Weather"), "below min_score: {text}");
     assert!(
-        text.contains("broken: 4 consecutive errors, last: HTTP status 503"),
+        text.contains(
+            "broken: 4 consecutive errors, never read successfully, last: HTTP status 503"
+        ),
         "{text}"
     );
 
