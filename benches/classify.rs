@@ -43,7 +43,19 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    // What a poll does: both topics scored, evidence for the matching ones.
     group.bench_function("classify", |b| {
+        b.iter(|| {
+            docs.iter()
+                .map(|d| {
+                    let (title, body) = d.split_once('\n').unwrap_or((d, ""));
+                    classifier.matches(black_box(title), body, None).len()
+                })
+                .sum::<usize>()
+        })
+    });
+    // What `veille classify --all` and `eval` do: the evidence of every topic too.
+    group.bench_function("classify_with_all_evidence", |b| {
         b.iter(|| {
             docs.iter()
                 .map(|d| classifier.classify(black_box(d), None).len())

@@ -110,6 +110,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
                 r.score,
                 if r.matched { "" } else { " (below threshold)" }
             );
+            print_reasons(r);
             print_evidence(r);
         }
     }
@@ -147,6 +148,19 @@ fn plain_text(raw: &str, extractor: &Extractor) -> (String, Option<String>) {
         format!("{}\n{}", title.replace('\n', " "), article.text),
         article.language,
     )
+}
+
+/// One line with the signals behind a score and their parts in its log-odds.
+pub fn print_reasons(r: &TopicResult) {
+    if r.reasons.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = r
+        .reasons
+        .iter()
+        .map(|c| format!("{} {:+.2}", c.signal, c.contribution))
+        .collect();
+    println!("    signals: {}", parts.join(", "));
 }
 
 /// One line per piece of evidence: concept, field, offset, matched text and snippet.

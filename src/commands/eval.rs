@@ -22,6 +22,9 @@ pub struct Args {
     /// Exit with failure when a topic's F1 is below this.
     #[arg(long)]
     pub min_f1: Option<f64>,
+    /// Exit with failure when a topic's precision is below this.
+    #[arg(long)]
+    pub min_precision: Option<f64>,
 }
 
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -85,6 +88,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             print_error(e, args.show_errors);
         }
     }
+    let mut below = false;
     if let Some(min) = args.min_f1
         && report.min_f1() < min
     {
@@ -92,6 +96,20 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             "lowest topic F1 {:.3} is below --min-f1 {min}",
             report.min_f1()
         );
+        below = true;
+    }
+    let lowest_precision = report
+        .topics
+        .iter()
+        .map(|t| t.precision)
+        .fold(1.0, f64::min);
+    if let Some(min) = args.min_precision
+        && lowest_precision < min
+    {
+        eprintln!("lowest topic precision {lowest_precision:.3} is below --min-precision {min}");
+        below = true;
+    }
+    if below {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -126,6 +144,7 @@ fn print_error(e: &DocOutcome, evidence: bool) {
             "false negative"
         };
         println!("  {} {kind}, score {:.3}", r.id, r.score);
+        super::classify::print_reasons(r);
         super::classify::print_evidence(r);
     }
 }

@@ -147,7 +147,7 @@ pub fn features(topic: &Topic, mentions: &[Mention], sentences: &[Sentence]) -> 
             .fold(0.0, f64::max)
     };
     // How strongly sentences first..=last hold every required concept.
-    let all = |first: usize, last: usize| (0..r).map(|k| most(k, first, last)).product::<f64>();
+    let all = |first: usize, last: usize| (0..r).map(|k| most(k, first, last)).fold(1.0, f64::min);
     let share = |f: &dyn Fn(usize) -> bool| {
         if n == 0 {
             0.0

@@ -213,9 +213,11 @@ impl Classifier {
         self.classify(&format!("{title}\n{body}"), language)
     }
 
-    /// The topics an item (title and body) matches, as the store keeps them.
-    pub fn matches(&self, title: &str, body: &str, language: Option<&str>) -> Vec<StoredMatch> {
-        self.classify_item(title, body, language)
+    /// The topics an item (title and body) matches, as the store keeps them (the poll's path:
+    /// evidence is gathered for the matching topics only).
+    pub fn matches(&self, title: &str, body: &str, _language: Option<&str>) -> Vec<StoredMatch> {
+        let title = title.replace('\n', " ");
+        self.run(&format!("{title}\n{body}"), false)
             .iter()
             .filter(|r| r.matched)
             .map(TopicResult::to_stored)
@@ -226,13 +228,18 @@ impl Classifier {
     /// is informative: the terms of all languages are matched, since items mix languages
     /// (English agency names in a Greek text) and a detected language can be wrong.
     pub fn classify(&self, text: &str, _language: Option<&str>) -> Vec<TopicResult> {
+        self.run(text, true)
+    }
+
+    /// Every topic's score; the evidence of every topic, or of the matching ones only.
+    fn run(&self, text: &str, all_evidence: bool) -> Vec<TopicResult> {
         let sentences = segment::sentences(text);
         let folded = fold(text);
         let hits = self.find(text, &folded, &sentences);
         self.topics
             .iter()
             .enumerate()
-            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences))
+            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences, all_evidence))
             .collect()
     }
 
@@ -320,7 +327,13 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
     Some(end)
 }
 
-fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) -> TopicResult {
+fn score_topic(
+    topic: &Topic,
+    hits: &[Hit],
+    text: &str,
+    sentences: &[Sentence],
+    all_evidence: bool,
+) -> TopicResult {
     let role = |h: &Hit| topic.concepts[h.concept].role;
     // Page furniture: from the first line that starts with a boilerplate marker (after the
     // title), the text is ignored.
@@ -360,11 +373,17 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
         .collect();
     let features = features::features(topic, &mentions, &sentences[..kept]);
     let score = model::round3(topic.model.score(&features));
+    let matched = score >= topic.threshold;
 
     // Evidence: the hits of the strongest spans (head, best window, best sentence), in text
     // order.
     let mut chosen: Vec<&Hit> = Vec::new();
-    for &(first, last) in &features.spans {
+    let spans = if matched || all_evidence {
+        features.spans.as_slice()
+    } else {
+        &[]
+    };
+    for &(first, last) in spans {
         let from = live.partition_point(|h| h.sentence < first);
         let to = live.partition_point(|h| h.sentence <= last);
         for h in &live[from..to] {
@@ -394,7 +413,7 @@ fn score_topic(topic: &Topic, hits: &[Hit], text: &str, sentences: &[Sentence]) 
     TopicResult {
         id: topic.id.clone(),
         score,
-        matched: score >= topic.threshold,
+        matched,
         evidence,
         reasons: topic.model.explain(&features),
         features,
