@@ -40,11 +40,16 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
     }
     // Preview and status only read: without a database they read an empty one in memory.
     let (config, store) = super::open_existing(config)?;
+    let now = Utc::now();
     let store = match store {
         Some(s) => s,
-        None => Store::open_in_memory()?,
+        None => {
+            // The configured feeds, none polled yet: the footer says so.
+            let mut s = Store::open_in_memory()?;
+            s.sync_feeds(&config.feeds, now)?;
+            s
+        }
     };
-    let now = Utc::now();
     if args.preview {
         let Some(name) = args.watchlist.as_deref() else {
             bail!("--preview needs --watchlist NAME");

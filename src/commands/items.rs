@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use chrono::{DateTime, Utc};
 use veille::config::Config;
-use veille::pipeline::classify::{Classifier, Evidence};
+use veille::pipeline::classify::{Classifier, Evidence, TopicResult};
 use veille::store::{ItemDetail, ItemFilter, Store};
 
 use super::{short_time, zoned_time};
@@ -130,8 +130,8 @@ struct TopicView {
     id: String,
     /// Score and evidence stored (only matched topics are stored).
     stored: Option<(f64, Vec<Evidence>)>,
-    /// Score, verdict and evidence with the current rules on the stored text.
-    now: Option<(f64, bool, Vec<Evidence>)>,
+    /// Score, verdict, signals and evidence with the current rules on the stored text.
+    now: Option<TopicResult>,
 }
 
 fn show(config: &Config, store: &Store, id: i64, json: bool) -> anyhow::Result<ExitCode> {
@@ -167,7 +167,7 @@ fn show(config: &Config, store: &Store, id: i64, json: bool) -> anyhow::Result<E
             "topics": topics.iter().map(|t| serde_json::json!({
                 "id": t.id,
                 "stored": t.stored.as_ref().map(|(score, evidence)| serde_json::json!({"score": score, "matched": true, "evidence": evidence})),
-                "now": t.now.as_ref().map(|(score, matched, evidence)| serde_json::json!({"score": score, "matched": matched, "evidence": evidence})),
+                "now": t.now.as_ref().map(|r| serde_json::json!({"score": r.score, "matched": r.matched, "signals": r.reasons, "evidence": r.evidence})),
             })).collect::<Vec<_>>(),
             "digests": digests.iter().map(|d| serde_json::json!({
                 "id": d.id, "watchlist": d.watchlist, "subject": d.subject, "status": d.status,
@@ -212,19 +212,24 @@ fn show(config: &Config, store: &Store, id: i64, json: bool) -> anyhow::Result<E
             .stored
             .as_ref()
             .map_or("not matched".into(), |(s, _)| format!("matched {s:.3}"));
-        let now = t
-            .now
-            .as_ref()
-            .map_or("not in the rules now".into(), |(s, m, _)| {
-                format!("{} {s:.3}", if *m { "matches" } else { "below threshold" })
-            });
+        let now = t.now.as_ref().map_or("not in the rules now".into(), |r| {
+            let verdict = if r.matched {
+                "matches"
+            } else {
+                "below threshold"
+            };
+            format!("{verdict} {:.3}", r.score)
+        });
         println!("  {:<16} {stored} · now {now}", t.id);
+        if let Some(r) = &t.now {
+            super::classify::print_reasons(r);
+        }
         // The evidence that made it match when stored, else what the rules find now.
         let evidence = t
             .stored
             .as_ref()
             .map(|(_, e)| e)
-            .or(t.now.as_ref().map(|(_, _, e)| e));
+            .or(t.now.as_ref().map(|r| &r.evidence));
         super::classify::print_evidence_list(evidence.map_or(&[][..], |e| e.as_slice()));
     }
     if digests.is_empty() {
@@ -258,7 +263,7 @@ fn topic_views(item: &ItemDetail, classifier: &Classifier) -> Vec<TopicView> {
         .map(|r| TopicView {
             id: r.id.clone(),
             stored: None,
-            now: Some((r.score, r.matched, r.evidence)),
+            now: Some(r),
         })
         .collect();
     for m in &item.matches {

@@ -19,6 +19,9 @@ pub struct DueFeed {
     pub error_count: i64,
 }
 
+/// The feed due next: its name and when (`None`: never checked, due now).
+pub type NextDue = (String, Option<DateTime<Utc>>);
+
 /// What one poll of a feed taught us, written in one statement.
 #[derive(Debug, Clone, Default)]
 pub struct FetchRecord {
@@ -102,7 +105,7 @@ impl Store {
     }
 
     /// The enabled feed due next and when (a never-checked feed is due now, `None` for its time).
-    pub fn next_due_feed(&self) -> Result<Option<(String, Option<DateTime<Utc>>)>, StoreError> {
+    pub fn next_due_feed(&self) -> Result<Option<NextDue>, StoreError> {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
