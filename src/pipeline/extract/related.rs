@@ -3,7 +3,7 @@
 //! it are dropped whole. Dropping only the heading line would leave the headlines looking like
 //! the end of the article — and headlines about other subjects mislead the classifier.
 
-use super::dom::{Dom, Ix, NONE};
+use super::dom::{Dom, Ix, NONE, is_block};
 
 /// Headings that introduce links to other articles, compared lower-case without trailing
 /// punctuation: the 24 official EU languages, as the sites of the EU institutions, NATO and
@@ -227,9 +227,16 @@ pub fn mark(dom: &mut Dom) -> usize {
             ix += 1;
             continue;
         }
+        // Headings are blocks (`<h2>`, `<p><strong>…</strong></p>`, `<div>`): the inline
+        // elements inside them need no look of their own.
         let candidate = node.chars > 0
             && node.chars <= MAX_HEADING_CHARS
             && node.link_chars * 2 < node.chars
+            && is_block(node.tag)
+            && !matches!(
+                node.tag,
+                "ul" | "ol" | "dl" | "table" | "tr" | "tbody" | "thead" | "br" | "hr"
+            )
             && is_heading_text(&text_of(dom, ix));
         if !candidate {
             ix += 1;
