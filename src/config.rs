@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
 
+use crate::duration::{self, HumanDuration, duration_in};
 pub use crate::error::ConfigError;
 pub(crate) use crate::error::located;
 
@@ -38,11 +39,52 @@ pub struct Config {
     pub mail: crate::digest::config::MailSettings,
 }
 
-/// The optional health and metrics endpoint.
-#[derive(Debug, Clone, Default)]
+/// The optional listener of `veille run`: health, metrics and the analyst web view.
+#[derive(Clone, Default)]
 pub struct ServerSettings {
-    /// Where `/health` and `/metrics` listen; `None` runs no server.
+    /// Where `/health`, `/metrics` and the web view listen; `None` runs no server.
     pub listen: Option<std::net::SocketAddr>,
+    /// The secret the web view asks for (`token`, or read from `token_file`); required for any
+    /// listen address other than loopback.
+    pub token: Option<String>,
+    /// The web view's address as readers reach it (links in digests and Atom feeds), ending in
+    /// `/`; `None`: `http://{listen}/` when that is a usable address, else no links.
+    pub url: Option<Url>,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// The shortest token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+impl ServerSettings {
+    /// The web view's base URL for links readers follow, if one is known.
+    pub fn public_url(&self) -> Option<Url> {
+        self.url.clone().or_else(|| {
+            let l = self.listen?;
+            (!l.ip().is_unspecified() && l.port() != 0)
+                .then(|| Url::parse(&format!("http://{l}/")).ok())
+                .flatten()
+        })
+    }
+
+    /// Why `listen` may not be served as configured: an address other than loopback without a
+    /// token.
+    pub fn exposure_error(listen: std::net::SocketAddr, token: Option<&str>) -> Option<String> {
+        (!listen.ip().is_loopback() && token.is_none()).then(|| {
+            format!(
+                "listening on {listen} (not loopback) exposes the web view: set `token` or `token_file` in [server] (at least {MIN_TOKEN_CHARS} characters, e.g. from `openssl rand -hex 24`), or listen on 127.0.0.1"
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +94,7 @@ pub struct Storage {
 }
 
 /// How feeds and pages are fetched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
     pub user_agent: String,
     pub timeout: Duration,
@@ -140,6 +182,9 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<Spanned<String>>,
+    token: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -169,16 +214,13 @@ fn default_database() -> String {
 #[serde(deny_unknown_fields)]
 struct RawFetch {
     user_agent: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    connect_timeout: Option<Duration>,
+    timeout: Option<Spanned<HumanDuration>>,
+    connect_timeout: Option<Spanned<HumanDuration>>,
     max_body_bytes: Option<u64>,
     max_redirects: Option<usize>,
     concurrency: Option<usize>,
     per_host: Option<usize>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    per_host_delay: Option<Duration>,
+    per_host_delay: Option<Spanned<HumanDuration>>,
     max_items_per_feed: Option<usize>,
     allow_private_networks: Option<bool>,
 }
@@ -194,8 +236,7 @@ struct RawClassifier {
 struct RawFeed {
     name: Spanned<String>,
     url: Spanned<String>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    every: Option<Duration>,
+    every: Option<Spanned<HumanDuration>>,
     language: Option<Spanned<String>>,
     #[serde(default = "yes")]
     enabled: bool,
@@ -210,15 +251,6 @@ struct RawFeed {
 
 fn yes() -> bool {
     true
-}
-
-fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    humantime::parse_duration(&s).map(Some).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "invalid duration {s:?} ({e}); expected a duration such as \"30m\", \"2h\" or \"1d\""
-        ))
-    })
 }
 
 /// Default User-Agent: names the software and where to learn about it.
@@ -236,7 +268,9 @@ pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
 /// The default number of items taken from one feed document.
 pub const DEFAULT_MAX_ITEMS_PER_FEED: usize = 1000;
 /// The shortest interval accepted: anything faster is impolite to official sites.
-pub const MIN_EVERY: Duration = Duration::from_secs(60);
+pub const MIN_EVERY: Duration = duration::EVERY.min;
+/// The longest interval accepted.
+pub const MAX_EVERY: Duration = duration::EVERY.max;
 
 impl Config {
     /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
@@ -317,15 +351,57 @@ impl Config {
             }
         }
 
+        // A value out of range is reported and its default stands in, so that checking goes on.
+        let mut kept = |r: Result<Duration, ConfigError>, default: Duration| match r {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(e);
+                default
+            }
+        };
+        let fetch_key = |key: &'static str| {
+            move |at: usize, m: String| {
+                let mut e = located(path, text, Some(at), format!("`{key}` = {m}"));
+                e.key = Some(format!("fetch.{key}"));
+                e
+            }
+        };
+        let timeout = kept(
+            duration_in(
+                &raw.fetch.timeout,
+                Duration::from_secs(30),
+                duration::FETCH_TIMEOUT,
+                fetch_key("timeout"),
+            ),
+            Duration::from_secs(30),
+        );
+        let connect_timeout = kept(
+            duration_in(
+                &raw.fetch.connect_timeout,
+                Duration::from_secs(10),
+                duration::FETCH_TIMEOUT,
+                fetch_key("connect_timeout"),
+            ),
+            Duration::from_secs(10),
+        );
+        let per_host_delay = kept(
+            duration_in(
+                &raw.fetch.per_host_delay,
+                DEFAULT_PER_HOST_DELAY,
+                duration::PER_HOST_DELAY,
+                fetch_key("per_host_delay"),
+            ),
+            DEFAULT_PER_HOST_DELAY,
+        );
         let fetch = FetchSettings {
             user_agent: raw.fetch.user_agent.unwrap_or_else(default_user_agent),
-            timeout: raw.fetch.timeout.unwrap_or(Duration::from_secs(30)),
-            connect_timeout: raw.fetch.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            timeout,
+            connect_timeout,
             max_body_bytes: raw.fetch.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
             concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
-            per_host_delay: raw.fetch.per_host_delay.unwrap_or(DEFAULT_PER_HOST_DELAY),
+            per_host_delay,
             max_items_per_feed: raw
                 .fetch
                 .max_items_per_feed
@@ -334,27 +410,12 @@ impl Config {
             allow_private_networks: raw.fetch.allow_private_networks.unwrap_or(false),
         };
 
-        let server = ServerSettings {
-            listen: match raw.server.listen {
-                Some(l) => match l.get_ref().parse() {
-                    Ok(addr) => Some(addr),
-                    Err(e) => {
-                        let mut err = located(
-                            path,
-                            text,
-                            Some(l.span().start),
-                            format!(
-                                "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
-                                l.get_ref()
-                            ),
-                        );
-                        err.key = Some("server.listen".into());
-                        errors.push(err);
-                        None
-                    }
-                },
-                None => None,
-            },
+        let server = match server_settings(&raw.server, path, text, &base) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.extend(e);
+                ServerSettings::default()
+            }
         };
         let topics_dir =
             normalise(&base.join(raw.classifier.topics.as_deref().unwrap_or("topics")));
@@ -408,6 +469,117 @@ impl Config {
     }
 }
 
+/// Validates the `[server]` table, every mistake reported.
+fn server_settings(
+    raw: &RawServer,
+    path: &Path,
+    text: &str,
+    base: &Path,
+) -> Result<ServerSettings, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let server_err = |at: usize, key: &str, msg: String| {
+        let mut e = located(path, text, Some(at), msg);
+        e.key = Some(format!("server.{key}"));
+        e
+    };
+    let token = match (&raw.token, &raw.token_file) {
+        (Some(_), Some(f)) => {
+            errors.push(server_err(
+                f.span().start,
+                "token_file",
+                "give either `token` or `token_file`, not both".into(),
+            ));
+            None
+        }
+        (Some(t), None) => Some((t.get_ref().trim().to_string(), t.span().start, "token")),
+        (None, Some(f)) => {
+            let file = base.join(f.get_ref());
+            match std::fs::read_to_string(&file) {
+                Ok(read) => Some((read.trim().to_string(), f.span().start, "token_file")),
+                Err(e) => {
+                    errors.push(server_err(
+                        f.span().start,
+                        "token_file",
+                        format!("cannot read the token file {}: {e}", file.display()),
+                    ));
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    if let Some((t, at, key)) = &token
+        && t.chars().count() < MIN_TOKEN_CHARS
+    {
+        errors.push(server_err(
+            *at,
+            key,
+            format!(
+                "the token is {} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 24`)",
+                t.chars().count()
+            ),
+        ));
+    }
+    let url = match &raw.url {
+        Some(u) => match Url::parse(u.get_ref())
+            .ok()
+            .filter(|p| matches!(p.scheme(), "http" | "https"))
+        {
+            Some(mut parsed) => {
+                if !parsed.path().ends_with('/') {
+                    let p = format!("{}/", parsed.path());
+                    parsed.set_path(&p);
+                }
+                Some(parsed)
+            }
+            None => {
+                errors.push(server_err(
+                    u.span().start,
+                    "url",
+                    format!(
+                        "invalid URL {:?}; expected the web view's address such as \"https://veille.example.org/\"",
+                        u.get_ref()
+                    ),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let listen = match &raw.listen {
+        Some(l) => match l.get_ref().parse() {
+            Ok(addr) => Some(addr),
+            Err(e) => {
+                errors.push(server_err(
+                    l.span().start,
+                    "listen",
+                    format!(
+                        "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
+                        l.get_ref()
+                    ),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let server = ServerSettings {
+        listen,
+        token: token.map(|t| t.0),
+        url,
+    };
+    if let (Some(listen), Some(l)) = (server.listen, &raw.listen)
+        && let Some(msg) = ServerSettings::exposure_error(listen, server.token.as_deref())
+    {
+        errors.push(server_err(l.span().start, "listen", msg));
+    }
+    if errors.is_empty() {
+        Ok(server)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Validates one `[[feeds]]` table (the `i`-th); `seen` holds the names taken so far.
 fn feed(
     i: usize,
@@ -456,18 +628,9 @@ fn feed(
             ),
         ));
     }
-    let every = f.every.unwrap_or(DEFAULT_EVERY);
-    if every < MIN_EVERY {
-        return Err(err(
-            f.name.span(),
-            "every",
-            format!(
-                "interval {} is too short; the minimum is {}",
-                humantime::format_duration(every),
-                humantime::format_duration(MIN_EVERY)
-            ),
-        ));
-    }
+    let every = duration_in(&f.every, DEFAULT_EVERY, duration::EVERY, |at, m| {
+        err(at..at, "every", format!("interval {m}"))
+    })?;
     let language = match f.language {
         Some(l) => {
             let code = l.get_ref().trim().to_ascii_lowercase();
@@ -692,6 +855,57 @@ mod tests {
         assert_eq!(c.server.listen.unwrap().port(), 9187);
         let e = parse("[server]\nlisten = \"localhost\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.listen")));
+    }
+
+    #[test]
+    fn a_listen_address_beyond_loopback_needs_a_token() {
+        let e = parse("[server]\nlisten = \"0.0.0.0:9187\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("server.listen")));
+        assert!(e.message.contains("token"), "{e}");
+        let c = parse("[server]\nlisten = \"0.0.0.0:9187\"\ntoken = \"0123456789abcdef0123\"\n")
+            .unwrap();
+        assert_eq!(c.server.token.as_deref(), Some("0123456789abcdef0123"));
+        assert!(
+            !format!("{:?}", c.server).contains("0123456789"),
+            "the token is never logged"
+        );
+        assert_eq!(
+            c.server.public_url(),
+            None,
+            "0.0.0.0 is no address to link to"
+        );
+        let e = parse("[server]\ntoken = \"short\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server.token"), "{e}");
+        let c = parse("[server]\nlisten = \"127.0.0.1:9187\"\n").unwrap();
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "http://127.0.0.1:9187/"
+        );
+        let c = parse("[server]\nurl = \"https://v.example.org/veille\"\n").unwrap();
+        assert_eq!(
+            c.server.public_url().unwrap().as_str(),
+            "https://v.example.org/veille/"
+        );
+        let e = parse("[server]\nurl = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server.url"), "{e}");
+    }
+
+    #[test]
+    fn the_token_can_live_in_a_file_beside_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "abcdefghijklmnopqrstuvwxyz\n").unwrap();
+        let path = dir.path().join("v.toml");
+        let c = Config::from_str(
+            "[server]\nlisten = \"[::]:9187\"\ntoken_file = \"token\"\n",
+            &path,
+        )
+        .unwrap();
+        assert_eq!(
+            c.server.token.as_deref(),
+            Some("abcdefghijklmnopqrstuvwxyz")
+        );
+        let e = Config::from_str("[server]\ntoken_file = \"missing\"\n", &path).unwrap_err();
+        assert!(e.message.contains("cannot read the token file"), "{e}");
     }
 
     #[test]

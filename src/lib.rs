@@ -11,9 +11,12 @@
 
 pub mod config;
 pub mod digest;
+pub mod duration;
 pub mod error;
 pub mod eval;
+pub mod links;
 pub mod model;
 pub mod pipeline;
 pub mod service;
 pub mod store;
+pub mod web;

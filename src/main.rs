@@ -41,6 +41,8 @@ enum Command {
     Poll(commands::poll::Args),
     /// Run the service: poll feeds as they fall due until Ctrl-C or SIGTERM
     Run(commands::run::Args),
+    /// Serve the analyst web view over the database (no polling) until Ctrl-C or SIGTERM
+    Serve(commands::serve::Args),
     /// List feeds with their health
     Feeds(commands::feeds::Args),
     /// List stored items
@@ -59,10 +61,12 @@ enum Command {
     Reclassify(commands::reclassify::Args),
     /// Fetch again the article pages that gave no text (once the cause is fixed)
     Refetch(commands::refetch::Args),
-    /// Score the topic classifier on a labelled corpus (labels.tsv + texts)
+    /// Score the topic classifier on a labelled corpus (labels.tsv + texts), or --judged
     Eval(commands::eval::Args),
     /// Fit the topic models on labelled corpora; report cross-validated figures
     Fit(commands::fit::Args),
+    /// Write the judged items as a labelled corpus (the layout `veille eval DIR` reads)
+    ExportLabels(commands::export_labels::Args),
     /// Score article extraction on a benchmark directory (html/*.html.gz + ground-truth.json)
     EvalExtract(commands::eval_extract::Args),
 }
@@ -84,7 +88,7 @@ fn main() -> ExitCode {
         // like other Unix tools, instead of panicking on a broken pipe.
         restore_sigpipe();
     }
-    let quiet_default = !matches!(cli.command, Command::Run(_));
+    let quiet_default = !matches!(cli.command, Command::Run(_) | Command::Serve(_));
     init_logging(cli.log_format, cli.verbose, quiet_default);
     veille::service::memory::limit_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Poll(args) => commands::poll::run(config, args).await,
             Command::Run(args) => commands::run::run(config, args).await,
+            Command::Serve(args) => commands::serve::run(config, args).await,
             Command::Feeds(args) => commands::feeds::run(config, args),
             Command::Items(args) => commands::items::run(config, args),
             Command::Digest(args) => commands::digest::run(config, args).await,
@@ -110,6 +115,7 @@ fn main() -> ExitCode {
             Command::Classify(args) => commands::classify::run(config, args),
             Command::Eval(args) => commands::eval::run(config, args),
             Command::Fit(args) => commands::fit::run(config, args),
+            Command::ExportLabels(args) => commands::export_labels::run(config, args),
             Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::Refetch(args) => commands::refetch::run(config, args).await,
             Command::EvalExtract(args) => commands::eval_extract::run(args),
@@ -119,7 +125,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!("error: {}", message(&commands::name_database(config, e)));
             ExitCode::FAILURE
         }
     }

@@ -26,12 +26,17 @@ pub struct ParsedItem {
     pub url: Option<String>,
     /// Canonical form of `url` used to find the same article across feeds.
     pub canonical_url: Option<String>,
+    /// Title as plain text. Until [`finish`](crate::pipeline::clean::finish) runs it is only a
+    /// fallback (the link, for a listing item without a title).
     pub title: String,
+    /// Title as the document gave it (may contain markup or entities); `finish` turns it into
+    /// `title`.
+    pub title_html: Option<String>,
     /// Summary as the feed gave it (may contain HTML).
     pub summary_html: Option<String>,
     /// Full content as the feed gave it (may contain HTML).
     pub content_html: Option<String>,
-    /// Clean text of the best of content and summary.
+    /// Clean text of the best of content and summary (empty until `finish` runs).
     pub text: String,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
@@ -56,6 +61,9 @@ pub struct FeedRow {
     pub item_count: i64,
     /// Article pages of the last refresh that gave no usable text.
     pub article_failures: i64,
+    /// Items of the last refresh recognised by link or content under a guid never seen before:
+    /// the feed changes its guids between polls.
+    pub reissued: i64,
     /// What was wrong with the last document read but recovered (malformed XML repaired).
     pub last_warning: Option<String>,
     /// The last batch of article pages fetched for the feed's items, and why those that gave
@@ -85,6 +93,59 @@ impl FeedRow {
         self.article_report
             .as_ref()
             .filter(|r| r.failed_pages() > 0)
+    }
+
+    /// What `veille feeds` and the web view's feeds page say about the feed: the last error,
+    /// then [`FeedRow::notices`].
+    pub fn notes(&self) -> Vec<String> {
+        self.last_error
+            .iter()
+            .cloned()
+            .chain(self.notices())
+            .collect()
+    }
+
+    /// What the feed's reading noticed besides an error: the last document's recovery warning;
+    /// the article pages of the last batch that gave no text, with their reasons and when they
+    /// were fetched (a 304 since does not make that stale); guids that changed between polls.
+    pub fn notices(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(w) = &self.last_warning {
+            notes.push(format!("warning: {w}"));
+        }
+        if let Some(r) = self.article_trouble() {
+            notes.push(format!(
+                "{} of {} {} fetched {} gave no text: {}",
+                r.failed_pages(),
+                r.pages,
+                if r.pages == 1 {
+                    "article page"
+                } else {
+                    "article pages"
+                },
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                r.reasons()
+            ));
+        } else if self.article_report.is_none() && self.article_failures > 0 {
+            // Counted before reasons were recorded.
+            notes.push(format!(
+                "{} {} gave no text (before this version recorded why)",
+                self.article_failures,
+                if self.article_failures == 1 {
+                    "article page"
+                } else {
+                    "article pages"
+                }
+            ));
+        }
+        if self.reissued > 0 {
+            notes.push(format!(
+                "guids change between polls: {} {} recognised by link or content in the last document read",
+                self.reissued,
+                if self.reissued == 1 { "item" } else { "items" }
+            ));
+        }
+        notes
     }
 }
 

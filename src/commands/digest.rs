@@ -35,7 +35,7 @@ pub struct Args {
 
 pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     if args.send {
-        let (config, mut store) = super::open(config)?;
+        let (config, mut store) = super::open_for_writing(config)?;
         return send(&config, &mut store, args).await;
     }
     // Preview and status only read: without a database they read an empty one in memory.

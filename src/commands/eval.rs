@@ -1,8 +1,11 @@
 //! `veille eval DIR [--json] [--show-errors] [--min-f1 X]`: scores the topic classifier on a
-//! labelled corpus (see `veille::eval::corpus` for the layouts).
+//! labelled corpus (see `veille::eval::corpus` for the layouts); `veille eval --judged` scores it
+//! on the analysts' judgements stored in the database.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 use veille::config::Config;
 use veille::eval::corpus::{DocOutcome, evaluate, load};
@@ -12,7 +15,12 @@ use veille::pipeline::classify::Classifier;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Directory with `labels.tsv` and the texts (`docs/<id>.txt`, or files beside it).
-    pub dir: PathBuf,
+    #[arg(required_unless_present = "judged")]
+    pub dir: Option<PathBuf>,
+    /// Score on the judgements made in the web view instead (precision and known misses per
+    /// topic, as judged and with the current rules).
+    #[arg(long, conflicts_with_all = ["dir", "show_errors", "min_f1"])]
+    pub judged: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -30,7 +38,10 @@ pub struct Args {
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(config)?;
     let classifier = Classifier::load(&config.classifier.topics_dir)?;
-    let docs = load(&args.dir)?;
+    let Some(dir) = &args.dir else {
+        return judged(&config, &classifier, args.json);
+    };
+    let docs = load(dir)?;
     let report = evaluate(&classifier, &docs);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -111,6 +122,70 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     }
     if below {
         return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn judged(config: &Config, classifier: &Classifier, json: bool) -> anyhow::Result<ExitCode> {
+    let store = veille::store::Store::open(&config.storage.database)
+        .with_context(|| super::database_named(config))?;
+    let report = veille::eval::judged::evaluate(&store, classifier)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
+    println!(
+        "{} judgements on {} items{}, rules from {}",
+        report.judgements,
+        report.items,
+        if report.missing_items > 0 {
+            format!(" ({} judged items no longer stored)", report.missing_items)
+        } else {
+            String::new()
+        },
+        classifier
+            .source()
+            .map_or("(embedded)".into(), |p| p.display().to_string())
+    );
+    println!(
+        "topic            relevant  not-relevant  should-match  precision-judged  precision-now  recall-now  misses-now"
+    );
+    for t in &report.topics {
+        println!(
+            "{:<16} {:<9} {:<13} {:<13} {:<17} {:<14} {:<11} {}",
+            t.topic,
+            t.relevant,
+            t.not_relevant,
+            t.should_match,
+            pct(t.precision_judged),
+            pct(t.precision_now),
+            pct(t.recall_now),
+            t.false_negatives
+        );
+    }
+    for t in &report.topics {
+        let ids = |v: &[i64]| {
+            v.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !t.misses_now.is_empty() {
+            println!("{}: known misses (items): {}", t.topic, ids(&t.misses_now));
+        }
+        if !t.false_matches_now.is_empty() {
+            println!(
+                "{}: judged not relevant, still matched (items): {}",
+                t.topic,
+                ids(&t.false_matches_now)
+            );
+        }
+    }
+    if report.judgements == 0 {
+        println!(
+            "no judgements yet: judge matches on the item pages of the web view (`veille serve`)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use veille::config::FeedConfig;
 use veille::model::FeedRow;
 use veille::pipeline::schedule::FAILING_AFTER;
 
-use super::{plural, short_time, zoned_time};
+use super::short_time;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,7 +51,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            notes(f)
+            f.notes().join("; ")
         );
     }
     let retry: Vec<&str> = feeds
@@ -66,34 +66,6 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The last error and warning, and the article pages of the last batch that gave no text, with
-/// their reasons and when they were fetched (a 304 since does not make that stale).
-fn notes(f: &FeedRow) -> String {
-    let mut notes = Vec::new();
-    if let Some(e) = &f.last_error {
-        notes.push(e.clone());
-    }
-    if let Some(w) = &f.last_warning {
-        notes.push(format!("warning: {w}"));
-    }
-    if let Some(r) = f.article_trouble() {
-        notes.push(format!(
-            "{} of {} fetched {} gave no text: {}",
-            r.failed_pages(),
-            plural(r.pages, "article page", "article pages"),
-            zoned_time(r.at, chrono_tz::UTC),
-            r.reasons()
-        ));
-    } else if f.article_report.is_none() && f.article_failures > 0 {
-        // Counted before reasons were recorded.
-        notes.push(format!(
-            "{} gave no text (before this version recorded why)",
-            plural(f.article_failures as usize, "article page", "article pages")
-        ));
-    }
-    notes.join("; ")
 }
 
 /// The stored feeds as the configuration has them now, without writing anything: configured
@@ -128,6 +100,7 @@ fn as_configured(stored: Vec<FeedRow>, configured: &[FeedConfig]) -> Vec<FeedRow
                 next_check_at: None,
                 item_count: 0,
                 article_failures: 0,
+                reissued: 0,
                 last_warning: None,
                 article_report: None,
             });

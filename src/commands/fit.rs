@@ -35,6 +35,10 @@ pub struct Args {
     /// Write the fitted `[model]` tables into the rule files of the configured topics directory.
     #[arg(long)]
     pub write: bool,
+    /// Also write every document's signals per topic to this file (tab-separated), to study
+    /// new signals outside veille.
+    #[arg(long, value_name = "FILE")]
+    pub signals: Option<PathBuf>,
 }
 
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -68,6 +72,21 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
                 y: d.labels.contains(&r.id),
             });
         }
+    }
+    if let Some(path) = &args.signals {
+        let mut out = format!("corpus\tid\ttopic\tlabel\t{}\n", FEATURES.join("\t"));
+        for (t, topic) in topics.iter().enumerate() {
+            for ((corpus, d), e) in docs.iter().zip(&examples[t]) {
+                let values: Vec<String> = e.x.iter().map(|v| format!("{v:.4}")).collect();
+                out.push_str(&format!(
+                    "{corpus}\t{}\t{topic}\t{}\t{}\n",
+                    d.id,
+                    u8::from(e.y),
+                    values.join("\t")
+                ));
+            }
+        }
+        std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
     }
     let folds: Vec<usize> = docs
         .iter()

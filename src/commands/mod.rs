@@ -4,6 +4,7 @@ pub mod classify;
 pub mod digest;
 pub mod eval;
 pub mod eval_extract;
+pub mod export_labels;
 pub mod extract;
 pub mod feeds;
 pub mod fit;
@@ -13,6 +14,7 @@ pub mod preview_source;
 pub mod reclassify;
 pub mod refetch;
 pub mod run;
+pub mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -112,8 +114,7 @@ pub fn open(path: Option<&Path>) -> anyhow::Result<(Config, Store)> {
     let config = Config::load(path)?;
     let db = &config.storage.database;
     let created = !db.exists();
-    let store = Store::open(db)
-        .with_context(|| format!("opening the database named in {}", config_name(&config)))?;
+    let store = Store::open(db).with_context(|| database_named(&config))?;
     if created {
         eprintln!("created the database {}", absolute(db).display());
     }
@@ -124,16 +125,58 @@ pub fn open(path: Option<&Path>) -> anyhow::Result<(Config, Store)> {
 /// which never create one.
 pub fn open_existing(path: Option<&Path>) -> anyhow::Result<(Config, Option<Store>)> {
     let config = Config::load(path)?;
-    let store = Store::open_existing(&config.storage.database)
-        .with_context(|| format!("opening the database named in {}", config_name(&config)))?;
+    let store =
+        Store::open_existing(&config.storage.database).with_context(|| database_named(&config))?;
+    Ok((config, store))
+}
+
+/// Loads the configuration, opens its database and checks that it can be written.
+pub fn open_for_writing(path: Option<&Path>) -> anyhow::Result<(Config, Store)> {
+    let (config, mut store) = open(path)?;
+    store
+        .check_writable()
+        .with_context(|| database_named(&config))?;
     Ok((config, store))
 }
 
 /// Loads the configuration and builds the pipeline on its database.
 pub fn pipeline(path: Option<&Path>) -> anyhow::Result<(Config, Pipeline)> {
-    let (config, store) = open(path)?;
+    let (config, store) = open_for_writing(path)?;
     let pipeline = Pipeline::new(&config, store)?;
     Ok((config, pipeline))
+}
+
+/// "opening the database named in FILE" (or in the embedded defaults).
+pub fn database_named(config: &Config) -> String {
+    format!("opening the database named in {}", config_name(config))
+}
+
+/// Names the database file in a storage error whose message does not (SQLite's messages never
+/// say which file): "database data/veille.db: database disk image is malformed". `config` is
+/// the `--config` of the command that failed.
+pub fn name_database(config: Option<&Path>, e: anyhow::Error) -> anyhow::Error {
+    match Config::load(config) {
+        Ok(config) => storage_context(&config, e),
+        Err(_) => e,
+    }
+}
+
+fn storage_context(config: &Config, e: anyhow::Error) -> anyhow::Error {
+    // Transparent wrappers hide the store error from the chain: look through them.
+    let storage = e.chain().any(|c| {
+        c.downcast_ref::<veille::error::StoreError>().is_some()
+            || c.downcast_ref::<rusqlite::Error>().is_some()
+            || c.downcast_ref::<veille::digest::DigestError>()
+                .is_some_and(|d| matches!(d, veille::digest::DigestError::Store(_)))
+            || c.downcast_ref::<veille::pipeline::PipelineError>()
+                .is_some_and(|p| matches!(p, veille::pipeline::PipelineError::Store(_)))
+    });
+    let path = config.storage.database.display().to_string();
+    if storage && !format!("{e:#}").contains(&path) {
+        e.context(format!("database {path}"))
+    } else {
+        e
+    }
 }
 
 /// A time for tables: `2026-11-24 08:30` in UTC, or `-`.
@@ -161,7 +204,11 @@ pub fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     if let Ok(age) = humantime::parse_duration(s) {
-        return Ok(Utc::now() - chrono::Duration::from_std(age).map_err(|e| e.to_string())?);
+        let age = veille::duration::AGE.check(age)?;
+        let age = chrono::Duration::from_std(age).map_err(|e| e.to_string())?;
+        return Utc::now()
+            .checked_sub_signed(age)
+            .ok_or_else(|| format!("the age {s:?} reaches before the calendar starts"));
     }
     Err(format!(
         "expected a date (2026-11-01), an RFC 3339 timestamp or an age (36h, 7d), got {s:?}"

@@ -12,9 +12,13 @@ use veille::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// How often to look for due feeds
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s")]
+    /// How often to look for due feeds (10ms to 1h)
+    #[arg(long, value_parser = parse_tick, default_value = "15s")]
     tick: Duration,
+}
+
+fn parse_tick(s: &str) -> Result<Duration, String> {
+    veille::duration::parse_within(s, veille::duration::TICK)
 }
 
 pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -28,11 +32,12 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     tracing::info!(config = %super::config_name(&config),
         database = %super::absolute(&config.storage.database).display(),
         feeds = enabled, disabled_feeds = config.feeds.len() - enabled, "veille starting");
+    // The digest part always exists, so that a reload can bring watch lists.
+    let store =
+        Store::open(&config.storage.database).with_context(|| super::database_named(&config))?;
     let digests = if config.watchlists.is_empty() {
-        None
+        digest::Service::idle(store)
     } else {
-        let store =
-            Store::open(&config.storage.database).context("opening the database for digests")?;
         let digester = Digester::new(&config).context("setting up the mail transport ([mail])")?;
         let mail = match &config.mail.transport {
             digest::config::TransportKind::Outbox(dir) => {
@@ -48,22 +53,28 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
             ),
         };
         tracing::info!(watchlists = config.watchlists.len(), mail = %mail, "digests enabled");
-        Some(digest::Service::new(store, digester))
+        digest::Service::new(store, digester)
     };
-    let svc = service::service(pipeline, file, digests);
+    let svc = service::service(pipeline, file, Some(digests));
+    svc.started_with(&config);
     let signals = service::process_signals();
     let server = match config.server.listen {
         Some(listen) => {
-            let (addr, server) =
-                service::http::bind(listen, svc.clone(), service::stopped(signals.clone()))
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "cannot listen on {listen} (server.listen in {})",
-                            config.path.display()
-                        )
-                    })?;
-            tracing::info!(%addr, "health and metrics at http://{addr}/health and /metrics");
+            let web = veille::web::router(&config).context("setting up the web view")?;
+            let (addr, server) = service::http::bind(
+                listen,
+                svc.clone(),
+                Some(web),
+                service::stopped(signals.clone()),
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {listen} (server.listen in {})",
+                    super::config_name(&config)
+                )
+            })?;
+            tracing::info!(%addr, "web view at http://{addr}/, health and metrics at /health and /metrics");
             Some(tokio::spawn(server))
         }
         None => None,

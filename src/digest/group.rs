@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use memchr::memmem::Finder;
 use url::Url;
 
 /// What grouping looks at in one item.
@@ -38,9 +39,16 @@ pub fn group_stories(keys: &[StoryKey<'_>]) -> Vec<Vec<usize>> {
     }
     let slugs: Vec<Option<String>> = keys.iter().map(|k| k.url.and_then(slug_key)).collect();
     let sigs: Vec<BTreeSet<String>> = keys.iter().map(|k| signature(k.text)).collect();
+    // Each link's searcher is built once, not once per pair.
+    let links: Vec<Option<Finder<'_>>> = keys
+        .iter()
+        .map(|k| bare_link(k.url?).map(|b| Finder::new(b.as_bytes())))
+        .collect();
     for a in 0..n {
         for b in a + 1..n {
-            if same_story(&keys[a], &keys[b], &slugs[a], &slugs[b], &sigs[a], &sigs[b]) {
+            let linked =
+                links_to(&keys[a], links[b].as_ref()) || links_to(&keys[b], links[a].as_ref());
+            if linked || same_story(&keys[a], &keys[b], &slugs[a], &slugs[b], &sigs[a], &sigs[b]) {
                 let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
                 if ra != rb {
                     parent[ra.max(rb)] = ra.min(rb);
@@ -76,9 +84,6 @@ fn same_story(
     {
         return true;
     }
-    if links_to(a, b) || links_to(b, a) {
-        return true;
-    }
     let different_languages = matches!((a.language, b.language), (Some(x), Some(y)) if x != y);
     if !different_languages {
         return false;
@@ -93,17 +98,21 @@ fn same_story(
     shared >= MIN_SHARED && shared as f64 >= MIN_OVERLAP * smaller as f64
 }
 
-/// Whether `from` mentions `to`'s link (a translation link, or the original's URL at the foot).
-fn links_to(from: &StoryKey<'_>, to: &StoryKey<'_>) -> bool {
-    let Some(url) = to.url else { return false };
+/// A link without its scheme and trailing slash, when long enough to name one page.
+fn bare_link(url: &str) -> Option<&str> {
     let bare = url
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .trim_end_matches('/');
-    if bare.len() < 12 || !bare.contains('/') {
-        return false;
-    }
-    from.text.contains(bare) || from.html.is_some_and(|h| h.contains(bare))
+    (bare.len() >= 12 && bare.contains('/')).then_some(bare)
+}
+
+/// Whether `from` mentions the link `to` searches for (a translation link, or the original's
+/// URL at the foot).
+fn links_to(from: &StoryKey<'_>, to: Option<&Finder<'_>>) -> bool {
+    let Some(to) = to else { return false };
+    to.find(from.text.as_bytes()).is_some()
+        || from.html.is_some_and(|h| to.find(h.as_bytes()).is_some())
 }
 
 /// The link without its language: host plus path segments that are not language codes

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::select::{DigestContent, Entry, Version};
+use super::select::{DigestContent, Entry, JudgeLinks, Version};
 
 /// `[veille] cyber-cooperation — 5 new items, 24 Nov`.
 pub fn subject(d: &DigestContent) -> String {
@@ -56,14 +56,14 @@ pub fn text(d: &DigestContent) -> String {
     for s in d.sections.iter().filter(|s| !s.entries.is_empty()) {
         let _ = writeln!(out, "\n== {} ({}) ==", s.topic, stories(s.entries.len()));
         for (i, e) in s.entries.iter().enumerate() {
-            text_entry(&mut out, i + 1, e);
+            text_entry(&mut out, i + 1, e, d.links.as_ref());
         }
     }
     footer_text(&mut out, d);
     out
 }
 
-fn text_entry(out: &mut String, n: usize, e: &Entry) {
+fn text_entry(out: &mut String, n: usize, e: &Entry, links: Option<&JudgeLinks>) {
     let lead = &e.versions[0];
     let _ = writeln!(out, "\n{n}. {}", lead.title);
     let _ = writeln!(
@@ -105,6 +105,13 @@ fn text_entry(out: &mut String, n: usize, e: &Entry) {
             .map(|c| format!("{}: {}", c.concept, c.terms.join(", ")))
             .collect();
         let _ = writeln!(out, "   Why: {}", why.join("; "));
+    }
+    if let Some(l) = links {
+        let _ = writeln!(
+            out,
+            "   Judge this match: {}",
+            l.url(lead.item_id, &e.topic)
+        );
     }
 }
 
@@ -259,7 +266,7 @@ pub fn html(d: &DigestContent) -> String {
             stories(s.entries.len())
         );
         for e in &s.entries {
-            html_entry(&mut out, e);
+            html_entry(&mut out, e, d.links.as_ref());
         }
     }
     if d.held_back > 0 {
@@ -322,7 +329,7 @@ pub fn html(d: &DigestContent) -> String {
     )
 }
 
-fn html_entry(out: &mut String, e: &Entry) {
+fn html_entry(out: &mut String, e: &Entry, links: Option<&JudgeLinks>) {
     let lead = &e.versions[0];
     let _ = write!(
         out,
@@ -373,6 +380,13 @@ fn html_entry(out: &mut String, e: &Entry) {
             .collect();
         let _ = write!(out, "{}</div>", parts.join("; "));
     }
+    if let Some(l) = links {
+        let _ = write!(
+            out,
+            "<div style=\"{META};margin-top:4px\">{}</div>",
+            link(Some(&l.url(lead.item_id, &e.topic)), "Judge this match")
+        );
+    }
     let _ = writeln!(out, "</div>");
 }
 
@@ -421,6 +435,7 @@ mod tests {
             held_back: 0,
             composed_at: "2026-11-24T07:00:00Z".parse().unwrap(),
             timezone: chrono_tz::Europe::Brussels,
+            links: None,
         }
     }
 
@@ -494,6 +509,31 @@ mod tests {
         d.articles.clear();
         d.unpolled.clear();
         assert!(text(&d).contains("All feeds are healthy."));
+    }
+
+    #[test]
+    fn entries_carry_a_signed_judgement_link_when_the_web_view_has_an_address() {
+        let mut d = content();
+        assert!(!html(&d).contains("Judge this match"));
+        let key = crate::links::Key::from_bytes(b"k");
+        d.links = Some(JudgeLinks {
+            base: "https://veille.example.org/".into(),
+            key: key.clone(),
+        });
+        let url = format!(
+            "https://veille.example.org/{}",
+            crate::links::judge_path(&key, 1, "eu-nato-cyber")
+        );
+        assert!(
+            html(&d).contains(&format!("href=\"{}\"", url.replace('&', "&amp;"))),
+            "{}",
+            html(&d)
+        );
+        assert!(
+            text(&d).contains(&format!("Judge this match: {url}")),
+            "{}",
+            text(&d)
+        );
     }
 
     #[test]

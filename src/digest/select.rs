@@ -71,6 +71,33 @@ pub struct DigestContent {
     pub held_back: usize,
     pub composed_at: DateTime<Utc>,
     pub timezone: Tz,
+    /// Where each entry's "judge this match" link points, when the web view has an address.
+    pub links: Option<JudgeLinks>,
+}
+
+/// The web view's address and the key that signs judgement links.
+#[derive(Debug, Clone)]
+pub struct JudgeLinks {
+    /// Ends in `/`.
+    pub base: String,
+    pub key: crate::links::Key,
+}
+
+impl PartialEq for JudgeLinks {
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base && self.key.sign("") == other.key.sign("")
+    }
+}
+
+impl JudgeLinks {
+    /// The link that judges `item_id` for `topic`.
+    pub fn url(&self, item_id: i64, topic: &str) -> String {
+        format!(
+            "{}{}",
+            self.base,
+            crate::links::judge_path(&self.key, item_id, topic)
+        )
+    }
 }
 
 impl DigestContent {
@@ -236,6 +263,7 @@ pub fn build(
         held_back,
         composed_at,
         timezone: wl.timezone,
+        links: None,
     }
 }
 

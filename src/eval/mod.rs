@@ -4,6 +4,7 @@
 pub mod corpus;
 pub mod extraction;
 pub mod fit;
+pub mod judged;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};

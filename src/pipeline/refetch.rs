@@ -52,11 +52,15 @@ impl Pipeline {
         feed: Option<&str>,
         since: Option<DateTime<Utc>>,
     ) -> Result<RefetchReport, PipelineError> {
+        // Refuse to go on with a database file that is no longer the one opened.
+        self.store().check_file()?;
         let retries = self.store().article_retries(feed, since)?;
+        let fetcher = self.fetcher();
+        let fetcher = &fetcher;
         let fetched: Vec<(RetryItem, article::Fetched)> = futures_util::stream::iter(retries)
             .map(|item| async move {
                 let (_, extractor) = self.feed_runtime(&item.feed);
-                let page = article::fetch(self.fetcher(), &extractor, &item.url).await;
+                let page = article::fetch(fetcher, &extractor, &item.url).await;
                 (item, page)
             })
             .buffered(ARTICLES_IN_FLIGHT)
@@ -96,14 +100,19 @@ impl Pipeline {
                 t.sort();
                 t
             };
-            self.store().set_article(
-                item.id,
-                &article,
-                new.language.as_deref(),
-                new.language_source.as_ref().map(|(s, c)| (s.as_str(), *c)),
-                &new.matches,
-                now,
-            )?;
+            {
+                // Never write into a database file that was deleted or replaced meanwhile.
+                let mut store = self.store();
+                store.check_file()?;
+                store.set_article(
+                    item.id,
+                    &article,
+                    new.language.as_deref(),
+                    new.language_source.as_ref().map(|(s, c)| (s.as_str(), *c)),
+                    &new.matches,
+                    now,
+                )?;
+            }
             let mut topics: Vec<String> = new.matches.iter().map(|m| m.topic.clone()).collect();
             topics.sort();
             tracing::info!(item = item.id, feed = %item.feed, url = %item.url, before = %item.status,

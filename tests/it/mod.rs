@@ -1,5 +1,7 @@
 //! Test modules and the shared loopback fixtures.
 
+mod adversarial;
+mod browser;
 mod classify;
 pub mod cli;
 mod digest;
@@ -16,3 +18,4 @@ pub mod server;
 mod service;
 pub mod smtp;
 mod sources;
+pub mod web;

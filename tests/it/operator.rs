@@ -610,16 +610,22 @@ async fn health_shows_article_failures_and_digests_sent_by_the_cli() {
     .await);
     let config = veille::config::Config::from_file(&path).unwrap();
     let store = veille::store::Store::open(&config.storage.database).unwrap();
+    // As `veille run` builds it: with its digest part (so `/health` has `mail`).
+    let digests = veille::digest::Service::new(
+        veille::store::Store::open(&config.storage.database).unwrap(),
+        veille::digest::Digester::new(&config).unwrap(),
+    );
     let svc = veille::service::service(
         veille::pipeline::Pipeline::new(&config, store).unwrap(),
         None,
-        None,
+        Some(digests),
     );
     svc.poll_once().await.unwrap();
     let (_tx, rx) = tokio::sync::watch::channel(None);
     let (addr, http) = veille::service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         veille::service::stopped(rx),
     )
     .await
@@ -660,5 +666,34 @@ async fn health_shows_article_failures_and_digests_sent_by_the_cli() {
             .cloned()
             .collect::<std::collections::BTreeSet<_>>()
     };
-    assert_eq!(keys(&example), keys(&health), "README /health example");
+    // `reasons` is there only while `degraded`, as in the example; the rest always is.
+    assert_eq!(
+        example["status"], "degraded",
+        "the example shows the reasons"
+    );
+    assert!(health.get("reasons").is_none(), "{health}");
+    let mut live = keys(&health);
+    live.insert("reasons".into());
+    assert_eq!(keys(&example), live, "README /health example");
+    for part in ["feeds", "storage", "mail"] {
+        assert_eq!(
+            keys(&example[part]),
+            keys(&health[part]),
+            "README /health example, {part}"
+        );
+    }
+    let (shown, live) = (
+        &example["article_failures"][0],
+        &health["article_failures"][0],
+    );
+    assert_eq!(
+        keys(shown),
+        keys(live),
+        "README /health example, article_failures"
+    );
+    assert_eq!(
+        keys(&shown["reasons"][0]),
+        keys(&live["reasons"][0]),
+        "README /health example, article_failures reasons"
+    );
 }

@@ -44,6 +44,7 @@ async fn health_metrics_reload_and_stop() {
     let (addr, http) = service::http::bind(
         "127.0.0.1:0".parse().unwrap(),
         svc.clone(),
+        None,
         service::stopped(rx.clone()),
     )
     .await

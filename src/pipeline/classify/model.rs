@@ -25,31 +25,32 @@ pub struct Contribution {
     pub contribution: f64,
 }
 
-/// The weights used when a rule file has no `[model]` table (or leaves a signal out): fitted on
-/// both shipped topics' labelled corpora together, so they suit any topic built the same way
-/// (a pair of sides, a subject, cooperation words, other partners).
+/// The weights used when a rule file has no `[model]` table (or leaves a signal out): one model
+/// fitted by `veille fit --joint` on both shipped topics' labelled corpora together, so they
+/// suit any topic built the same way (a pair of sides, a subject, cooperation words, other
+/// parties and subjects). The shipped rule files carry the same weights.
 pub const DEFAULT: Model = Model {
-    bias: -8.850,
+    bias: -7.690,
     weights: [
-        2.040,  // title
-        2.015,  // head
-        1.973,  // sentence
-        -0.002, // window
-        2.660,  // repeat
-        0.738,  // pair_head
-        0.620,  // pair
-        0.246,  // cooperation
-        0.731,  // head_cooperation
-        0.689,  // pair_subject
-        1.358,  // subject_head
-        -1.234, // subject_share
-        1.304,  // partner_share
-        1.483,  // side_share
-        -0.017, // exclude_head
-        -0.711, // exclude_share
-        -0.905, // exclude_pair
-        0.000,  // off_topic_title
-        0.000,  // off_topic_share
+        2.111,  // title
+        0.854,  // head
+        1.907,  // sentence
+        0.538,  // window
+        4.004,  // repeat
+        1.262,  // pair_head
+        0.709,  // pair
+        0.418,  // cooperation
+        2.066,  // head_cooperation
+        -0.040, // pair_subject
+        0.642,  // subject_head
+        -1.866, // subject_share
+        1.411,  // partner_share
+        0.950,  // side_share
+        -0.645, // exclude_head
+        -1.846, // exclude_share
+        -0.961, // exclude_pair
+        -2.416, // off_topic_title
+        -2.940, // off_topic_share
     ],
 };
 
