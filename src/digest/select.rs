@@ -43,6 +43,16 @@ pub struct FailingFeed {
     pub name: String,
     pub errors: i64,
     pub last_error: Option<String>,
+    /// It has never been read successfully (shown whatever its error count).
+    pub never_succeeded: bool,
+}
+
+/// A feed whose last batch of article pages had some that gave no text: those items carry
+/// only the feed's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleTrouble {
+    pub feed: String,
+    pub report: crate::model::ArticleReport,
 }
 
 /// Everything a digest says, before rendering.
@@ -52,6 +62,10 @@ pub struct DigestContent {
     pub topics: Vec<String>,
     pub sections: Vec<Section>,
     pub failing: Vec<FailingFeed>,
+    /// Feeds whose article pages gave no text (footer).
+    pub articles: Vec<ArticleTrouble>,
+    /// Enabled feeds never polled yet (footer).
+    pub unpolled: Vec<String>,
     /// Stories left for the next digest because this one reached [`MAX_STORIES`] (their
     /// items are not claimed, so they stay candidates).
     pub held_back: usize,
@@ -244,6 +258,8 @@ pub fn build(
         topics: wl.topics.clone(),
         sections,
         failing,
+        articles: Vec::new(),
+        unpolled: Vec::new(),
         held_back,
         composed_at,
         timezone: wl.timezone,
@@ -259,10 +275,12 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A short plain-text snippet: the item's clean text, else its summary with every tag removed
-/// by ammonia, cut at a word boundary.
+/// A short plain-text snippet: the article's text when it was extracted, else the item's clean
+/// text, else its summary with every tag removed by ammonia, cut at a word boundary.
 pub fn snippet(c: &Candidate) -> String {
-    let text = if c.text.trim().is_empty() {
+    let text = if let Some(article) = c.article_text.as_deref().filter(|t| !t.trim().is_empty()) {
+        article.to_string()
+    } else if c.text.trim().is_empty() {
         let html = c
             .summary_html
             .as_deref()
@@ -327,6 +345,24 @@ mod tests {
         }
     }
 
+    /// Regression (issue 16, point 11): the snippet was the feed's summary even when the
+    /// article's full text had been extracted.
+    #[test]
+    fn the_snippet_is_the_article_text_when_extracted() {
+        let mut c = candidate(1, "f", &[], Some("en"), &[("t1", 0.9)]);
+        c.text = "One line of summary from the feed.".into();
+        c.article_text = Some(
+            "The Council adopted the regulation today after a long debate.\nSecond paragraph."
+                .into(),
+        );
+        assert_eq!(
+            snippet(&c),
+            "The Council adopted the regulation today after a long debate. Second paragraph."
+        );
+        c.article_text = None;
+        assert_eq!(snippet(&c), "One line of summary from the feed.");
+    }
+
     fn candidate(
         id: i64,
         feed: &str,
@@ -347,6 +383,7 @@ mod tests {
             summary_html: None,
             content_html: None,
             text: format!("text {id}"),
+            article_text: None,
             published: None,
             fetched_at: "2026-11-24T07:00:00Z".parse().unwrap(),
             language: lang.map(String::from),

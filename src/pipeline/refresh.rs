@@ -16,15 +16,15 @@ use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
 use super::limits::bound_items;
+use super::schedule::{Timing, next_check};
 use super::sources::{self, Source};
 use crate::config::{Config, ConfigError, FeedConfig, FetchSettings};
 use crate::error::{FetchError, StoreError};
-use crate::model::{ParsedFeed, ParsedItem};
-use crate::service::schedule::{Timing, next_check};
+use crate::model::{ArticleReport, ParsedFeed, ParsedItem};
 use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
 
 /// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).
-const ARTICLES_IN_FLIGHT: usize = 4;
+pub(crate) const ARTICLES_IN_FLIGHT: usize = 4;
 
 /// A feed's configuration with what is built from it once (its extractor).
 #[derive(Clone)]
@@ -101,6 +101,9 @@ pub struct FeedReport {
     pub elapsed: Duration,
     /// New or changed items stored with each topic, by topic id.
     pub matches: Vec<(String, usize)>,
+    /// The article pages fetched for new items and why those without text gave none (`None`
+    /// when no page was fetched).
+    pub articles: Option<ArticleReport>,
 }
 
 /// Totals of one poll.
@@ -136,8 +139,15 @@ impl std::fmt::Display for PollSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} feeds: {} ok ({} not modified), {} failed; {} new items, {} updated",
-            self.feeds, self.ok, self.not_modified, self.failed, self.new_items, self.updated_items
+            "{} {}: {} ok ({} not modified), {} failed; {} new {}, {} updated",
+            self.feeds,
+            if self.feeds == 1 { "feed" } else { "feeds" },
+            self.ok,
+            self.not_modified,
+            self.failed,
+            self.new_items,
+            if self.new_items == 1 { "item" } else { "items" },
+            self.updated_items
         )
     }
 }
@@ -190,7 +200,9 @@ impl Pipeline {
             .clone()
     }
 
-    fn fetcher(&self) -> Arc<Fetcher> {
+    /// The fetcher in use (politeness limits shared with polls; rebuilt when `[fetch]` is
+    /// reloaded).
+    pub(crate) fn fetcher(&self) -> Arc<Fetcher> {
         self.fetch
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -221,6 +233,26 @@ impl Pipeline {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// A configured feed and its extractor (the default extractor for a feed no longer
+    /// configured).
+    pub(crate) fn feed_runtime(&self, name: &str) -> (Option<FeedConfig>, Arc<Extractor>) {
+        match self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
+            Some(r) => (Some(r.config.clone()), r.extractor.clone()),
+            None => (
+                None,
+                Arc::new(
+                    Extractor::new(&Default::default())
+                        .expect("the default extractor has no selectors to reject"),
+                ),
+            ),
+        }
     }
 
     /// The store, for short synchronous work (never held across an await).
@@ -260,20 +292,26 @@ impl Pipeline {
     /// Fetch → parse → triage → articles → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let mut matches = Vec::new();
-        let outcome = self.refresh(feed, &mut matches).await;
+        let (mut matches, mut articles) = (Vec::new(), None);
+        let outcome = self.refresh(feed, &mut matches, &mut articles).await;
         let report = FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
             outcome,
             elapsed: start.elapsed(),
             matches,
+            articles,
         };
         log_report(&report);
         report
     }
 
-    async fn refresh(&self, feed: &DueFeed, matches: &mut Vec<(String, usize)>) -> Outcome {
+    async fn refresh(
+        &self,
+        feed: &DueFeed,
+        matches: &mut Vec<(String, usize)>,
+        article_report: &mut Option<ArticleReport>,
+    ) -> Outcome {
         let runtime = self
             .feeds
             .read()
@@ -384,7 +422,15 @@ impl Pipeline {
         let articles = self
             .articles(&fetcher, runtime.as_ref(), &parsed.items, &seen)
             .await;
-        let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
+        let pages = parsed
+            .items
+            .iter()
+            .zip(&articles)
+            .filter_map(|(item, a)| Some((item.url.as_deref()?, &a.as_ref()?.article)));
+        *article_report = Some(article::report(Utc::now(), pages)).filter(|r| r.pages > 0);
+        let articles_failed = article_report
+            .as_ref()
+            .map_or(0, ArticleReport::failed_pages);
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
         let (classifier, feed_config) = (self.classifier(), config.cloned());
@@ -447,8 +493,9 @@ impl Pipeline {
             &fetched.validators,
             parsed.title.clone(),
             timing,
-            Some(articles_failed as i64),
+            article_report.as_ref().map(|_| articles_failed as i64),
         );
+        record.article_report = article_report.clone();
         record.reissued = Some(reissued as i64);
         if reissued > 0 {
             tracing::info!(feed = %feed.name, reissued, "items recognised by link or content under new guids");
@@ -473,7 +520,7 @@ impl Pipeline {
     /// per core at a time, so that many feeds in flight neither starve the I/O workers nor hold
     /// many parsed documents in memory at once. A panic in it comes back as an error message:
     /// that feed fails, the poll goes on.
-    async fn off_runtime<T: Send + 'static>(
+    pub(crate) async fn off_runtime<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
@@ -537,6 +584,7 @@ impl Pipeline {
             reissued: None,
             warning: None,
             read_document: false,
+            article_report: None,
         }
     }
 
@@ -626,7 +674,7 @@ impl Pipeline {
 /// extracted, the language read from the text (article, else feed text) against what the item,
 /// its page, its link, its feed and the configuration declare, and the topics it matches
 /// (classified on the title and the same text).
-fn enrich(
+pub(crate) fn enrich(
     item: &ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
@@ -702,7 +750,11 @@ fn log_report(r: &FeedReport) {
             articles_failed,
             capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed");
+            if let Some(a) = r.articles.as_ref().filter(|a| a.failed_pages() > 0) {
+                tracing::warn!(feed = %r.feed, articles_failed, pages = a.pages, reasons = %a.reasons(),
+                    "article pages gave no text; their items keep the feed's summary");
+            }
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
@@ -723,4 +775,7 @@ pub enum PipelineError {
     Fetch(#[from] FetchError),
     #[error("topic rules: {0}")]
     Rules(#[from] ConfigError),
+    /// A stage panicked (a bug): the message says where.
+    #[error("{0}")]
+    Internal(String),
 }

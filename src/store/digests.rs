@@ -21,6 +21,8 @@ pub struct Candidate {
     pub summary_html: Option<String>,
     pub content_html: Option<String>,
     pub text: String,
+    /// The article page's text, when it was extracted.
+    pub article_text: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
     pub language: Option<String>,
@@ -101,7 +103,7 @@ impl Store {
             "SELECT i.id, f.name, i.url, i.canonical_url, i.title, i.summary_html, i.content_html,
                     i.text, i.published_at, i.fetched_at, i.language,
                     (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
-                     WHERE s.item_id = i.id)
+                     WHERE s.item_id = i.id), i.article_text
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.fetched_at >= ?
                AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.watchlist = ? AND d.item_id = i.id)
@@ -132,6 +134,7 @@ impl Store {
                         .get::<_, Option<String>>(11)?
                         .map(|f| f.split('\n').map(str::to_string).collect())
                         .unwrap_or_default(),
+                    article_text: r.get(12)?,
                     matches: Vec::new(),
                 })
             })?
@@ -376,6 +379,28 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Pending digests of one watch list (or all) that wait for a later attempt: a retry after
+    /// a failed send, or a send under way in another process. Oldest first.
+    pub fn waiting_digests(
+        &self,
+        now: DateTime<Utc>,
+        watchlist: Option<&str>,
+    ) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(self
+            .digests(watchlist)?
+            .into_iter()
+            .rev()
+            .filter(|d| d.status == "pending" && d.next_attempt_at > now)
+            .collect())
+    }
+
+    /// When a digest was last accepted by a transport, by any process on this database.
+    pub fn last_digest_sent_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(sent_at) FROM digests", [], |r| r.get(0))?)
     }
 
     /// Item ids a digest carries, ascending.

@@ -94,6 +94,22 @@ pub struct StoreReport {
     pub new_ids: Vec<i64>,
 }
 
+/// A stored item whose article page gave no text, to fetch again (`veille refetch`).
+#[derive(Debug, Clone)]
+pub struct RetryItem {
+    pub id: i64,
+    /// The feed that brought it first.
+    pub feed: String,
+    pub url: String,
+    pub title: String,
+    /// The feed's text (summary), the item's text until an article is extracted.
+    pub text: String,
+    /// The language configured for its feed.
+    pub feed_language: Option<String>,
+    /// Why the last attempt gave no text.
+    pub status: String,
+}
+
 /// Filters for [`Store::items`].
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
@@ -427,6 +443,78 @@ impl Store {
         write_matches(&tx, item_id, matches, now)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Items whose article page gave no text (any status but `ok`), with a link, of one feed
+    /// when given (the feed that brought them first or any feed they were seen in), fetched
+    /// since `since` when given; oldest first.
+    pub fn article_retries(
+        &self,
+        feed: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RetryItem>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, f.name, i.url, i.title, i.text, f.language, i.article_status
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE i.article_status IS NOT NULL AND i.article_status <> 'ok' AND i.url IS NOT NULL
+               AND (?1 IS NULL OR f.name = ?1
+                    OR EXISTS (SELECT 1 FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                               WHERE s.item_id = i.id AND g.name = ?1))
+               AND (?2 IS NULL OR i.fetched_at >= ?2)
+             ORDER BY i.fetched_at, i.id",
+        )?;
+        let rows = stmt.query_map(params![feed, since], |r| {
+            Ok(RetryItem {
+                id: r.get(0)?,
+                feed: r.get(1)?,
+                url: r.get(2)?,
+                title: r.get(3)?,
+                text: r.get(4)?,
+                feed_language: r.get(5)?,
+                status: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a new attempt at an item's article page: its status, its text when it gave one,
+    /// and the language and topics decided from it. The text of an earlier success is kept
+    /// when this attempt failed.
+    pub fn set_article(
+        &mut self,
+        item_id: i64,
+        article: &Article,
+        language: Option<&str>,
+        language_source: Option<(&str, f64)>,
+        matches: &[StoredMatch],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE items SET article_status = ?2, article_text = COALESCE(?3, article_text),
+               language = ?4, language_source = ?5, language_confidence = ?6
+             WHERE id = ?1",
+            params![
+                item_id,
+                article.status,
+                article.text,
+                language,
+                language_source.map(|l| l.0),
+                language_source.map(|l| l.1)
+            ],
+        )?;
+        write_matches(&tx, item_id, matches, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Topic ids with at least one stored match, sorted.
+    pub fn stored_topics(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT topic FROM matches ORDER BY topic")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The stored matches of one item, by topic.

@@ -13,8 +13,8 @@ pub use browse::{
 pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
-    Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
-    source_hash,
+    Article, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
+    content_hash, source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 
@@ -102,6 +102,15 @@ impl Store {
                 id: identity(path).ok().flatten(),
             }),
         })
+    }
+
+    /// Opens the database at `path` if it exists (applying pending migrations); `None` when
+    /// there is no file yet. For commands that only read: they must not create a database.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::open(path).map(Some)
     }
 
     /// An in-memory database, for tests and one-off commands.

@@ -209,6 +209,32 @@ fn inflected_forms_match_in_the_lead() {
     assert_eq!(topics(text), ["eu-us-cyber"]);
 }
 
+/// Regression (issue 16, point 1): a fisheries page ending in a "Related news" list of three
+/// EU–NATO cyber headlines matched eu-nato-cyber (0.938 with these rules) because extraction
+/// kept the headlines. Classified as `veille classify` and a poll do: title + extracted text.
+#[test]
+fn a_related_news_list_does_not_make_a_fisheries_page_match() {
+    let html = std::fs::read_to_string(
+        repo().join("tests/data/pages/commission-fisheries-related-en.html"),
+    )
+    .unwrap();
+    let article = veille::pipeline::extract::Extractor::new(&Default::default())
+        .unwrap()
+        .extract(&html, None);
+    let title = article.title.clone().unwrap();
+    let text = format!("{title}\n{}", article.text);
+    assert_eq!(topics(&text), Vec::<String>::new(), "{text}");
+    // The fixture still tests something: with its headlines the page would match.
+    let headlines = "EU and NATO step up cooperation against cyber attacks on undersea cables\n\
+        The European Union and NATO agreed to share information on cyber threats to undersea cables \
+        and to coordinate their response to cyber attacks on critical infrastructure.";
+    assert_eq!(
+        topics(&format!("{text}\n{headlines}")),
+        ["eu-nato-cyber"],
+        "the control text no longer matches: the fixture needs new headlines"
+    );
+}
+
 #[test]
 fn evidence_names_concepts_fields_offsets_and_snippets() {
     let text = "EU and NATO agree on cyber cooperation\nBody text.";
