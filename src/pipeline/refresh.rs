@@ -785,7 +785,10 @@ mod tests {
             due("c2", "http://c.example:8080/2"),
             due("bad", "not a url"),
         ];
-        let order: Vec<String> = interleave_hosts(feeds).into_iter().map(|f| f.name).collect();
+        let order: Vec<String> = interleave_hosts(feeds)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
         assert_eq!(order, ["a1", "b1", "c1", "bad", "a2", "c2", "a3"]);
     }
 }

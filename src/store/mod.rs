@@ -120,7 +120,10 @@ impl Store {
         // Plans that do not depend on the values bound: without this SQLite marks a statement
         // whose parameter is compared against a partial index's condition (`items_canonical_url`)
         // as expired at every new binding and parses it again, which undoes the cache above.
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
