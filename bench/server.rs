@@ -9,6 +9,11 @@
 //! ```
 //! The first line on stdout is `listening on http://ADDR`; feed `i` is at `/feeds/bench-0000i.xml`,
 //! `/index.txt` lists every feed URL and `/stats` counts requests, 304s and body bytes.
+//!
+//! For the farm benchmark (`bench/farm.py`): `--bind 0.0.0.0 --hosts 200` lists the feeds in
+//! contiguous blocks under the loopback addresses 127.0.0.2 … 127.0.0.201 (each one a "site" for
+//! a client's per-host limits; Linux routes all of 127/8 to this machine) and `--delay-ms 150`
+//! answers every feed request after that long, as a distant server would.
 
 #[path = "synth.rs"]
 mod synth;
@@ -36,6 +41,7 @@ struct Served {
     requests: AtomicU64,
     not_modified: AtomicU64,
     bytes: AtomicU64,
+    delay: std::time::Duration,
 }
 
 struct Args {
@@ -44,6 +50,13 @@ struct Args {
     seed: u64,
     port: u16,
     threads: usize,
+    /// The address to listen on.
+    bind: std::net::IpAddr,
+    /// Spread the feed URLs over this many loopback addresses from 127.0.0.2 (0: the listening
+    /// address only).
+    hosts: usize,
+    /// Delay before each feed response.
+    delay: std::time::Duration,
 }
 
 fn args() -> Args {
@@ -53,9 +66,19 @@ fn args() -> Args {
         seed: 42,
         port: 0,
         threads: 1,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        hosts: 0,
+        delay: std::time::Duration::ZERO,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--bind" {
+            a.bind = it
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| usage(&flag));
+            continue;
+        }
         let mut value = || {
             it.next()
                 .and_then(|v| v.parse::<u64>().ok())
@@ -67,6 +90,8 @@ fn args() -> Args {
             "--seed" => a.seed = value(),
             "--port" => a.port = value() as u16,
             "--threads" => a.threads = (value() as usize).max(1),
+            "--hosts" => a.hosts = (value() as usize).min(254),
+            "--delay-ms" => a.delay = std::time::Duration::from_millis(value()),
             _ => usage(&flag),
         }
     }
@@ -76,7 +101,8 @@ fn args() -> Args {
 fn usage(flag: &str) -> ! {
     eprintln!(
         "bench-server: bad argument {flag:?}\n\
-         usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N]"
+         usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N] \
+         [--bind ADDR] [--hosts N] [--delay-ms N]"
     );
     std::process::exit(2)
 }
@@ -92,9 +118,9 @@ fn main() {
 }
 
 async fn serve(args: Args) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+    let listener = tokio::net::TcpListener::bind((args.bind, args.port))
         .await
-        .expect("bind 127.0.0.1");
+        .expect("bind the listening address");
     let addr = listener.local_addr().expect("local address");
     let mut docs = HashMap::with_capacity(args.feeds);
     let mut index = String::new();
@@ -107,8 +133,14 @@ async fn serve(args: Args) {
         let feed = synth::feed(args.seed, i, format, args.items);
         let body = synth::render(&feed);
         let path = format!("{}.{}", feed.name, format.extension());
+        // In contiguous blocks: a configuration lists a site's feeds together.
+        let host = match args.hosts {
+            0 if addr.ip().is_unspecified() => format!("127.0.0.1:{}", addr.port()),
+            0 => addr.to_string(),
+            n => format!("127.0.0.{}:{}", 2 + i * n / args.feeds, addr.port()),
+        };
         index.push_str(&format!(
-            "{}\t{}\thttp://{addr}/feeds/{path}\n",
+            "{}\t{}\thttp://{host}/feeds/{path}\n",
             feed.name, feed.language
         ));
         let etag = format!("\"{:016x}-{}\"", fnv1a(body.as_bytes()), body.len());
@@ -131,6 +163,7 @@ async fn serve(args: Args) {
         requests: AtomicU64::new(0),
         not_modified: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
+        delay: args.delay,
     });
     let app = Router::new()
         .route("/feeds/{path}", get(feed))
@@ -140,12 +173,20 @@ async fn serve(args: Args) {
         )
         .route("/stats", get(stats))
         .with_state(state);
-    println!("listening on http://{addr}");
+    let shown = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!("listening on http://{shown}");
     axum::serve(listener, app).await.expect("serve");
 }
 
 async fn feed(State(s): State<Arc<Served>>, Path(path): Path<String>, req: HeaderMap) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
+    if !s.delay.is_zero() {
+        tokio::time::sleep(s.delay).await;
+    }
     let Some(doc) = s.docs.get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };

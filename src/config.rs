@@ -263,6 +263,11 @@ pub fn default_user_agent() -> String {
 
 /// The default feed interval when a feed gives none.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(3600);
+/// The default number of requests in flight over all hosts: enough that a poll of many sites is
+/// bounded by the per-host delay, not by this (a request waiting ~150 ms for a distant server
+/// holds its place: 10,000 feeds on 200 sites need ~30 in flight to keep up with 1 s per site;
+/// see README "Performance", `bench/farm.py`).
+pub const DEFAULT_CONCURRENCY: usize = 64;
 /// The default minimum time between two requests to one host.
 pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
 /// The default number of items taken from one feed document.
@@ -399,7 +404,7 @@ impl Config {
             connect_timeout,
             max_body_bytes: raw.fetch.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
-            concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
+            concurrency: raw.fetch.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
             per_host_delay,
             max_items_per_feed: raw

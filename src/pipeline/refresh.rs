@@ -276,6 +276,7 @@ impl Pipeline {
             .into_iter()
             .filter(|f| !self.backing_off(f.id, now))
             .collect();
+        let due = interleave_hosts(due);
         let concurrency = self.fetch_settings().concurrency;
         let total = due.len();
         let mut summary = PollSummary::default();
@@ -707,6 +708,37 @@ pub(crate) fn enrich(
     }
 }
 
+/// The due feeds in turns over their hosts: the first feed of every host, then the second of
+/// every host, and so on (each host's feeds keep their order). A feed waiting for its host's
+/// politeness delay holds one of the poll's `concurrency` places; with a site's feeds listed
+/// together, every place would wait on the same host while all the others stayed idle, and a
+/// cycle would take (feeds × per-host delay) instead of (feeds of the busiest host × delay).
+fn interleave_hosts(due: Vec<DueFeed>) -> Vec<DueFeed> {
+    let mut hosts: Vec<(String, std::collections::VecDeque<DueFeed>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for feed in due {
+        let host = url::Url::parse(&feed.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        let i = *index.entry(host.clone()).or_insert_with(|| {
+            hosts.push((host, Default::default()));
+            hosts.len() - 1
+        });
+        hosts[i].1.push_back(feed);
+    }
+    let total = hosts.iter().map(|(_, q)| q.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        for (_, queue) in &mut hosts {
+            if let Some(feed) = queue.pop_front() {
+                out.push(feed);
+            }
+        }
+    }
+    out
+}
+
 /// How many items of a batch match each topic.
 fn topic_counts(batch: &[NewItem]) -> Vec<(String, usize)> {
     let mut counts: Vec<(String, usize)> = Vec::new();
@@ -778,4 +810,40 @@ pub enum PipelineError {
     /// A stage panicked (a bug): the message says where.
     #[error("{0}")]
     Internal(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(name: &str, url: &str) -> DueFeed {
+        DueFeed {
+            id: 0,
+            name: name.to_string(),
+            url: url.to_string(),
+            etag: None,
+            last_modified: None,
+            error_count: 0,
+        }
+    }
+
+    /// Regression: a site's feeds listed together took every place of the poll, all waiting for
+    /// that one host's politeness delay while the other hosts stayed idle.
+    #[test]
+    fn feeds_of_one_site_listed_together_are_polled_in_turns_over_the_sites() {
+        let feeds = vec![
+            due("a1", "https://a.example/1"),
+            due("a2", "https://A.example/2"),
+            due("a3", "https://a.example/3"),
+            due("b1", "https://b.example/1"),
+            due("c1", "http://c.example:8080/1"),
+            due("c2", "http://c.example:8080/2"),
+            due("bad", "not a url"),
+        ];
+        let order: Vec<String> = interleave_hosts(feeds)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(order, ["a1", "b1", "c1", "bad", "a2", "c2", "a3"]);
+    }
 }

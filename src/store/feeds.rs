@@ -57,14 +57,14 @@ impl Store {
         let tx = self.write()?;
         tx.execute("UPDATE feeds SET enabled = 0", [])?;
         for f in feeds {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO feeds (name, url, language, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(name) DO UPDATE SET
                    url = excluded.url, language = excluded.language, enabled = excluded.enabled,
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END",
-                params![f.name, f.url.as_str(), f.language, f.enabled, now],
-            )?;
+            )?
+            .execute(params![f.name, f.url.as_str(), f.language, f.enabled, now])?;
         }
         tx.commit()?;
         Ok(())
@@ -92,13 +92,13 @@ impl Store {
 
     /// When the next enabled feed is due, if any feed is enabled (never-checked feeds are due now).
     pub fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) =
-            self.conn.query_row(
+        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) = self
+            .conn
+            .prepare_cached(
                 "SELECT COUNT(*), COUNT(*) - COUNT(next_check_at), MIN(next_check_at)
              FROM feeds WHERE enabled = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(match (enabled, unchecked) {
             (0, _) => None,
             (_, 0) => earliest,
@@ -123,8 +123,9 @@ impl Store {
     /// Records the outcome of one fetch of a feed.
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
         let ok = rec.error.is_none();
-        self.conn.execute(
-            "UPDATE feeds SET
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET
                last_fetch_at = ?2, last_status = ?3, last_error = ?4,
                error_count = CASE WHEN ?5 THEN 0 ELSE error_count + 1 END,
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
@@ -135,7 +136,8 @@ impl Store {
                last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END,
                article_report = COALESCE(?14, article_report)
              WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 feed_id,
                 rec.fetched_at,
                 rec.status,
@@ -153,8 +155,7 @@ impl Store {
                     .as_ref()
                     .map(serde_json::to_string)
                     .transpose()?
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! by canonical URL across feeds), insert, list, matches.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Params, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -158,14 +158,14 @@ fn seen(
     item: &ParsedItem,
     hash: &str,
 ) -> Result<Seen, StoreError> {
-    let by_guid: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
+    let by_guid: Option<(i64, String)> = query_row(
+        tx,
+        "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.feed_id = ?1 AND s.guid = ?2",
-            params![feed_id, item.guid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+        params![feed_id, item.guid],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     if let Some((id, old)) = by_guid {
         return Ok(if old == hash {
             Seen::Unchanged(id)
@@ -174,8 +174,8 @@ fn seen(
         });
     }
     if let Some(url) = &item.canonical_url {
-        let by_url: Option<(i64, String, bool)> = tx
-            .query_row(
+        let by_url: Option<(i64, String, bool)> = query_row(
+            tx,
                 "SELECT i.id, i.content_hash,
                         EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
                  FROM items i WHERE i.canonical_url = ?1",
@@ -194,16 +194,16 @@ fn seen(
             None => {}
         }
     }
-    let by_content: Option<i64> = tx
-        .query_row(
-            "SELECT i.id FROM items i
+    let by_content: Option<i64> = query_row(
+        tx,
+        "SELECT i.id FROM items i
              WHERE i.content_hash = ?1
                AND EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
              LIMIT 1",
-            params![hash, feed_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+        params![hash, feed_id],
+        |r| r.get(0),
+    )
+    .optional()?;
     if let Some(id) = by_content {
         return Ok(Seen::Reissued { id, changed: false });
     }
@@ -282,7 +282,8 @@ impl Store {
             match seen(&tx, feed_id, it, &hash)? {
                 Seen::Unchanged(_) => {
                     // Recognised by its text: remember its source, to recognise it sooner.
-                    tx.execute(
+                    execute(
+                        &tx,
                         "UPDATE item_sources SET source_hash = ?3
                          WHERE feed_id = ?1 AND guid = ?2 AND source_hash IS NOT ?3",
                         params![feed_id, it.guid, source],
@@ -290,7 +291,8 @@ impl Store {
                     report.unchanged += 1;
                 }
                 Seen::SameUrl(id) => {
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![feed_id, it.guid, id, now, source],
@@ -299,7 +301,8 @@ impl Store {
                 }
                 Seen::Changed(id) => {
                     update_item(&tx, id, new, &hash, now)?;
-                    tx.execute(
+                    execute(
+                        &tx,
                         "UPDATE item_sources SET source_hash = ?3 WHERE feed_id = ?1 AND guid = ?2",
                         params![feed_id, it.guid, source],
                     )?;
@@ -315,7 +318,8 @@ impl Store {
                     report.reissued += 1;
                 }
                 Seen::New => {
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
                            text, author, published_at, fetched_at, content_hash, language,
                            article_text, article_status, language_source, language_confidence)
@@ -341,7 +345,8 @@ impl Store {
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![feed_id, it.guid, id, now, source],
@@ -436,7 +441,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.execute(
+        execute(
+            &tx,
             "UPDATE items SET language = ?2 WHERE id = ?1",
             params![item_id, language],
         )?;
@@ -549,7 +555,8 @@ fn update_item(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let it = &new.parsed;
-    tx.execute(
+    execute(
+        tx,
         "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
            language = ?10, article_text = COALESCE(?11, article_text),
@@ -576,6 +583,23 @@ fn update_item(
     write_matches(tx, id, &new.matches, now)
 }
 
+/// Runs one statement of the write path, prepared once per connection (SQLite's cache of
+/// prepared statements): a poll writes every item with the same few statements, and parsing
+/// them again for every row cost more than the insert.
+fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// One row of a cached statement (see [`execute`]).
+fn query_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, row)
+}
+
 /// `group_concat` of topics → the list (none when NULL).
 fn split_topics(joined: Option<String>) -> Vec<String> {
     joined
@@ -589,9 +613,10 @@ fn write_matches(
     matches: &[StoredMatch],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM matches WHERE item_id = ?1", [item_id])?;
+    execute(tx, "DELETE FROM matches WHERE item_id = ?1", [item_id])?;
     for m in matches {
-        tx.execute(
+        execute(
+            tx,
             "INSERT INTO matches (item_id, topic, score, evidence, classified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![item_id, m.topic, m.score, m.evidence_json, now],
         )?;

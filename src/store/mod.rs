@@ -25,6 +25,9 @@ use rusqlite::Connection;
 
 use crate::error::StoreError;
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
+
 /// A handle on the database. Not shared between threads: each task opens its own or owns this.
 pub struct Store {
     conn: Connection,
@@ -120,6 +123,16 @@ impl Store {
 
     fn setup(mut conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Room for every statement of the poll's write path and the web view's queries at once
+        // (rusqlite keeps 16 by default; an evicted statement is parsed again on its next use).
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Plans that do not depend on the values bound: without this SQLite marks a statement
+        // whose parameter is compared against a partial index's condition (`items_canonical_url`)
+        // as expired at every new binding and parses it again, which undoes the cache above.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
