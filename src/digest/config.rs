@@ -682,22 +682,6 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_digest_examples_parse() {
-        let readme = include_str!("../../README.md");
-        let section = &readme[readme.find("## Digests").unwrap()..];
-        let section = &section[..section[3..].find("\n## ").unwrap()];
-        let blocks: Vec<&str> = section
-            .split("```toml\n")
-            .skip(1)
-            .map(|b| &b[..b.find("```").unwrap()])
-            .collect();
-        assert_eq!(blocks.len(), 2, "watch list and mail examples");
-        let dir = tempfile::tempdir().unwrap();
-        let c = parse_in(dir.path(), &blocks.concat()).unwrap();
-        assert_eq!(c.watchlists.len(), 1);
-    }
-
-    #[test]
     fn defaults_use_the_outbox_beside_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let c = parse_in(dir.path(), FEED).unwrap();
