@@ -132,7 +132,10 @@ fn every_configuration_key_is_documented() {
             "`[feeds.json]`",
             format!("{FEED}kind = \"json\"\n[feeds.json]\nbogus_key_zz = 1\n"),
         ),
-        ("`[[watchlists]]`", "[[watchlists]]\nbogus_key_zz = 1\n".into()),
+        (
+            "`[[watchlists]]`",
+            "[[watchlists]]\nbogus_key_zz = 1\n".into(),
+        ),
         ("`[mail]`", "[mail]\nbogus_key_zz = 1\n".into()),
     ];
     for (heading, text) in &tables {
@@ -187,7 +190,10 @@ fn an_undocumented_key_is_caught() {
     let missing = missing_keys(doc, "test", "`[fetch]`", &keys);
     assert!(missing.contains(&"per_host".to_string()), "{missing:?}");
     assert!(!missing.contains(&"timeout".to_string()));
-    assert!(!missing.contains(&"concurrency".to_string()), "subsections belong to the section");
+    assert!(
+        !missing.contains(&"concurrency".to_string()),
+        "subsections belong to the section"
+    );
 }
 
 // ---- fenced blocks ----
@@ -255,7 +261,10 @@ fn commands(body: &str) -> Vec<String> {
             }
         }
     }
-    assert!(current.is_empty(), "a block ends with a continuation: {body}");
+    assert!(
+        current.is_empty(),
+        "a block ends with a continuation: {body}"
+    );
     out
 }
 
@@ -339,9 +348,7 @@ fn test_names() -> Vec<String> {
 }
 
 fn example_exists(name: &str, cargo_toml: &str) -> bool {
-    Path::new(ROOT)
-        .join(format!("examples/{name}.rs"))
-        .exists()
+    Path::new(ROOT).join(format!("examples/{name}.rs")).exists()
         || cargo_toml.contains(&format!("[[example]]\nname = \"{name}\""))
 }
 
@@ -375,7 +382,11 @@ fn check_reference(cmd: &str, ci: &str, tests: &mut Option<Vec<String>>) -> Opti
             Some("in .ci/run".into())
         }
         ["cargo", "test", ..] => {
-            assert_eq!(flag("--test"), Some("main"), "`{cmd}`: only --test main is checked");
+            assert_eq!(
+                flag("--test"),
+                Some("main"),
+                "`{cmd}`: only --test main is checked"
+            );
             let filter = words
                 .iter()
                 .skip_while(|w| **w != "main")
@@ -399,11 +410,17 @@ fn check_reference(cmd: &str, ci: &str, tests: &mut Option<Vec<String>>) -> Opti
         }
         ["cargo", "run" | "build", ..] if flag("--example").is_some() => {
             let name = flag("--example").unwrap();
-            assert!(example_exists(name, &cargo_toml), "`{cmd}`: no example {name}");
+            assert!(
+                example_exists(name, &cargo_toml),
+                "`{cmd}`: no example {name}"
+            );
             Some("example exists".into())
         }
         ["python3", script, ..] if script.starts_with("bench/") => {
-            assert!(Path::new(ROOT).join(script).exists(), "`{cmd}`: no {script}");
+            assert!(
+                Path::new(ROOT).join(script).exists(),
+                "`{cmd}`: no {script}"
+            );
             Some("script exists".into())
         }
         _ => None,
@@ -438,7 +455,10 @@ fn every_shell_block_is_run_checked_or_marked() {
                     }
                 }
                 ("sh", Some(m)) if m.starts_with("not run:") => {
-                    assert!(m.len() > "not run:".len() + 3, "{at}: say why it is not run");
+                    assert!(
+                        m.len() > "not run:".len() + 3,
+                        "{at}: say why it is not run"
+                    );
                     for c in commands(&b.body) {
                         let (c, _) = split_comment(&c);
                         if check_reference(c, &ci, &mut tests).is_some() {
@@ -486,7 +506,9 @@ fn every_shell_block_is_run_checked_or_marked() {
             }
         }
     }
-    eprintln!("documentation: {ran} commands run, {checked} checked against .ci/run, the code or their output");
+    eprintln!(
+        "documentation: {ran} commands run, {checked} checked against .ci/run, the code or their output"
+    );
     assert!(ran > 10 && checked > 10, "{ran} run, {checked} checked");
 }
 
@@ -515,8 +537,70 @@ fn every_toml_example_parses() {
 fn readme_is_short_and_links_every_page() {
     let readme = read("README.md");
     let lines = readme.lines().count();
-    assert!(lines <= 150, "README.md has {lines} lines; keep it to 150 and move depth to docs/");
+    assert!(
+        lines <= 150,
+        "README.md has {lines} lines; keep it to 150 and move depth to docs/"
+    );
     for page in &DOCS[1..] {
-        assert!(readme.contains(&format!("]({page})")), "README.md does not link {page}");
+        assert!(
+            readme.contains(&format!("]({page})")),
+            "README.md does not link {page}"
+        );
     }
+}
+
+/// GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(doc: &str) -> Vec<String> {
+    let mut in_fence = false;
+    doc.lines()
+        .filter(|l| {
+            if l.starts_with("```") {
+                in_fence = !in_fence;
+            }
+            !in_fence && l.starts_with('#')
+        })
+        .map(|l| anchor(l.trim_start_matches('#')))
+        .collect()
+}
+
+#[test]
+fn every_relative_link_and_anchor_resolves() {
+    let mut links = 0;
+    for file in DOCS {
+        let doc = read(file);
+        let dir = Path::new(file).parent().unwrap();
+        for part in doc.split("](").skip(1) {
+            let target = &part[..part.find(')').unwrap_or(0)];
+            if target.starts_with("http") || target.is_empty() {
+                continue;
+            }
+            let (path, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let linked = if path.is_empty() {
+                file.to_string()
+            } else {
+                dir.join(path).to_string_lossy().into_owned()
+            };
+            let full = Path::new(ROOT).join(&linked);
+            assert!(full.exists(), "{file}: link to {target}: no {linked}");
+            if !fragment.is_empty() {
+                let known = anchors(&std::fs::read_to_string(&full).unwrap());
+                assert!(
+                    known.iter().any(|a| a == fragment),
+                    "{file}: link to {target}: {linked} has no heading #{fragment}"
+                );
+            }
+            links += 1;
+        }
+    }
+    assert!(links > 20, "{links} links");
 }
