@@ -751,7 +751,7 @@ mod tests {
     #[test]
     fn the_readme_configuration_example_parses_as_documented() {
         let readme = include_str!("../README.md");
-        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let section = &readme[readme.find("## A first configuration").unwrap()..];
         let block = &section[section.find("```toml\n").unwrap() + 8..];
         let block = &block[..block.find("```").unwrap()];
         let c = Config::from_str(block, Path::new("ob/veille.toml")).unwrap();

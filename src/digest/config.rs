@@ -779,22 +779,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_readme_digest_examples_parse() {
-        let readme = include_str!("../../README.md");
-        let section = &readme[readme.find("## Digests").unwrap()..];
-        let section = &section[..section[3..].find("\n## ").unwrap()];
-        let blocks: Vec<&str> = section
-            .split("```toml\n")
-            .skip(1)
-            .map(|b| &b[..b.find("```").unwrap()])
-            .collect();
-        assert_eq!(blocks.len(), 2, "watch list and mail examples");
-        let dir = tempfile::tempdir().unwrap();
-        let c = parse_in(dir.path(), &blocks.concat()).unwrap();
-        assert_eq!(c.watchlists.len(), 1);
-    }
-
     /// Regression (issue 16, point 4): a configuration without `[storage]` or `[mail]` in
     /// `ob/veille.toml` wrote its database and mail to a `data/` outside `ob/`.
     #[test]

@@ -5,6 +5,7 @@ mod browser;
 mod classify;
 pub mod cli;
 mod digest;
+mod docs;
 mod extract;
 mod fuzz;
 mod hostile;

@@ -652,9 +652,11 @@ async fn health_shows_article_failures_and_digests_sent_by_the_cli() {
             .starts_with("http://127.0.0.1:"),
         "{health}"
     );
-    // The README's example shows every field (it lacked some).
-    let readme = include_str!("../../README.md");
-    let start = readme.find("GET /health").expect("README shows /health");
+    // The documented example (docs/operations.md) shows every field (it lacked some).
+    let readme = include_str!("../../docs/operations.md");
+    let start = readme
+        .find("GET /health")
+        .expect("docs/operations.md shows /health");
     let block = &readme[start..];
     let block = &block[block.find("```json\n").unwrap() + 8..];
     let example: serde_json::Value =
@@ -674,12 +676,12 @@ async fn health_shows_article_failures_and_digests_sent_by_the_cli() {
     assert!(health.get("reasons").is_none(), "{health}");
     let mut live = keys(&health);
     live.insert("reasons".into());
-    assert_eq!(keys(&example), live, "README /health example");
+    assert_eq!(keys(&example), live, "docs/operations.md /health example");
     for part in ["feeds", "storage", "mail"] {
         assert_eq!(
             keys(&example[part]),
             keys(&health[part]),
-            "README /health example, {part}"
+            "docs/operations.md /health example, {part}"
         );
     }
     let (shown, live) = (
@@ -689,11 +691,11 @@ async fn health_shows_article_failures_and_digests_sent_by_the_cli() {
     assert_eq!(
         keys(shown),
         keys(live),
-        "README /health example, article_failures"
+        "docs/operations.md /health example, article_failures"
     );
     assert_eq!(
         keys(&shown["reasons"][0]),
         keys(&live["reasons"][0]),
-        "README /health example, article_failures reasons"
+        "docs/operations.md /health example, article_failures reasons"
     );
 }
