@@ -88,6 +88,20 @@ impl ServerSettings {
 pub struct Storage {
     /// Absolute or config-relative path already resolved against the config directory.
     pub database: PathBuf,
+    /// How long an item that matched no topic is kept (`None`: forever).
+    pub keep_items: Option<Duration>,
+    /// How long an item that matched a topic is kept (`None`: forever, the default).
+    pub keep_matches: Option<Duration>,
+}
+
+impl Storage {
+    /// What retention keeps: items judged or carried by a digest are always kept.
+    pub fn retention(&self) -> crate::store::Retention {
+        crate::store::Retention {
+            keep_items: self.keep_items,
+            keep_matches: self.keep_matches,
+        }
+    }
 }
 
 /// How feeds and pages are fetched.
@@ -189,12 +203,16 @@ struct RawServer {
 struct RawStorage {
     #[serde(default = "default_database")]
     database: String,
+    keep_items: Option<Spanned<String>>,
+    keep_matches: Option<Spanned<String>>,
 }
 
 impl Default for RawStorage {
     fn default() -> Self {
         RawStorage {
             database: default_database(),
+            keep_items: None,
+            keep_matches: None,
         }
     }
 }
@@ -275,6 +293,44 @@ pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
 pub const DEFAULT_MAX_ITEMS_PER_FEED: usize = 1000;
 /// The shortest interval accepted: anything faster is impolite to official sites.
 pub const MIN_EVERY: Duration = Duration::from_secs(60);
+/// How long items that matched no topic are kept by default (`[storage] keep_items`).
+pub const DEFAULT_KEEP_ITEMS: Duration = Duration::from_secs(180 * 24 * 3600);
+/// The shortest retention accepted: a day (pruning runs once a day).
+pub const MIN_KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// A retention period as written: a duration such as "180d", or "forever" (`None`).
+fn keep_period(
+    raw: Option<&Spanned<String>>,
+    default: Option<Duration>,
+    key: &str,
+    path: &Path,
+    text: &str,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    let err = |msg: String| {
+        let mut e = located(path, text, Some(raw.span().start), msg);
+        e.key = Some(format!("storage.{key}"));
+        e
+    };
+    let value = raw.get_ref().trim();
+    if value.eq_ignore_ascii_case("forever") {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(value).map_err(|e| {
+        err(format!(
+            "invalid retention {value:?} ({e}); expected a duration such as \"180d\" or \"2years\", or \"forever\""
+        ))
+    })?;
+    if d < MIN_KEEP {
+        return Err(err(format!(
+            "retention {} is too short; the minimum is 1 day (or \"forever\")",
+            humantime::format_duration(d)
+        )));
+    }
+    Ok(Some(d))
+}
 
 impl Config {
     /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
@@ -557,6 +613,20 @@ impl Config {
             server,
             storage: Storage {
                 database: normalise(&base.join(&raw.storage.database)),
+                keep_items: keep_period(
+                    raw.storage.keep_items.as_ref(),
+                    Some(DEFAULT_KEEP_ITEMS),
+                    "keep_items",
+                    path,
+                    text,
+                )?,
+                keep_matches: keep_period(
+                    raw.storage.keep_matches.as_ref(),
+                    None,
+                    "keep_matches",
+                    path,
+                    text,
+                )?,
             },
             fetch,
             classifier: ClassifierSettings { topics_dir },

@@ -57,6 +57,8 @@ enum Command {
     PreviewSource(commands::preview_source::Args),
     /// Show the topics, score and evidence of texts or pages (first line = title)
     Classify(commands::classify::Args),
+    /// Apply the retention of [storage] now: prune old items, shrink the file (--dry-run counts)
+    Prune(commands::prune::Args),
     /// Re-run the topic rules over the stored items and report what changed
     Reclassify(commands::reclassify::Args),
     /// Score the topic classifier on a labelled corpus (labels.tsv + texts), or --judged
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
             Command::Fit(args) => commands::fit::run(config, args),
             Command::ExportLabels(args) => commands::export_labels::run(config, args),
             Command::Reclassify(args) => commands::reclassify::run(config, args),
+            Command::Prune(args) => commands::prune::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,
         }

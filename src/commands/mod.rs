@@ -11,6 +11,7 @@ pub mod fit;
 pub mod items;
 pub mod poll;
 pub mod preview_source;
+pub mod prune;
 pub mod reclassify;
 pub mod run;
 pub mod serve;

@@ -36,7 +36,13 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
         Some(digest::Service::new(store, digester))
     };
     let svc = service::service(pipeline, file, digests);
+    svc.set_retention(config.storage.retention());
     let signals = service::process_signals();
+    let retention = service::spawn_retention(
+        svc.clone(),
+        config.storage.database.clone(),
+        signals.clone(),
+    );
     let server = match config.server.listen {
         Some(listen) => {
             let web = veille::web::router(&config).context("setting up the web view")?;
@@ -62,5 +68,6 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     if let Some(server) = server {
         let _ = server.await;
     }
+    let _ = retention.await;
     Ok(ExitCode::SUCCESS)
 }

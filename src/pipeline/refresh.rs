@@ -292,7 +292,7 @@ impl Pipeline {
                     .zip(articles)
                     .filter_map(|((item, seen), article)| match seen {
                         Seen::Unchanged(_) => None,
-                        Seen::SameUrl(_) => Some(NewItem {
+                        Seen::SameUrl(_) | Seen::Pruned => Some(NewItem {
                             parsed: item.clone(),
                             ..NewItem::default()
                         }),

@@ -64,6 +64,8 @@ pub enum Seen {
     Changed(i64),
     /// The same article (canonical URL) already stored, from another feed or under another guid.
     SameUrl(i64),
+    /// Stored once and pruned by retention since (a tombstone remains): not new, nothing to do.
+    Pruned,
 }
 
 /// What a batch write did.
@@ -133,6 +135,9 @@ fn seen(
             return Ok(Seen::SameUrl(id));
         }
     }
+    if super::retention::tombstoned(tx, feed_id, &item.guid, item.canonical_url.as_deref())? {
+        return Ok(Seen::Pruned);
+    }
     Ok(Seen::New)
 }
 
@@ -155,13 +160,27 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<StoreReport, StoreError> {
-        let tx = self.conn.transaction()?;
+        // Immediate: the write lock is taken (waiting for it if need be) before the first read,
+        // so another writer (retention, a digest) committing meanwhile cannot void this one.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut report = StoreReport::default();
         for new in items {
             let it = &new.parsed;
             let hash = content_hash(it);
             match seen(&tx, feed_id, it, &hash)? {
                 Seen::Unchanged(_) => report.unchanged += 1,
+                Seen::Pruned => {
+                    super::retention::touch(
+                        &tx,
+                        feed_id,
+                        &it.guid,
+                        it.canonical_url.as_deref(),
+                        now,
+                    )?;
+                    report.unchanged += 1;
+                }
                 Seen::SameUrl(id) => {
                     tx.execute(
                         "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",

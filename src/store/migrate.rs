@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0004_feed_warnings.sql"),
     ),
     (5, "0005_web", include_str!("../../migrations/0005_web.sql")),
+    (
+        6,
+        "0006_retention",
+        include_str!("../../migrations/0006_retention.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -6,6 +6,7 @@ mod feeds;
 mod items;
 mod judgements;
 mod migrate;
+mod retention;
 
 pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
@@ -16,6 +17,7 @@ pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
+pub use retention::{FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
 
 use std::path::Path;
 use std::time::Duration;
@@ -58,6 +60,13 @@ impl Store {
 
     fn setup(mut conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(10))?;
+        // A new file gives pages freed by retention back to the file system in steps
+        // (`PRAGMA incremental_vacuum`); the mode can only be chosen before the first table.
+        let fresh: bool =
+            conn.query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        if fresh {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
