@@ -819,6 +819,25 @@ mod tests {
     }
 
     #[test]
+    fn retention_defaults_to_180_days_for_unmatched_items_and_forever_for_matches() {
+        let c = parse("").unwrap();
+        assert_eq!(c.storage.keep_items, Some(DEFAULT_KEEP_ITEMS));
+        assert_eq!(c.storage.keep_matches, None);
+        let c = parse("[storage]\nkeep_items = \"forever\"\nkeep_matches = \"2years\"\n").unwrap();
+        assert_eq!(c.storage.keep_items, None);
+        assert!(c.storage.keep_matches.unwrap() > Duration::from_secs(700 * 86_400));
+        for (text, line, expected) in [
+            ("[storage]\nkeep_items = \"6 monts\"\n", 2, "forever"),
+            ("[storage]\n\nkeep_matches = \"1h\"\n", 3, "minimum is 1 day"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(e.key.as_deref().unwrap().starts_with("storage.keep_"), "{e}");
+            assert!(e.message.contains(expected), "{e}");
+        }
+    }
+
+    #[test]
     fn the_token_can_live_in_a_file_beside_the_configuration() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), "abcdefghijklmnopqrstuvwxyz\n").unwrap();

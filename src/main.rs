@@ -57,6 +57,8 @@ enum Command {
     PreviewSource(commands::preview_source::Args),
     /// Show the topics, score and evidence of texts or pages (first line = title)
     Classify(commands::classify::Args),
+    /// Write a consistent copy of the database to FILE (safe while the service runs)
+    Backup(commands::backup::Args),
     /// Apply the retention of [storage] now: prune old items, shrink the file (--dry-run counts)
     Prune(commands::prune::Args),
     /// Re-run the topic rules over the stored items and report what changed
@@ -118,6 +120,7 @@ fn main() -> ExitCode {
             Command::ExportLabels(args) => commands::export_labels::run(config, args),
             Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::Prune(args) => commands::prune::run(config, args),
+            Command::Backup(args) => commands::backup::run(config, args),
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,
         }

@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments, then a `run` that calls the library and prints.
 
+pub mod backup;
 pub mod classify;
 pub mod digest;
 pub mod eval;

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
 
@@ -34,6 +35,14 @@ pub fn message_id(d: &DigestContent, from: &Mailbox) -> String {
     )
 }
 
+/// The `List-Id` of a watch list (RFC 2919): its name at the sender's domain.
+pub fn list_id(watchlist: &str, from: &Mailbox) -> String {
+    format!(
+        "\"veille digest {watchlist}\" <{watchlist}.{}>",
+        from.email.domain()
+    )
+}
+
 /// Builds the message of `d` for `wl`, ready to store and send.
 pub fn compose(
     d: &DigestContent,
@@ -47,6 +56,15 @@ pub fn compose(
         .subject(subject.clone())
         .message_id(Some(id.clone()))
         .date(SystemTime::from(d.composed_at));
+    // Machine-made mail, one list per watch list: auto-responders (out of office) stay quiet
+    // (RFC 3834; Exchange reads its own header) and readers can filter on the list.
+    for (name, value) in [
+        ("Auto-Submitted", "auto-generated".to_string()),
+        ("X-Auto-Response-Suppress", "All".to_string()),
+        ("List-Id", list_id(&wl.name, from)),
+    ] {
+        b = b.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(name), value));
+    }
     for r in &wl.recipients {
         b = b.to(r.clone());
     }

@@ -145,7 +145,7 @@ pub fn build(
             language: c.language.as_deref(),
             published: c.published,
             text: &c.text,
-            html: c.content_html.as_deref().or(c.summary_html.as_deref()),
+            html: c.links.as_deref(),
         })
         .collect();
     let mut sections: Vec<Section> = wl
@@ -259,20 +259,10 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A short plain-text snippet: the item's clean text, else its summary with every tag removed
-/// by ammonia, cut at a word boundary.
+/// A short plain-text snippet: the item's clean text (derived from its feed HTML when parsed),
+/// cut at a word boundary.
 pub fn snippet(c: &Candidate) -> String {
-    let text = if c.text.trim().is_empty() {
-        let html = c
-            .summary_html
-            .as_deref()
-            .or(c.content_html.as_deref())
-            .unwrap_or("");
-        strip_html(html)
-    } else {
-        c.text.clone()
-    };
-    cut(&one_line(&text), SNIPPET_CHARS)
+    cut(&one_line(&c.text), SNIPPET_CHARS)
 }
 
 /// Feed HTML to plain text: ammonia with no tag allowed, script and style dropped with their
@@ -344,8 +334,7 @@ mod tests {
             url: None,
             canonical_url: None,
             title: format!("title {id}"),
-            summary_html: None,
-            content_html: None,
+            links: None,
             text: format!("text {id}"),
             published: None,
             fetched_at: "2026-11-24T07:00:00Z".parse().unwrap(),

@@ -136,7 +136,7 @@ pub fn fts_expression(terms: &[SearchTerm]) -> Option<String> {
 const DATE: &str = "COALESCE(i.published_at, i.fetched_at)";
 
 const LISTED: &str = "i.id, f.name, i.url, i.title, i.published_at, i.fetched_at, i.language,
-    COALESCE(i.article_text, i.text), COALESCE(i.content_html, i.summary_html)";
+    COALESCE(i.article_text, i.text), COALESCE(i.links, i.content_html, i.summary_html)";
 
 fn listed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
     Ok(ListedItem {

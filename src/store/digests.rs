@@ -18,8 +18,9 @@ pub struct Candidate {
     pub url: Option<String>,
     pub canonical_url: Option<String>,
     pub title: String,
-    pub summary_html: Option<String>,
-    pub content_html: Option<String>,
+    /// The links of the item's feed HTML, one per line (for items stored before migration 0006,
+    /// the HTML itself): where story grouping looks for links to other language versions.
+    pub links: Option<String>,
     pub text: String,
     pub published: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
@@ -98,8 +99,8 @@ impl Store {
         }
         let marks = vec!["?"; topics.len()].join(", ");
         let sql = format!(
-            "SELECT i.id, f.name, i.url, i.canonical_url, i.title, i.summary_html, i.content_html,
-                    i.text, i.published_at, i.fetched_at, i.language,
+            "SELECT i.id, f.name, i.url, i.canonical_url, i.title,
+                    COALESCE(i.links, i.content_html, i.summary_html), NULL, i.text, i.published_at, i.fetched_at, i.language,
                     (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
                      WHERE s.item_id = i.id)
              FROM items i JOIN feeds f ON f.id = i.feed_id
@@ -122,8 +123,7 @@ impl Store {
                     url: r.get(2)?,
                     canonical_url: r.get(3)?,
                     title: r.get(4)?,
-                    summary_html: r.get(5)?,
-                    content_html: r.get(6)?,
+                    links: r.get(5)?,
                     text: r.get(7)?,
                     published: r.get(8)?,
                     fetched_at: r.get(9)?,
@@ -408,6 +408,7 @@ mod tests {
                     evidence_json: "[]".into(),
                 }],
                 article: None,
+                links: None,
             })
             .collect();
         let r = s.store_items(1, &items, now).unwrap();

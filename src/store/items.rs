@@ -19,6 +19,9 @@ pub struct NewItem {
     pub matches: Vec<StoredMatch>,
     /// The article page's text and the extraction status, when the page was fetched.
     pub article: Option<Article>,
+    /// The links of the feed's HTML for the item, one per line: kept instead of the HTML itself,
+    /// which is not stored (the text is derived from it).
+    pub links: Option<String>,
 }
 
 /// What article extraction gave for an item.
@@ -190,7 +193,7 @@ impl Store {
                 }
                 Seen::Changed(id) => {
                     tx.execute(
-                        "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
+                        "UPDATE items SET url = ?2, title = ?3, links = ?4, summary_html = NULL, content_html = ?5, text = ?6,
                            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
                            language = ?10, article_text = COALESCE(?11, article_text),
                            article_status = COALESCE(?12, article_status),
@@ -200,8 +203,8 @@ impl Store {
                             id,
                             it.url,
                             it.title,
-                            it.summary_html,
-                            it.content_html,
+                            new.links,
+                            None::<String>,
                             it.text,
                             it.author,
                             it.published,
@@ -218,7 +221,7 @@ impl Store {
                 }
                 Seen::New => {
                     tx.execute(
-                        "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
+                        "INSERT INTO items (feed_id, guid, url, canonical_url, title, links, content_html,
                            text, author, published_at, fetched_at, content_hash, language,
                            article_text, article_status, language_source, language_confidence)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -228,8 +231,8 @@ impl Store {
                             it.url,
                             it.canonical_url,
                             it.title,
-                            it.summary_html,
-                            it.content_html,
+                            new.links,
+                            None::<String>,
                             it.text,
                             it.author,
                             it.published,

@@ -1,5 +1,6 @@
 //! Storage: the only code that speaks SQL. One SQLite file in WAL mode, migrated at open.
 
+mod backup;
 mod browse;
 mod digests;
 mod feeds;
@@ -8,6 +9,7 @@ mod judgements;
 mod migrate;
 mod retention;
 
+pub use backup::{BackupError, BackupReport};
 pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
 };
