@@ -118,7 +118,10 @@ async fn serve(args: Args) {
         let mut feed = synth::feed(args.seed, i, format, args.items);
         if args.articles {
             for it in &mut feed.items {
-                let slug = it.link.trim_start_matches("https://news.bench.example/").to_string();
+                let slug = it
+                    .link
+                    .trim_start_matches("https://news.bench.example/")
+                    .to_string();
                 it.link = format!("http://{addr}/articles/{slug}");
                 articles.insert(slug, article_page(feed.language, it).into());
                 it.html = summary(it);

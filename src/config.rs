@@ -34,6 +34,9 @@ pub struct Config {
     pub watchlists: Vec<crate::digest::config::Watchlist>,
     /// How digests are mailed (`[mail]`).
     pub mail: crate::digest::config::MailSettings,
+    /// Each feed's `category` (a label such as `EU agencies` or `Press/Council`, kept through
+    /// OPML import and export), by feed name.
+    pub categories: std::collections::BTreeMap<String, String>,
 }
 
 /// The optional listener of `veille run`: health, metrics and the analyst web view.
@@ -260,6 +263,7 @@ struct RawFeed {
     content_selector: Option<Spanned<String>>,
     remove_selectors: Option<Spanned<Vec<String>>>,
     kind: Option<Spanned<crate::pipeline::sources::config::Kind>>,
+    category: Option<Spanned<String>>,
     html: Option<Spanned<crate::pipeline::sources::config::RawHtml>>,
     json: Option<Spanned<crate::pipeline::sources::config::RawJson>>,
 }
@@ -374,6 +378,7 @@ impl Config {
         };
 
         let mut feeds = Vec::with_capacity(raw.feeds.len());
+        let mut categories = std::collections::BTreeMap::new();
         let mut seen = HashSet::new();
         for (i, f) in raw.feeds.into_iter().enumerate() {
             let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
@@ -446,6 +451,17 @@ impl Config {
                 }
                 None => None,
             };
+            if let Some(c) = &f.category {
+                let label = c.get_ref().trim();
+                if label.is_empty() || label.chars().count() > 200 || label.contains(['\n', '\r']) {
+                    return Err(err(
+                        c.span(),
+                        "category",
+                        "a category is a label on one line of at most 200 characters, such as \"EU agencies\" or \"Press/Council\"".into(),
+                    ));
+                }
+                categories.insert(name.clone(), label.to_string());
+            }
             let source = crate::pipeline::sources::config::source(
                 crate::pipeline::sources::config::RawSource {
                     kind: f.kind,
@@ -633,6 +649,7 @@ impl Config {
             feeds,
             watchlists,
             mail,
+            categories,
         })
     }
 
@@ -828,11 +845,18 @@ mod tests {
         assert!(c.storage.keep_matches.unwrap() > Duration::from_secs(700 * 86_400));
         for (text, line, expected) in [
             ("[storage]\nkeep_items = \"6 monts\"\n", 2, "forever"),
-            ("[storage]\n\nkeep_matches = \"1h\"\n", 3, "minimum is 1 day"),
+            (
+                "[storage]\n\nkeep_matches = \"1h\"\n",
+                3,
+                "minimum is 1 day",
+            ),
         ] {
             let e = parse(text).unwrap_err();
             assert_eq!(e.line, Some(line), "{e}");
-            assert!(e.key.as_deref().unwrap().starts_with("storage.keep_"), "{e}");
+            assert!(
+                e.key.as_deref().unwrap().starts_with("storage.keep_"),
+                "{e}"
+            );
             assert!(e.message.contains(expected), "{e}");
         }
     }

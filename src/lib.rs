@@ -13,6 +13,7 @@ pub mod config;
 pub mod digest;
 pub mod error;
 pub mod eval;
+pub mod feedlist;
 pub mod links;
 pub mod model;
 pub mod pipeline;

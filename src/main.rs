@@ -43,7 +43,7 @@ enum Command {
     Run(commands::run::Args),
     /// Serve the analyst web view over the database (no polling) until Ctrl-C or SIGTERM
     Serve(commands::serve::Args),
-    /// List feeds with their health
+    /// List feeds with their health; add, remove, import (OPML) or export them
     Feeds(commands::feeds::Args),
     /// List stored items
     Items(commands::items::Args),
@@ -109,7 +109,7 @@ fn main() -> ExitCode {
             Command::Poll(args) => commands::poll::run(config, args).await,
             Command::Run(args) => commands::run::run(config, args).await,
             Command::Serve(args) => commands::serve::run(config, args).await,
-            Command::Feeds(args) => commands::feeds::run(config, args),
+            Command::Feeds(args) => commands::feeds::run(config, args).await,
             Command::Items(args) => commands::items::run(config, args),
             Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),

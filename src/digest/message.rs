@@ -63,7 +63,10 @@ pub fn compose(
         ("X-Auto-Response-Suppress", "All".to_string()),
         ("List-Id", list_id(&wl.name, from)),
     ] {
-        b = b.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(name), value));
+        b = b.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str(name),
+            value,
+        ));
     }
     for r in &wl.recipients {
         b = b.to(r.clone());

@@ -6,6 +6,7 @@ pub mod article;
 pub mod charset;
 pub mod classify;
 pub mod date;
+pub mod discover;
 pub mod extract;
 pub mod feed_repair;
 pub mod fetch;

@@ -186,7 +186,9 @@ mod tests {
         );
         assert!(links_in("no links at all").is_empty());
         assert!(links_in("<a href=\"unclosed").is_empty());
-        let many: String = (0..100).map(|i| format!("<a href=\"/{i}\">x</a>")).collect();
+        let many: String = (0..100)
+            .map(|i| format!("<a href=\"/{i}\">x</a>"))
+            .collect();
         assert_eq!(links_in(&many).len(), MAX_LINKS);
     }
 

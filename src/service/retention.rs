@@ -184,7 +184,9 @@ fn pause(took: Duration) {
 /// When retention is next due: [`EVERY`] after it last ran to the end, else now.
 pub fn next_run(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
     match last {
-        Some(l) => (l + chrono::Duration::from_std(EVERY).unwrap_or(chrono::Duration::MAX)).max(now),
+        Some(l) => {
+            (l + chrono::Duration::from_std(EVERY).unwrap_or(chrono::Duration::MAX)).max(now)
+        }
         None => now,
     }
 }

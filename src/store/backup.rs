@@ -207,7 +207,10 @@ mod tests {
             let written = writer.join().unwrap();
             let (items, sources, indexed) = counts(&dest);
             assert_eq!(r.items, items);
-            assert!(items >= 1000 && (items as usize) < written, "{items} of {written}");
+            assert!(
+                items >= 1000 && (items as usize) < written,
+                "{items} of {written}"
+            );
             assert_eq!((sources, indexed), (items, items), "one state, not a mix");
             written
         });

@@ -46,6 +46,18 @@ impl Retention {
     }
 }
 
+/// An item old enough to be looked at.
+struct Candidate {
+    id: i64,
+    /// `fetched_at` as stored (the cursor compares text).
+    fetched_text: String,
+    fetched_at: DateTime<Utc>,
+    canonical_url: Option<String>,
+    matched: bool,
+    /// Judged, or carried by a digest.
+    kept: bool,
+}
+
 /// Where a pass over the items stands: the last item looked at, by (`fetched_at`, id).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneCursor {
@@ -180,7 +192,7 @@ impl Store {
         } else {
             TransactionBehavior::Immediate
         })?;
-        let rows: Vec<(i64, String, DateTime<Utc>, Option<String>, bool, bool)> = {
+        let rows: Vec<Candidate> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT i.id, i.fetched_at, i.fetched_at, i.canonical_url,
                         EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id),
@@ -193,14 +205,14 @@ impl Store {
             stmt.query_map(
                 params![bound, cursor.fetched_at, cursor.id, scan as i64],
                 |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
+                    Ok(Candidate {
+                        id: r.get(0)?,
+                        fetched_text: r.get(1)?,
+                        fetched_at: r.get(2)?,
+                        canonical_url: r.get(3)?,
+                        matched: r.get(4)?,
+                        kept: r.get(5)?,
+                    })
                 },
             )?
             .collect::<Result<_, _>>()?
@@ -208,7 +220,15 @@ impl Store {
         out.scanned = rows.len();
         out.done = rows.len() < scan;
         let today = day(now);
-        for (id, fetched_text, fetched_at, canonical_url, matched, kept) in rows {
+        for Candidate {
+            id,
+            fetched_text,
+            fetched_at,
+            canonical_url,
+            matched,
+            kept,
+        } in rows
+        {
             cursor.fetched_at = fetched_text;
             cursor.id = id;
             let before = if matched {
@@ -501,7 +521,12 @@ mod tests {
         let done = prune_all(&mut s, &r, now, 100);
         assert_eq!((done.unmatched, done.matched, done.kept), (1, 0, 2));
         assert_eq!(done.tombstones, 3, "two (feed, guid) pairs and the URL");
-        let left: Vec<i64> = s.items(&Default::default()).unwrap().iter().map(|i| i.id).collect();
+        let left: Vec<i64> = s
+            .items(&Default::default())
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
         assert!(!left.contains(&ids[0]));
         for id in [ids[1], ids[2], ids[3], recent[0]] {
             assert!(left.contains(&id), "item {id} kept");
@@ -543,15 +568,22 @@ mod tests {
         assert_eq!((report.new, report.unchanged), (0, 1));
         assert_eq!(s.item_count().unwrap(), 0);
         // a really new item is still new
-        assert_eq!(s.triage(1, &[item("c", false).parsed]).unwrap(), [Seen::New]);
+        assert_eq!(
+            s.triage(1, &[item("c", false).parsed]).unwrap(),
+            [Seen::New]
+        );
     }
 
     #[test]
     fn tombstones_outlive_their_last_sighting_by_the_retention_period() {
         let mut s = Store::open_in_memory().unwrap();
         feed(&mut s);
-        s.store_items(1, &[item("a", false), item("b", false)], at("2026-01-10T00:00:00Z"))
-            .unwrap();
+        s.store_items(
+            1,
+            &[item("a", false), item("b", false)],
+            at("2026-01-10T00:00:00Z"),
+        )
+        .unwrap();
         let r = keep(180, None);
         prune_all(&mut s, &r, at("2026-08-01T00:00:00Z"), 100);
         assert_eq!(s.tombstone_count().unwrap(), 4);
@@ -562,8 +594,14 @@ mod tests {
         assert_eq!(s.expire_tombstones(&r, later, 1).unwrap(), 1, "in batches");
         assert_eq!(s.expire_tombstones(&r, later, 100).unwrap(), 1);
         assert_eq!(s.tombstone_count().unwrap(), 2);
-        assert_eq!(s.triage(1, &[item("a", false).parsed]).unwrap(), [Seen::Pruned]);
-        assert_eq!(s.triage(1, &[item("b", false).parsed]).unwrap(), [Seen::New]);
+        assert_eq!(
+            s.triage(1, &[item("a", false).parsed]).unwrap(),
+            [Seen::Pruned]
+        );
+        assert_eq!(
+            s.triage(1, &[item("b", false).parsed]).unwrap(),
+            [Seen::New]
+        );
     }
 
     #[test]
@@ -622,7 +660,8 @@ mod tests {
                 it
             })
             .collect();
-        s.store_items(1, &batch, at("2026-01-01T00:00:00Z")).unwrap();
+        s.store_items(1, &batch, at("2026-01-01T00:00:00Z"))
+            .unwrap();
         s.checkpoint().unwrap();
         let full = s.file_stats().unwrap().bytes();
         prune_all(&mut s, &keep(30, None), at("2026-06-01T00:00:00Z"), 100);

@@ -5,6 +5,7 @@ mod classify;
 pub mod cli;
 mod digest;
 mod extract;
+mod feeds;
 mod fuzz;
 mod hostile;
 pub mod hostile_server;
