@@ -20,3 +20,18 @@ CREATE TABLE maintenance (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Long texts (`text`, `article_text`) are stored compressed (a BLOB of their deflate stream, see
+-- `store::packed`): the search index reads them through veille_text(), which gives the text back
+-- whether stored compressed or not.
+DROP TRIGGER items_fts_insert;
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, veille_fold(new.title), veille_fold(veille_text(COALESCE(new.article_text, new.text))));
+END;
+DROP TRIGGER items_fts_update;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text, article_text ON items BEGIN
+    DELETE FROM items_fts WHERE rowid = old.id;
+    INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, veille_fold(new.title), veille_fold(veille_text(COALESCE(new.article_text, new.text))));
+END;

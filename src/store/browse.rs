@@ -136,7 +136,7 @@ pub fn fts_expression(terms: &[SearchTerm]) -> Option<String> {
 const DATE: &str = "COALESCE(i.published_at, i.fetched_at)";
 
 const LISTED: &str = "i.id, f.name, i.url, i.title, i.published_at, i.fetched_at, i.language,
-    COALESCE(i.article_text, i.text), COALESCE(i.links, i.content_html, i.summary_html)";
+    veille_text(COALESCE(i.article_text, i.text)), COALESCE(i.links, i.content_html, i.summary_html)";
 
 fn listed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
     Ok(ListedItem {
@@ -353,7 +353,7 @@ impl Store {
         let found = self
             .conn
             .prepare_cached(
-                "SELECT i.id, f.name, f.language, i.url, i.canonical_url, i.title, i.text, i.article_text,
+                "SELECT i.id, f.name, f.language, i.url, i.canonical_url, i.title, veille_text(i.text), veille_text(i.article_text),
                         i.article_status, i.author, i.published_at, i.fetched_at, i.language,
                         i.language_source, i.language_confidence,
                         (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id

@@ -100,7 +100,7 @@ impl Store {
         let marks = vec!["?"; topics.len()].join(", ");
         let sql = format!(
             "SELECT i.id, f.name, i.url, i.canonical_url, i.title,
-                    COALESCE(i.links, i.content_html, i.summary_html), NULL, i.text, i.published_at, i.fetched_at, i.language,
+                    COALESCE(i.links, i.content_html, i.summary_html), NULL, veille_text(i.text), i.published_at, i.fetched_at, i.language,
                     (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
                      WHERE s.item_id = i.id)
              FROM items i JOIN feeds f ON f.id = i.feed_id

@@ -205,12 +205,12 @@ impl Store {
                             it.title,
                             new.links,
                             None::<String>,
-                            it.text,
+                            super::packed::pack(&it.text),
                             it.author,
                             it.published,
                             hash,
                             new.language,
-                            new.article.as_ref().and_then(|a| a.text.as_deref()),
+                            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
                             new.article.as_ref().map(|a| a.status.as_str()),
                             new.language_source.as_ref().map(|l| l.0.as_str()),
                             new.language_source.as_ref().map(|l| l.1)
@@ -233,13 +233,13 @@ impl Store {
                             it.title,
                             new.links,
                             None::<String>,
-                            it.text,
+                            super::packed::pack(&it.text),
                             it.author,
                             it.published,
                             now,
                             hash,
                             new.language,
-                            new.article.as_ref().and_then(|a| a.text.as_deref()),
+                            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
                             new.article.as_ref().map(|a| a.status.as_str()),
                             new.language_source.as_ref().map(|l| l.0.as_str()),
                             new.language_source.as_ref().map(|l| l.1)
@@ -311,7 +311,7 @@ impl Store {
     /// the whole table for reclassification.
     pub fn texts(&self, after: i64, limit: usize) -> Result<Vec<StoredText>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, i.title, COALESCE(i.article_text, i.text), i.url, f.language, i.language,
+            "SELECT i.id, i.title, veille_text(COALESCE(i.article_text, i.text)), i.url, f.language, i.language,
                     (SELECT group_concat(m.topic, ',') FROM (SELECT topic FROM matches WHERE item_id = i.id ORDER BY topic) m)
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.id > ?1 ORDER BY i.id LIMIT ?2",

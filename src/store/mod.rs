@@ -7,6 +7,7 @@ mod feeds;
 mod items;
 mod judgements;
 mod migrate;
+mod packed;
 mod retention;
 
 pub use backup::{BackupError, BackupReport};
@@ -92,9 +93,18 @@ impl Store {
 
 /// SQL functions the schema relies on, registered on every connection before migrating:
 /// `veille_fold(text)` folds text for the full-text index (see migration 0004) exactly as the
-/// classifier folds it, so search is blind to case and diacritics in all 24 EU languages.
+/// classifier folds it, so search is blind to case and diacritics in all 24 EU languages;
+/// `veille_text(x)` reads a text column that may be stored compressed (see `packed`).
 fn register_functions(conn: &Connection) -> Result<(), StoreError> {
     use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "veille_text",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            packed::unpack(ctx.get_raw(0)).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )?;
     conn.create_scalar_function(
         "veille_fold",
         1,

@@ -71,14 +71,23 @@ fn keeps_comments(after: &str) {
     }
 }
 
+/// An OPML fixture: the feeds it gives (name, URL, category, language), how many were already
+/// configured, how many are skipped.
+type Case = (
+    &'static str,
+    &'static [(
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+    )],
+    usize,
+    usize,
+);
+
 #[tokio::test]
 async fn opml_exports_of_miniflux_freshrss_and_feedly_import_with_their_categories() {
-    let cases: [(
-        &str,
-        &[(&str, &str, Option<&str>, Option<&str>)],
-        usize,
-        usize,
-    ); 3] = [
+    let cases: [Case; 3] = [
         (
             "miniflux.opml",
             &[
