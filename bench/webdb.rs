@@ -158,6 +158,7 @@ fn main() -> anyhow::Result<()> {
                     url: Some(it.link.clone()),
                     canonical_url: Some(it.link.clone()),
                     title: it.title.clone(),
+                    title_html: None,
                     summary_html: None,
                     content_html: Some(it.html.clone()),
                     text,

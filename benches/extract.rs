@@ -2,6 +2,7 @@
 //! `../shared/extraction-benchmark` when it is there, else on the hand-written fixtures.
 //! `html5ever_parse` is the baseline measured in the same run: extraction cannot be faster
 //! than parsing, and the ratio between the two is the cost of our own heuristics.
+//! `limit_depth` is the nesting cap run before every parse (`pipeline::nesting`), alone.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -59,6 +60,9 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(html.len() as u64));
         group.bench_function("html5ever_parse", |b| {
             b.iter(|| scraper::Html::parse_document(black_box(&html)))
+        });
+        group.bench_function("limit_depth", |b| {
+            b.iter(|| veille::pipeline::nesting::limit_depth(black_box(&html)).len())
         });
         group.bench_function("extract", |b| {
             b.iter(|| extractor.extract(black_box(&html), None))

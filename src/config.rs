@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
 
+use crate::duration::{self, HumanDuration, duration_in};
 pub use crate::error::ConfigError;
 pub(crate) use crate::error::located;
 
@@ -108,7 +109,7 @@ impl Storage {
 }
 
 /// How feeds and pages are fetched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
     pub user_agent: String,
     pub timeout: Duration,
@@ -228,16 +229,13 @@ fn default_database() -> String {
 #[serde(deny_unknown_fields)]
 struct RawFetch {
     user_agent: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    connect_timeout: Option<Duration>,
+    timeout: Option<Spanned<HumanDuration>>,
+    connect_timeout: Option<Spanned<HumanDuration>>,
     max_body_bytes: Option<u64>,
     max_redirects: Option<usize>,
     concurrency: Option<usize>,
     per_host: Option<usize>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    per_host_delay: Option<Duration>,
+    per_host_delay: Option<Spanned<HumanDuration>>,
     max_items_per_feed: Option<usize>,
     allow_private_networks: Option<bool>,
 }
@@ -253,8 +251,7 @@ struct RawClassifier {
 struct RawFeed {
     name: Spanned<String>,
     url: Spanned<String>,
-    #[serde(default, deserialize_with = "de_opt_duration")]
-    every: Option<Duration>,
+    every: Option<Spanned<HumanDuration>>,
     language: Option<Spanned<String>>,
     #[serde(default = "yes")]
     enabled: bool,
@@ -272,15 +269,6 @@ fn yes() -> bool {
     true
 }
 
-fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    humantime::parse_duration(&s).map(Some).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "invalid duration {s:?} ({e}); expected a duration such as \"30m\", \"2h\" or \"1d\""
-        ))
-    })
-}
-
 /// Default User-Agent: names the software and where to learn about it.
 pub fn default_user_agent() -> String {
     format!(
@@ -296,7 +284,9 @@ pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
 /// The default number of items taken from one feed document.
 pub const DEFAULT_MAX_ITEMS_PER_FEED: usize = 1000;
 /// The shortest interval accepted: anything faster is impolite to official sites.
-pub const MIN_EVERY: Duration = Duration::from_secs(60);
+pub const MIN_EVERY: Duration = duration::EVERY.min;
+/// The longest interval accepted.
+pub const MAX_EVERY: Duration = duration::EVERY.max;
 /// How long items that matched no topic are kept by default (`[storage] keep_items`).
 pub const DEFAULT_KEEP_ITEMS: Duration = Duration::from_secs(180 * 24 * 3600);
 /// The shortest retention accepted: a day (pruning runs once a day).
@@ -422,18 +412,9 @@ impl Config {
                     ),
                 ));
             }
-            let every = f.every.unwrap_or(DEFAULT_EVERY);
-            if every < MIN_EVERY {
-                return Err(err(
-                    f.name.span(),
-                    "every",
-                    format!(
-                        "interval {} is too short; the minimum is {}",
-                        humantime::format_duration(every),
-                        humantime::format_duration(MIN_EVERY)
-                    ),
-                ));
-            }
+            let every = duration_in(&f.every, DEFAULT_EVERY, duration::EVERY, |at, m| {
+                err(at..at, "every", format!("interval {m}"))
+            })?;
             let language = match f.language {
                 Some(l) => {
                     let code = l.get_ref().trim().to_ascii_lowercase();
@@ -509,15 +490,40 @@ impl Config {
             feeds.push(feed);
         }
 
+        let fetch_key = |key: &'static str| {
+            move |at: usize, m: String| {
+                let mut e = located(path, text, Some(at), format!("`{key}` = {m}"));
+                e.key = Some(format!("fetch.{key}"));
+                e
+            }
+        };
+        let timeout = duration_in(
+            &raw.fetch.timeout,
+            Duration::from_secs(30),
+            duration::FETCH_TIMEOUT,
+            fetch_key("timeout"),
+        )?;
+        let connect_timeout = duration_in(
+            &raw.fetch.connect_timeout,
+            Duration::from_secs(10),
+            duration::FETCH_TIMEOUT,
+            fetch_key("connect_timeout"),
+        )?;
+        let per_host_delay = duration_in(
+            &raw.fetch.per_host_delay,
+            DEFAULT_PER_HOST_DELAY,
+            duration::PER_HOST_DELAY,
+            fetch_key("per_host_delay"),
+        )?;
         let fetch = FetchSettings {
             user_agent: raw.fetch.user_agent.unwrap_or_else(default_user_agent),
-            timeout: raw.fetch.timeout.unwrap_or(Duration::from_secs(30)),
-            connect_timeout: raw.fetch.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            timeout,
+            connect_timeout,
             max_body_bytes: raw.fetch.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
             concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
-            per_host_delay: raw.fetch.per_host_delay.unwrap_or(DEFAULT_PER_HOST_DELAY),
+            per_host_delay,
             max_items_per_feed: raw
                 .fetch
                 .max_items_per_feed

@@ -11,15 +11,26 @@ pub enum FetchError {
     Status { status: u16 },
     #[error("response body exceeds the cap of {limit} bytes")]
     TooLarge { limit: u64 },
-    #[error("timed out after {seconds:.0} s")]
-    Timeout { seconds: f64 },
+    /// `fetch.timeout` fired: the whole request, sending it to the body's last byte.
+    #[error(
+        "timed out after {} (fetch.timeout: no complete response in that time)",
+        humantime::format_duration(*after)
+    )]
+    Timeout { after: std::time::Duration },
+    /// `fetch.connect_timeout` fired: no connection in that time.
+    #[error(
+        "connect timed out after {} (fetch.connect_timeout)",
+        humantime::format_duration(*after)
+    )]
+    ConnectTimeout { after: std::time::Duration },
     #[error("too many redirects (more than {limit})")]
     TooManyRedirects { limit: usize },
     #[error("connection failed: {0}")]
     Connect(String),
     #[error("request failed: {0}")]
     Other(String),
-    /// The SSRF guard refused an untrusted URL (an article link found inside a feed).
+    /// The SSRF guard refused a URL that came from fetched content (an article link, a next page
+    /// or a redirect off the configured source's origin).
     #[error(
         "blocked: {url} resolves to {addr}, a loopback, private or reserved address (set [fetch] allow_private_networks = true to allow)"
     )]
@@ -72,10 +83,29 @@ pub enum StoreError {
         "the database is at schema version {found}, newer than this veille knows ({known}); upgrade veille"
     )]
     TooNew { found: i64, known: i64 },
+    #[error(
+        "the database file {path} was {} while veille was running; stopping rather than write where nobody reads (a fresh database would mail stored items again): put the file back and start veille again",
+        if *replaced { "replaced by another file" } else { "deleted" }
+    )]
+    Gone { path: PathBuf, replaced: bool },
+    #[error(
+        "the database {path} cannot be written: check the permissions of the file and its directory, and that the file system is not read-only"
+    )]
+    ReadOnly {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// Whether the service must stop: its database is no longer the file it opened.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, StoreError::Gone { .. })
+    }
 }
 
 /// A configuration error, located in its file.

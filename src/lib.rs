@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod digest;
+pub mod duration;
 pub mod error;
 pub mod eval;
 pub mod feedlist;

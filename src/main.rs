@@ -128,7 +128,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {:#}", commands::name_database(config, e));
             ExitCode::FAILURE
         }
     }

@@ -26,12 +26,17 @@ pub struct ParsedItem {
     pub url: Option<String>,
     /// Canonical form of `url` used to find the same article across feeds.
     pub canonical_url: Option<String>,
+    /// Title as plain text. Until [`finish`](crate::pipeline::clean::finish) runs it is only a
+    /// fallback (the link, for a listing item without a title).
     pub title: String,
+    /// Title as the document gave it (may contain markup or entities); `finish` turns it into
+    /// `title`.
+    pub title_html: Option<String>,
     /// Summary as the feed gave it (may contain HTML).
     pub summary_html: Option<String>,
     /// Full content as the feed gave it (may contain HTML).
     pub content_html: Option<String>,
-    /// Clean text of the best of content and summary.
+    /// Clean text of the best of content and summary (empty until `finish` runs).
     pub text: String,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
@@ -56,6 +61,9 @@ pub struct FeedRow {
     pub item_count: i64,
     /// Article pages of the last refresh that gave no usable text.
     pub article_failures: i64,
+    /// Items of the last refresh recognised by link or content under a guid never seen before:
+    /// the feed changes its guids between polls.
+    pub reissued: i64,
     /// What was wrong with the last document read but recovered (malformed XML repaired).
     pub last_warning: Option<String>,
 }

@@ -46,6 +46,9 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     if args.send {
+        store
+            .check_writable()
+            .with_context(|| super::database_named(&config))?;
         let digester = Digester::new(&config)?;
         let scope = Scope {
             watchlist: args.watchlist.as_deref(),

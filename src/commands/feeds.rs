@@ -84,8 +84,33 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
     }
 }
 
+/// The last error, else what the last refresh noticed: a warning about the document, article
+/// pages without text, guids that change between polls.
+fn notes(f: &veille::model::FeedRow) -> String {
+    if let Some(e) = &f.last_error {
+        return e.clone();
+    }
+    let mut notes = Vec::new();
+    if let Some(w) = &f.last_warning {
+        notes.push(format!("warning: {w}"));
+    }
+    if f.article_failures > 0 {
+        notes.push(format!(
+            "{} article pages gave no text (last refresh)",
+            f.article_failures
+        ));
+    }
+    if f.reissued > 0 {
+        notes.push(format!(
+            "guids change between polls: {} items recognised by link or content (last refresh)",
+            f.reissued
+        ));
+    }
+    notes.join("; ")
+}
+
 fn list(config: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
-    let (config, mut store) = super::open(config)?;
+    let (config, mut store) = super::open_for_writing(config)?;
     store.sync_feeds(&config.feeds, chrono::Utc::now())?;
     let feeds = store.feeds()?;
     if json {
@@ -108,12 +133,7 @@ fn list(config: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            match (&f.last_error, &f.last_warning, f.article_failures) {
-                (Some(e), _, _) => e.clone(),
-                (None, Some(w), _) => format!("warning: {w}"),
-                (None, None, 0) => String::new(),
-                (None, None, n) => format!("{n} article pages gave no text (last refresh)"),
-            }
+            notes(f)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -36,7 +36,11 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     if let Ok(age) = humantime::parse_duration(s) {
-        return Ok(Utc::now() - chrono::Duration::from_std(age).map_err(|e| e.to_string())?);
+        let age = veille::duration::AGE.check(age)?;
+        let age = chrono::Duration::from_std(age).map_err(|e| e.to_string())?;
+        return Utc::now()
+            .checked_sub_signed(age)
+            .ok_or_else(|| format!("the age {s:?} reaches before the calendar starts"));
     }
     Err(format!(
         "expected a date (2026-11-01), an RFC 3339 timestamp or an age (36h, 7d), got {s:?}"

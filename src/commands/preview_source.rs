@@ -115,15 +115,20 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
         .get(&url, &Validators::default())
         .await
         .map_err(|f| anyhow::anyhow!("fetching {url}: {}", f.error))?;
-    let first = sources::parse_page(
+    let first = sources::parse_page_raw(
         &fetched.body,
         fetched.content_type.as_deref(),
         &fetched.final_url,
         &source,
     )?;
-    let listing =
+    let mut listing =
         veille::pipeline::listing::follow_pages(&fetcher, &source, &url, &fetched.final_url, first)
             .await;
+    listing
+        .feed
+        .items
+        .iter_mut()
+        .for_each(veille::pipeline::clean::finish);
 
     let items: Vec<Preview<'_>> = listing
         .feed

@@ -12,9 +12,13 @@ use veille::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// How often to look for due feeds
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s")]
+    /// How often to look for due feeds (10ms to 1h)
+    #[arg(long, value_parser = parse_tick, default_value = "15s")]
     tick: Duration,
+}
+
+fn parse_tick(s: &str) -> Result<Duration, String> {
+    veille::duration::parse_within(s, veille::duration::TICK)
 }
 
 pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -26,17 +30,18 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     });
     tracing::info!(config = %config.path.display(), database = %config.storage.database.display(),
         feeds = config.feeds.len(), "veille starting");
+    // The digest part always exists, so that a reload can bring watch lists.
+    let store =
+        Store::open(&config.storage.database).with_context(|| super::database_named(&config))?;
     let digests = if config.watchlists.is_empty() {
-        None
+        digest::Service::idle(store)
     } else {
-        let store =
-            Store::open(&config.storage.database).context("opening the database for digests")?;
         let digester = Digester::new(&config).context("setting up the mail transport ([mail])")?;
         tracing::info!(watchlists = config.watchlists.len(), "digests enabled");
-        Some(digest::Service::new(store, digester))
+        digest::Service::new(store, digester)
     };
-    let svc = service::service(pipeline, file, digests);
-    svc.set_retention(config.storage.retention());
+    let svc = service::service(pipeline, file, Some(digests));
+    svc.started_with(&config);
     let signals = service::process_signals();
     let retention = service::spawn_retention(
         svc.clone(),

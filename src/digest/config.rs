@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use url::Url;
 
+use crate::duration::HumanDuration;
 use crate::error::{ConfigError, located};
 
 /// One watch list: which items go to whom, and when.
@@ -58,11 +59,16 @@ pub enum TransportKind {
 }
 
 /// The `[mail]` table after validation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MailSettings {
     pub from: Mailbox,
     pub transport: TransportKind,
+    /// One delivery attempt, from connecting to the server's last reply (every step within it).
+    pub timeout: std::time::Duration,
 }
+
+/// The default `mail.timeout`.
+pub const DEFAULT_MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn default_from() -> Mailbox {
     Mailbox::from_str("veille <veille@localhost>").expect("valid default sender")
@@ -100,6 +106,7 @@ pub struct RawMail {
     password_env: Option<Spanned<String>>,
     outbox: Option<String>,
     sendmail: Option<String>,
+    timeout: Option<Spanned<HumanDuration>>,
 }
 
 /// A `watchlists/*.toml` file.
@@ -121,6 +128,7 @@ pub fn mail_settings(
         return Ok(MailSettings {
             from: default_from(),
             transport: TransportKind::Outbox(base.join("../data/outbox")),
+            timeout: DEFAULT_MAIL_TIMEOUT,
         });
     };
     let err = |at: usize, key: &str, msg: String| {
@@ -218,7 +226,17 @@ pub fn mail_settings(
             ));
         }
     };
-    Ok(MailSettings { from, transport })
+    let timeout = crate::duration::duration_in(
+        &raw.timeout,
+        DEFAULT_MAIL_TIMEOUT,
+        crate::duration::MAIL_TIMEOUT,
+        |at, m| err(at, "timeout", format!("`timeout` = {m}")),
+    )?;
+    Ok(MailSettings {
+        from,
+        transport,
+        timeout,
+    })
 }
 
 /// The topic ids known: stems of `*.toml` in `topics_dir`, or `None` when it does not exist.
@@ -444,6 +462,16 @@ fn validate(
         })?,
         None => Tz::UTC,
     };
+    // A valid expression may name a date that never comes (`0 8 31 2 *`, 31 February).
+    if super::schedule::next_fire(&cron, timezone, chrono::Utc::now()).is_none() {
+        return Err(err(
+            w.schedule.span().start,
+            "schedule",
+            format!(
+                "the cron expression {schedule:?} never fires (no such date in the coming years); expected a schedule that comes round, e.g. \"0 8 * * 1-5\""
+            ),
+        ));
+    }
     Ok(Watchlist {
         name,
         topics,

@@ -13,7 +13,11 @@
 //!    Either way the next run sends the same bytes with the same Message-ID.
 //!
 //! Each attempt first takes a lease on the digest in the database, so two processes on one
-//! database (`veille run` and `veille digest --send`) never send the same digest at once.
+//! database (`veille run` and `veille digest --send`) never send the same digest at once: the
+//! lease is taken when that digest's turn comes (not when the batch starts), renewed while the
+//! transport works, and only its holder renews it. Every attempt is bounded by `mail.timeout`
+//! (connecting, each command, the data and the server's final reply all within it), so a
+//! silent server costs one timeout, recorded as a failure and retried later.
 //!
 //! Nothing is dropped: a digest stays pending until some transport accepts it. The one window
 //! left — the transport accepted but the process died before `sent` was written — resends the
@@ -45,8 +49,9 @@ use crate::store::{Store, WatchState};
 
 /// The first digest of a new watch list covers items fetched this long before it was first seen.
 pub const LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How long one send attempt holds a pending digest against other processes (longer than the
-/// SMTP timeout); after a crash mid-send the digest is due again once this has passed.
+/// How long a lease holds a pending digest against other senders; the holder renews it every
+/// third of this while the transport works. After a crash mid-send the digest is due again
+/// once this has passed.
 pub const SEND_LEASE: Duration = Duration::from_secs(300);
 /// The wait after a first failed send; it doubles per failure…
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
@@ -95,11 +100,86 @@ pub struct StepReport {
     pub failed: Vec<(i64, String, SendError, DateTime<Utc>)>,
 }
 
+/// What deliveries are doing, shared with whoever reports health (`/health`).
+#[derive(Debug, Default)]
+pub struct Delivery {
+    state: std::sync::Mutex<DeliveryState>,
+}
+
+/// A snapshot of [`Delivery`].
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DeliveryState {
+    /// The digest a transport is working on now.
+    pub sending: Option<Sending>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+/// One attempt in progress.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Sending {
+    pub digest: i64,
+    pub watchlist: String,
+    pub since: DateTime<Utc>,
+}
+
+impl Delivery {
+    pub fn state(&self) -> DeliveryState {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DeliveryState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn start(&self, digest: i64, watchlist: &str) {
+        self.lock().sending = Some(Sending {
+            digest,
+            watchlist: watchlist.to_string(),
+            since: Utc::now(),
+        });
+    }
+
+    fn sent(&self) {
+        let mut s = self.lock();
+        s.sending = None;
+        s.consecutive_failures = 0;
+        s.last_sent_at = Some(Utc::now());
+    }
+
+    fn failed(&self, error: &str) {
+        let mut s = self.lock();
+        s.sending = None;
+        s.consecutive_failures += 1;
+        s.last_error = Some(error.to_string());
+        s.last_failure_at = Some(Utc::now());
+    }
+
+    /// The attempt was abandoned (the process is stopping, or the store failed mid-send).
+    fn abandoned(&self) {
+        self.lock().sending = None;
+    }
+}
+
+/// Clears the "sending" state if an attempt is dropped before it ends (forgotten when it ends).
+struct Attempt<'a>(&'a Delivery);
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.0.abandoned();
+    }
+}
+
 /// Composes and delivers the digests of the configured watch lists.
 pub struct Digester {
     watchlists: Vec<Watchlist>,
     from: Mailbox,
     mailer: Mailer,
+    lease: Duration,
+    delivery: std::sync::Arc<Delivery>,
     /// The web view's address, for the judgement links of entries.
     web: Option<url::Url>,
 }
@@ -116,8 +196,32 @@ impl Digester {
             watchlists: config.watchlists.clone(),
             from: config.mail.from.clone(),
             mailer,
+            lease: SEND_LEASE,
+            delivery: Default::default(),
             web: config.server.public_url(),
         }
+    }
+
+    /// Leases digests for `lease` instead of [`SEND_LEASE`] (renewed every third of it).
+    pub fn with_lease(mut self, lease: Duration) -> Digester {
+        self.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
+    /// Reports deliveries into `delivery` (shared across reloads of the configuration).
+    pub fn with_delivery(mut self, delivery: std::sync::Arc<Delivery>) -> Digester {
+        self.delivery = delivery;
+        self
+    }
+
+    /// What deliveries are doing.
+    pub fn delivery(&self) -> &std::sync::Arc<Delivery> {
+        &self.delivery
+    }
+
+    /// The bound on one delivery attempt (`mail.timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.mailer.timeout()
     }
 
     pub fn watchlists(&self) -> &[Watchlist] {
@@ -209,7 +313,10 @@ impl Digester {
     }
 
     /// Step 2: hands every pending digest whose attempt is due to the transport; marks it sent
-    /// only once accepted, else records the failure and when to try again.
+    /// only once accepted, else records the failure and when to try again. Each digest is
+    /// leased when its turn comes and the lease is renewed while it is sent, so another sender
+    /// can take it only once this one is done with it (or died). `now` is the time at the
+    /// start; the time of each step after it is `now` plus the time elapsed since.
     pub async fn deliver(
         &self,
         store: &mut Store,
@@ -217,24 +324,34 @@ impl Digester {
         scope: Scope<'_>,
         report: &mut StepReport,
     ) -> Result<(), DigestError> {
-        let lease =
-            now + chrono::Duration::from_std(SEND_LEASE).unwrap_or(chrono::Duration::zero());
+        let started = std::time::Instant::now();
+        let clock = || {
+            now + chrono::Duration::from_std(started.elapsed()).unwrap_or(chrono::Duration::zero())
+        };
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(5));
         for d in store.pending_digests(now, scope.watchlist)? {
             // `veille run` and `veille digest --send` may share a database: one sender per digest.
-            if !store.lease_digest(d.id, now, lease)? {
+            let token = lease_token();
+            let taken = clock();
+            if !store.lease_digest(d.id, taken, taken + lease, &token)? {
                 continue;
             }
-            match self.mailer.send(&d).await {
+            self.delivery.start(d.id, &d.watchlist);
+            let attempt = Attempt(&self.delivery);
+            let result = self.send_leased(store, &d, &token, &clock, lease).await?;
+            std::mem::forget(attempt);
+            match result {
                 Ok(()) => {
-                    store.mark_digest_sent(d.id, Utc::now().max(now))?;
+                    store.mark_digest_sent(d.id, Utc::now().max(clock()))?;
+                    self.delivery.sent();
                     tracing::info!(watchlist = %d.watchlist, digest = d.id, message_id = %d.message_id, "digest sent");
                     report.sent.push((d.id, d.watchlist, d.message_id));
                 }
                 Err(e) => {
                     let wait = retry_delay(d.attempts + 1);
-                    let next =
-                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-                    store.record_digest_failure(d.id, &e.message, next)?;
+                    let next = crate::duration::later(clock(), wait);
+                    store.record_digest_failure(d.id, &token, &e.message, next)?;
+                    self.delivery.failed(&e.message);
                     tracing::warn!(watchlist = %d.watchlist, digest = d.id, attempts = d.attempts + 1,
                         permanent = e.permanent, error = %e, next_attempt_at = %next, "digest send failed; will retry");
                     report.failed.push((d.id, d.watchlist, e, next));
@@ -243,6 +360,47 @@ impl Digester {
         }
         Ok(())
     }
+
+    /// Hands one leased digest to the transport, renewing the lease every third of its length
+    /// until the transport is done (which `mail.timeout` bounds).
+    async fn send_leased(
+        &self,
+        store: &mut Store,
+        d: &crate::store::PendingDigest,
+        token: &str,
+        clock: &impl Fn() -> DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Result<(), SendError>, DigestError> {
+        let send = self.mailer.send(d);
+        tokio::pin!(send);
+        let period = self.lease / 3;
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                result = &mut send => return Ok(result),
+                _ = renew.tick() => {
+                    if !store.renew_lease(d.id, token, clock() + lease)? {
+                        tracing::warn!(watchlist = %d.watchlist, digest = d.id, "the send lease was lost while sending");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A token naming one lease holder: this process and this attempt.
+fn lease_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// What the next digest of `wl` would say at `now`, without recording anything.
@@ -282,28 +440,68 @@ fn content(
     Ok(select::build(wl, &candidates, failing, now))
 }
 
-/// The digest part of the service: its own connection to the database and a [`Digester`].
+/// The digest part of the service: its own connection to the database and the [`Digester`] of
+/// the running configuration, which a reload replaces (deliveries keep reporting into the same
+/// [`Delivery`]).
 pub struct Service {
-    store: Store,
-    digester: Digester,
+    store: tokio::sync::Mutex<Store>,
+    digester: std::sync::RwLock<Option<std::sync::Arc<Digester>>>,
+    delivery: std::sync::Arc<Delivery>,
 }
 
 impl Service {
     pub fn new(store: Store, digester: Digester) -> Service {
-        Service { store, digester }
+        let delivery = digester.delivery().clone();
+        Service {
+            store: tokio::sync::Mutex::new(store),
+            digester: std::sync::RwLock::new(Some(std::sync::Arc::new(digester))),
+            delivery,
+        }
     }
 
-    /// One step of the service loop; failures are logged, never fatal.
-    pub async fn tick(&mut self, now: DateTime<Utc>) -> Option<StepReport> {
-        match self
-            .digester
-            .step(&mut self.store, now, Scope::default())
-            .await
-        {
-            Ok(r) => Some(r),
+    /// A digest part with nothing to do until a reload brings watch lists.
+    pub fn idle(store: Store) -> Service {
+        Service {
+            store: tokio::sync::Mutex::new(store),
+            digester: std::sync::RwLock::new(None),
+            delivery: Default::default(),
+        }
+    }
+
+    /// Takes the watch lists and mail settings of a new configuration (`None`: no watch lists);
+    /// a send in progress finishes with the old ones.
+    pub fn set_digester(&self, digester: Option<Digester>) {
+        let digester =
+            digester.map(|d| std::sync::Arc::new(d.with_delivery(self.delivery.clone())));
+        *self.digester.write().unwrap_or_else(|p| p.into_inner()) = digester;
+    }
+
+    /// The digester of the running configuration.
+    pub fn digester(&self) -> Option<std::sync::Arc<Digester>> {
+        self.digester
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// What deliveries are doing.
+    pub fn delivery(&self) -> DeliveryState {
+        self.delivery.state()
+    }
+
+    /// One step of the service loop; failures are logged, never fatal, except a database file
+    /// that is no longer the one opened (returned, for the service to stop).
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<Option<StepReport>, StoreError> {
+        let Some(digester) = self.digester() else {
+            return Ok(None);
+        };
+        let mut store = self.store.lock().await;
+        store.check_file()?;
+        match digester.step(&mut store, now, Scope::default()).await {
+            Ok(r) => Ok(Some(r)),
             Err(e) => {
                 tracing::error!(error = %e, "digest step failed");
-                None
+                Ok(None)
             }
         }
     }

@@ -1,6 +1,9 @@
 //! Mail transports: an outbox directory of `.eml` files (the default, needs no server), SMTP
 //! submission, or the local sendmail. Each sends stored bytes as they are, so a resend is the
-//! same message with the same Message-ID.
+//! same message with the same Message-ID. One attempt is bounded by `mail.timeout` as a whole:
+//! connecting, the greeting, each command, the data and the server's final reply all happen
+//! within it (a server that goes silent after the data costs one timeout, not the service).
+//! SMTP connections are not pooled: an attempt cut short never leaves a half-used connection.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -11,9 +14,6 @@ use lettre::{AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Tokio1E
 
 use super::config::{MailSettings, TransportKind};
 use crate::store::PendingDigest;
-
-/// How long one SMTP conversation may take.
-pub const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why a send failed. Every failure is retried later; `permanent` says whether the server
 /// refused the message for good (5xx), which the logs and status show so a human can act.
@@ -33,8 +33,13 @@ impl SendError {
     }
 }
 
-/// A configured transport.
-pub enum Mailer {
+/// A configured transport with the bound on one attempt.
+pub struct Mailer {
+    transport: Transport,
+    timeout: Duration,
+}
+
+enum Transport {
     Outbox(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Sendmail(AsyncSendmailTransport<Tokio1Executor>),
@@ -44,6 +49,19 @@ impl Mailer {
     /// Builds the transport of `[mail]`. For SMTP the password is read from the environment
     /// variable named by `password_env` now; a missing variable is an error that names it.
     pub fn new(settings: &MailSettings) -> Result<Mailer, SendError> {
+        Ok(Mailer {
+            transport: Self::transport(settings)?,
+            timeout: settings.timeout,
+        })
+    }
+
+    /// The bound on one attempt (`mail.timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn transport(settings: &MailSettings) -> Result<Transport, SendError> {
+        use Transport as Mailer;
         Ok(match &settings.transport {
             TransportKind::Outbox(dir) => Mailer::Outbox(dir.clone()),
             TransportKind::Sendmail(cmd) => Mailer::Sendmail(match cmd {
@@ -71,15 +89,36 @@ impl Mailer {
                         permanent: true,
                         message: format!("mail.smtp_url: {e}"),
                     })?;
-                Mailer::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build())
+                Mailer::Smtp(builder.timeout(Some(settings.timeout)).build())
             }
         })
     }
 
     /// Sends one stored digest. `Ok` means the transport accepted it (the outbox file is
-    /// complete on disk, the SMTP server answered 250 to the data, sendmail exited 0).
+    /// complete on disk, the SMTP server answered 250 to the data, sendmail exited 0); an
+    /// attempt that takes longer than `mail.timeout` is a failure that says so.
     pub async fn send(&self, d: &PendingDigest) -> Result<(), SendError> {
-        match self {
+        match tokio::time::timeout(self.timeout, self.attempt(d)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::transient(format!(
+                "{}: no complete answer within {} (mail.timeout); the message will be sent again, with the same Message-ID",
+                self.name(),
+                crate::duration::show(self.timeout)
+            ))),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.transport {
+            Transport::Outbox(_) => "outbox",
+            Transport::Smtp(_) => "SMTP",
+            Transport::Sendmail(_) => "sendmail",
+        }
+    }
+
+    async fn attempt(&self, d: &PendingDigest) -> Result<(), SendError> {
+        use Transport as Mailer;
+        match &self.transport {
             Mailer::Outbox(dir) => write_outbox(dir, d).await,
             Mailer::Smtp(t) => {
                 let env = envelope(d)?;

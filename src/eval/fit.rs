@@ -251,8 +251,9 @@ fn solve(mut a: [[f64; DIM]; DIM], mut b: [f64; DIM]) -> Option<[f64; DIM]> {
         b.swap(col, pivot);
         for row in col + 1..DIM {
             let f = a[row][col] / a[col][col];
-            for k in col..DIM {
-                a[row][k] -= f * a[col][k];
+            let (above, below) = a.split_at_mut(row);
+            for (target, pivot) in below[0][col..].iter_mut().zip(&above[col][col..]) {
+                *target -= f * pivot;
             }
             b[row] -= f * b[col];
         }

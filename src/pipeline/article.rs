@@ -68,7 +68,8 @@ pub async fn fetch(fetcher: &Fetcher, extractor: &Extractor, url: &str) -> Fetch
     };
     Fetched {
         article: Article {
-            text: (extracted.status == Status::Ok).then_some(extracted.text),
+            text: (extracted.status == Status::Ok)
+                .then(|| super::clean::strip_controls(&extracted.text).into_owned()),
             status: extracted.status.as_str().to_string(),
         },
         declared_language: extracted.language,

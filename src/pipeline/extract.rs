@@ -135,7 +135,8 @@ impl Extractor {
         _url: Option<&url::Url>,
         content_language: Option<&str>,
     ) -> Article {
-        let doc = Html::parse_document(html);
+        // Linear in the input whatever its nesting (see `nesting`).
+        let doc = Html::parse_document(&super::nesting::limit_depth(html));
         let meta = meta::read(&doc);
         let excluded: HashSet<NodeId> = self
             .remove

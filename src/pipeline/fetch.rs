@@ -1,6 +1,11 @@
 //! Fetching over HTTP, politely: conditional GET, a streamed body cap, timeouts, bounded
 //! redirects, limits on requests in flight overall and per host, a minimum delay between two
-//! requests to one host, and the SSRF guard (see [`super::guard`]) for untrusted URLs.
+//! requests to one host, and the SSRF guard (see [`super::guard`]) for every URL that came from
+//! fetched content.
+//!
+//! Two timeouts, each doing what its name says: `connect_timeout` bounds establishing the
+//! connection, `timeout` bounds the whole request from sending it to the last byte of the body.
+//! A failure names the one that fired.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +15,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
 
-use super::guard::{self, GuardedResolver};
+use super::guard::{self, ConfiguredResolver, GuardedResolver, Hops};
 use crate::config::FetchSettings;
 use crate::error::FetchError;
 
@@ -63,9 +68,10 @@ pub struct FetchFailure {
 /// Whether a URL was written by the operator or found in fetched content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trust {
-    /// A configured feed URL: fetched wherever it points.
+    /// A configured source URL (or a next page on its origin): fetched wherever it points;
+    /// redirects off its origin pass the guard.
     Configured,
-    /// A link found inside a feed: goes through the SSRF guard (unless it is switched off).
+    /// A URL found in fetched content: goes through the SSRF guard (unless it is switched off).
     Untrusted,
 }
 
@@ -78,50 +84,77 @@ struct HostSlot {
 
 /// The HTTP client with its limits. Cheap to share behind an `Arc`.
 pub struct Fetcher {
+    /// The client for configured URLs: their own hosts resolve freely, other hosts and IP
+    /// literals reached by a redirect off the origin pass the guard.
     client: reqwest::Client,
     /// The client for untrusted URLs: guarded resolver and redirect policy, no proxy.
     guarded: reqwest::Client,
+    /// The host names of configured URLs fetched so far (the resolver of `client` trusts them).
+    configured: ConfiguredResolver,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, HostSlot>>,
     per_host: usize,
     per_host_delay: Duration,
     max_body: u64,
     timeout: Duration,
+    connect_timeout: Duration,
     max_redirects: usize,
     allow_private: bool,
 }
 
 impl Fetcher {
     pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
+        // No read timeout and no total timeout in the client: `timeout` is applied around the
+        // whole request below, so that it is the one that fires and says so.
         let builder = || {
             reqwest::Client::builder()
                 .user_agent(settings.user_agent.clone())
                 .connect_timeout(settings.connect_timeout)
-                .timeout(settings.timeout)
-                .read_timeout(settings.connect_timeout.max(Duration::from_secs(5)))
         };
-        let client = builder()
-            .redirect(guard::redirect_policy(settings.max_redirects, false))
-            .build()
-            .map_err(|e| FetchError::Other(e.to_string()))?;
+        let open = settings.allow_private_networks;
+        let configured = ConfiguredResolver::default();
+        let client = if open {
+            builder().redirect(guard::redirect_policy(
+                settings.max_redirects,
+                Hops::Unchecked,
+            ))
+        } else {
+            builder()
+                .redirect(guard::redirect_policy(
+                    settings.max_redirects,
+                    Hops::OffOrigin,
+                ))
+                .dns_resolver(configured.clone())
+        }
+        .build()
+        .map_err(|e| FetchError::Other(e.to_string()))?;
         // A proxy would resolve names itself, out of the guard's sight.
-        let guarded = builder()
-            .redirect(guard::redirect_policy(settings.max_redirects, true))
-            .dns_resolver(GuardedResolver)
-            .no_proxy()
-            .build()
-            .map_err(|e| FetchError::Other(e.to_string()))?;
+        let guarded = if open {
+            builder().redirect(guard::redirect_policy(
+                settings.max_redirects,
+                Hops::Unchecked,
+            ))
+        } else {
+            builder()
+                .redirect(guard::redirect_policy(settings.max_redirects, Hops::All))
+                .dns_resolver(GuardedResolver)
+                .no_proxy()
+        }
+        .build()
+        .map_err(|e| FetchError::Other(e.to_string()))?;
         Ok(Fetcher {
             client,
             guarded,
+            configured,
             global: Arc::new(Semaphore::new(settings.concurrency)),
             hosts: Mutex::new(HashMap::new()),
             per_host: settings.per_host,
             per_host_delay: settings.per_host_delay,
             max_body: settings.max_body_bytes,
             timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
             max_redirects: settings.max_redirects,
-            allow_private: settings.allow_private_networks,
+            allow_private: open,
         })
     }
 
@@ -159,14 +192,14 @@ impl Fetcher {
         }
     }
 
-    /// GETs a configured feed URL, sending `validators` as `If-None-Match` /
-    /// `If-Modified-Since`.
+    /// GETs a configured source URL (or a next page on its origin), sending `validators` as
+    /// `If-None-Match` / `If-Modified-Since`.
     pub async fn get(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchFailure> {
         self.fetch(url, validators, Trust::Configured).await
     }
 
-    /// GETs a URL found in fetched content (an article link): the SSRF guard applies unless
-    /// `allow_private_networks` is set.
+    /// GETs a URL found in fetched content (an article link, a next page on another origin):
+    /// the SSRF guard applies unless `allow_private_networks` is set.
     pub async fn get_untrusted(&self, url: &str) -> Result<Fetched, FetchFailure> {
         self.fetch(url, &Validators::default(), Trust::Untrusted)
             .await
@@ -179,23 +212,31 @@ impl Fetcher {
         validators: &Validators,
         trust: Trust,
     ) -> Result<Fetched, FetchFailure> {
-        let guarded = trust == Trust::Untrusted && !self.allow_private;
-        if guarded {
-            let blocked = url::Url::parse(url)
-                .ok()
-                .and_then(|u| guard::check_url(&u).err());
-            if let Some(b) = blocked {
-                return Err(FetchFailure {
-                    error: FetchError::Blocked {
-                        url: url.to_string(),
-                        addr: b.addr,
-                    },
-                    hints: CacheHints::default(),
-                    elapsed: Duration::ZERO,
-                });
+        let parsed = url::Url::parse(url).ok();
+        let client = match trust {
+            Trust::Configured => {
+                if let Some(host) = parsed.as_ref().and_then(|u| u.host_str()) {
+                    self.configured.trust(host);
+                }
+                &self.client
             }
-        }
-        let client = if guarded { &self.guarded } else { &self.client };
+            Trust::Untrusted => {
+                // IP literals never reach a resolver: check them here (the redirect policy
+                // checks them on every hop).
+                let blocked = parsed.as_ref().and_then(|u| guard::check_url(u).err());
+                if let (Some(b), false) = (blocked, self.allow_private) {
+                    return Err(FetchFailure {
+                        error: FetchError::Blocked {
+                            url: url.to_string(),
+                            addr: b.addr,
+                        },
+                        hints: CacheHints::default(),
+                        elapsed: Duration::ZERO,
+                    });
+                }
+                &self.guarded
+            }
+        };
         let host_key = Self::host_key(url);
         let host = self.host_slot(&host_key);
         let _host = host.acquire_owned().await.expect("semaphore never closed");
@@ -207,12 +248,33 @@ impl Fetcher {
             .await
             .expect("semaphore never closed");
         let start = Instant::now();
+        // `timeout` covers the request from here to the last byte of the body, nothing else
+        // (not the wait for a turn above).
+        match tokio::time::timeout(self.timeout, self.request(client, url, validators, start)).await
+        {
+            Ok(result) => result,
+            Err(_) => Err(FetchFailure {
+                error: FetchError::Timeout {
+                    after: self.timeout,
+                },
+                hints: CacheHints::default(),
+                elapsed: start.elapsed(),
+            }),
+        }
+    }
+
+    async fn request(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        validators: &Validators,
+        start: Instant,
+    ) -> Result<Fetched, FetchFailure> {
         let fail = |error: FetchError, hints: CacheHints| FetchFailure {
             error,
             hints,
             elapsed: start.elapsed(),
         };
-
         let mut req = client.get(url);
         if let Some(etag) = &validators.etag {
             req = req.header(header::IF_NONE_MATCH, etag);
@@ -286,9 +348,13 @@ impl Fetcher {
                 url: e.url().map_or_else(|| url.to_string(), |u| u.to_string()),
                 addr: b.addr,
             }
+        } else if e.is_timeout() && e.is_connect() {
+            FetchError::ConnectTimeout {
+                after: self.connect_timeout,
+            }
         } else if e.is_timeout() {
             FetchError::Timeout {
-                seconds: self.timeout.as_secs_f64(),
+                after: self.timeout,
             }
         } else if e.is_redirect() {
             FetchError::TooManyRedirects {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::ParsedItem;
-use crate::store::content_hash;
+use crate::store::source_hash;
 
 /// What [`bound_items`] did to a feed's items.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn bound_items(items: &mut Vec<ParsedItem>, max: usize) -> Bounded {
     let mut kept_guids: HashSet<String> = HashSet::new();
     let before = items.len();
     items.retain_mut(|item| {
-        let hash = content_hash(item);
+        let hash = source_hash(item);
         match first_hash.get(&item.guid) {
             None => {
                 first_hash.insert(item.guid.clone(), hash);

@@ -1,12 +1,16 @@
 //! Reading a listing source page after page: the next pages of an HTML listing are fetched one
 //! at a time through the shared fetcher, up to the source's page limit, until a page repeats.
+//!
+//! A next link comes from fetched content: it is trusted like the configured URL only while it
+//! stays on that URL's origin; a next page anywhere else goes through the SSRF guard.
 
 use std::collections::HashSet;
 
 use url::Url;
 
-use super::fetch::{Fetcher, Validators};
-use super::sources::{Page, Source, dedupe, parse_page};
+use super::fetch::{Fetcher, Trust, Validators};
+use super::guard::same_origin;
+use super::sources::{Page, Source, dedupe, parse_page_raw};
 use crate::model::ParsedFeed;
 
 /// All pages of one refresh: the items of every page read, in page order.
@@ -20,7 +24,7 @@ pub struct Listing {
 }
 
 /// Reads the pages after `first` (fetched from `first_url`, final URL `final_url`) while they
-/// have a next link, up to the source's `max_pages`, one at a time through `fetcher`; stops on a
+/// have a next link (items as [`parse_page_raw`] gives them), up to the source's `max_pages`, one at a time through `fetcher`; stops on a
 /// URL already read. A later page that fails ends the walk and is reported in `failures`.
 pub async fn follow_pages(
     fetcher: &Fetcher,
@@ -55,7 +59,11 @@ pub async fn follow_pages(
             tracing::debug!(url = %url, "next page already read; pagination stops");
             break;
         }
-        let fetched = match fetcher.get(&url, &Validators::default()).await {
+        let trust = match (Url::parse(first_url), Url::parse(&url)) {
+            (Ok(origin), Ok(next)) if same_origin(&origin, &next) => Trust::Configured,
+            _ => Trust::Untrusted,
+        };
+        let fetched = match fetcher.fetch(&url, &Validators::default(), trust).await {
             Ok(f) => f,
             Err(failure) => {
                 listing
@@ -65,7 +73,7 @@ pub async fn follow_pages(
             }
         };
         visited.insert(page_key(&fetched.final_url));
-        match parse_page(
+        match parse_page_raw(
             &fetched.body,
             fetched.content_type.as_deref(),
             &fetched.final_url,

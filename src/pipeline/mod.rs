@@ -5,6 +5,7 @@
 pub mod article;
 pub mod charset;
 pub mod classify;
+pub mod clean;
 pub mod date;
 pub mod discover;
 pub mod extract;
@@ -14,6 +15,7 @@ pub mod guard;
 pub mod language;
 pub mod limits;
 pub mod listing;
+pub mod nesting;
 pub mod parse;
 pub mod reclassify;
 pub mod refresh;

@@ -3,7 +3,9 @@
 //! Bytes are first decoded to UTF-8 ([`to_utf8`]), a document the strict parser cannot read is
 //! recovered leniently ([`feed_repair`]), links are resolved against the feed URL (an entry
 //! without a link takes its permalink guid or http(s) Atom id), dates are read in the common
-//! non-RFC forms too, and HTML in summaries is kept as it came and also reduced to text.
+//! non-RFC forms too, and HTML in summaries is kept as it came. [`parse_feed_raw`] stops there
+//! (fields bounded and stripped of control characters, see `clean`); [`parse_feed`] also reduces
+//! the markup to text.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -13,19 +15,31 @@ use encoding_rs::Encoding;
 use url::Url;
 
 use super::charset;
+use super::clean;
 use super::date::parse_feed_date;
 use super::feed_repair;
-use super::text::html_to_text;
 use crate::error::ParseError;
 use crate::model::{ParsedFeed, ParsedItem};
 
-/// Parses a feed document fetched from `feed_url`.
+/// Parses a feed document fetched from `feed_url`, its items finished (markup made text).
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &str,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_feed_raw(body, content_type, feed_url)?;
+    feed.items.iter_mut().for_each(clean::finish);
+    Ok(feed)
+}
+
+/// Parses a feed document fetched from `feed_url`; item titles and texts are left to
+/// [`clean::finish`] (see `ParsedItem::title_html`), so that unchanged items cost nothing more.
 ///
 /// A document the strict parser refuses, or reads as holding no items although it holds
 /// `<item>`/`<entry>` elements, is repaired ([`feed_repair`]) and read again; what the repair
 /// changed comes back as a warning on the feed. A document that still gives no items while it
 /// holds some is an error that says so, never an empty success.
-pub fn parse_feed(
+pub fn parse_feed_raw(
     body: &[u8],
     content_type: Option<&str>,
     feed_url: &str,
@@ -143,11 +157,13 @@ fn convert(
             if item.canonical_url.is_none() {
                 item.canonical_url = item.url.as_deref().and_then(canonical_url);
             }
+            // Bounded once every link is known (a fallback link is capped like any other).
+            clean::bound_raw(&mut item);
             item
         })
         .collect();
     ParsedFeed {
-        title: feed.title.map(|t| html_to_text(&t.content)),
+        title: feed.title.map(|t| clean::title(&t.content)),
         language,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
         items,
@@ -304,6 +320,8 @@ fn first_element(text: &str) -> Option<&str> {
     None
 }
 
+/// One entry as the document gave it: title and text are left to [`clean::finish`], fields are
+/// bounded by [`convert`] once its links are known.
 fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
     let link = e
         .links
@@ -320,26 +338,11 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         .content
         .and_then(|c| c.body)
         .filter(|s| !s.trim().is_empty());
-    let summary_text = summary_html
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default();
-    let content_text = content_html
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default();
-    let text = if content_text.len() >= summary_text.len() {
-        content_text
-    } else {
-        summary_text
-    };
-    let title = e
-        .title
-        .map(|t| html_to_text(&t.content).replace('\n', " "))
-        .unwrap_or_default();
+    let title_html = e.title.map(|t| t.content);
     let guid = if e.id.is_empty() {
+        // Only entries without a title get here in practice (see `stable_id`).
         content_id(
-            &title,
+            title_html.as_deref().unwrap_or(""),
             summary_html.as_deref(),
             content_html.as_deref(),
             e.published,
@@ -351,10 +354,11 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
         guid,
         canonical_url: url.as_deref().and_then(canonical_url),
         url,
-        title,
+        title: String::new(),
+        title_html,
         summary_html,
         content_html,
-        text,
+        text: String::new(),
         author: e
             .authors
             .iter()
@@ -365,7 +369,8 @@ fn to_item(e: feed_rs::model::Entry, base: Option<&Url>) -> ParsedItem {
     }
 }
 
-/// An id for an entry that has neither id, link nor title: a digest of what it says.
+/// An id for an entry that has neither id, link nor title: a digest of what it says (as the
+/// document gave it, before any bound).
 fn content_id(
     title: &str,
     summary: Option<&str>,

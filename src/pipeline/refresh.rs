@@ -11,12 +11,13 @@ use futures_util::StreamExt;
 
 use super::article;
 use super::classify::Classifier;
+use super::clean;
 use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
 use super::limits::bound_items;
 use super::sources::{self, Source};
-use crate::config::{Config, ConfigError, FeedConfig};
+use crate::config::{Config, ConfigError, FeedConfig, FetchSettings};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ParsedFeed, ParsedItem};
 use crate::service::schedule::{Timing, next_check};
@@ -32,18 +33,44 @@ struct FeedRuntime {
     extractor: Arc<Extractor>,
 }
 
-/// Everything a refresh needs, shared by all feeds of a poll.
+/// Everything a refresh needs, shared by all feeds of a poll. A reload swaps the parts built
+/// from the configuration; a refresh in flight finishes with the ones it started with.
 pub struct Pipeline {
     store: Mutex<Store>,
-    fetcher: Fetcher,
+    /// The HTTP client of the running `[fetch]` settings (rebuilt when a reload changes them).
+    fetch: RwLock<(FetchSettings, Arc<Fetcher>)>,
     feeds: RwLock<HashMap<String, FeedRuntime>>,
     /// Topic rules, built once per configuration and swapped on reload.
     classifier: RwLock<Arc<Classifier>>,
-    concurrency: usize,
-    max_items: usize,
     /// One permit per core for CPU-bound stages.
     cpu: tokio::sync::Semaphore,
+    /// Storage failures: counted for health, and each feed they hit backs off.
+    storage: Mutex<StorageState>,
 }
+
+/// How storage has been doing, for `/health` and the metrics.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct StorageHealth {
+    /// Storage errors since the start.
+    pub errors_total: u64,
+    /// Storage errors since the last successful write (0: the last write succeeded).
+    pub consecutive: u64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct StorageState {
+    health: StorageHealth,
+    /// Feeds whose last refresh could not be stored: consecutive failures, and when to try
+    /// again. Kept in memory, since the database may be what fails.
+    backoff: HashMap<i64, (u32, chrono::DateTime<Utc>)>,
+}
+
+/// The first wait after a storage failure; it doubles per failure…
+pub const STORAGE_RETRY: Duration = Duration::from_secs(60);
+/// …up to this.
+pub const STORAGE_RETRY_MAX: Duration = Duration::from_secs(3600);
 
 /// How one feed's refresh ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,26 +150,69 @@ impl Pipeline {
         store.sync_feeds(&config.feeds, Utc::now())?;
         Ok(Pipeline {
             store: Mutex::new(store),
-            fetcher: Fetcher::new(&config.fetch)?,
+            fetch: RwLock::new((config.fetch.clone(), Arc::new(Fetcher::new(&config.fetch)?))),
             feeds: RwLock::new(feed_map(config)),
             classifier: RwLock::new(Arc::new(classifier)),
-            concurrency: config.fetch.concurrency,
-            max_items: config.fetch.max_items_per_feed,
             cpu: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            storage: Mutex::new(StorageState::default()),
         })
     }
 
-    /// Takes a new configuration's feed list (added, removed, changed feeds) and topic rules
-    /// without a restart; rules that fail to load leave everything as it was.
-    /// Fetch settings (timeouts, limits) keep their start-up values.
+    /// Takes a new configuration's feed list (added, removed, changed feeds), topic rules and
+    /// `[fetch]` settings (timeouts, limits, user agent) without a restart; a part that fails to
+    /// build leaves everything as it was.
     pub fn reload(&self, config: &Config) -> Result<(), PipelineError> {
         let classifier = Classifier::load(&config.classifier.topics_dir)?;
+        let fetcher = if self.fetch_settings() == config.fetch {
+            None
+        } else {
+            Some(Arc::new(Fetcher::new(&config.fetch)?))
+        };
         self.store().sync_feeds(&config.feeds, Utc::now())?;
         *self.feeds.write().unwrap_or_else(|p| p.into_inner()) = feed_map(config);
         *self.classifier.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(classifier);
+        if let Some(fetcher) = fetcher {
+            *self.fetch.write().unwrap_or_else(|p| p.into_inner()) =
+                (config.fetch.clone(), fetcher);
+            tracing::info!("fetch settings reloaded");
+        }
         Ok(())
+    }
+
+    /// The `[fetch]` settings in use.
+    pub fn fetch_settings(&self) -> FetchSettings {
+        self.fetch
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
+    }
+
+    fn fetcher(&self) -> Arc<Fetcher> {
+        self.fetch
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    /// How storage has been doing.
+    pub fn storage_health(&self) -> StorageHealth {
+        self.storage_state().health.clone()
+    }
+
+    fn storage_state(&self) -> MutexGuard<'_, StorageState> {
+        self.storage.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `feed` waits after a storage failure at `now`.
+    fn backing_off(&self, feed: i64, now: chrono::DateTime<Utc>) -> bool {
+        self.storage_state()
+            .backoff
+            .get(&feed)
+            .is_some_and(|(_, until)| *until > now)
     }
 
     /// The topic rules in use.
@@ -165,12 +235,21 @@ impl Pipeline {
         all: bool,
         mut on_feed: impl FnMut(&FeedReport, usize),
     ) -> Result<PollSummary, PipelineError> {
-        let due = self.store().due_feeds(Utc::now(), all)?;
+        // Refuse to go on with a database file that is no longer the one opened.
+        self.store().check_file()?;
+        let now = Utc::now();
+        let due: Vec<DueFeed> = self
+            .store()
+            .due_feeds(now, all)?
+            .into_iter()
+            .filter(|f| !self.backing_off(f.id, now))
+            .collect();
+        let concurrency = self.fetch_settings().concurrency;
         let total = due.len();
         let mut summary = PollSummary::default();
         let mut done = futures_util::stream::iter(due)
             .map(|feed| async move { self.refresh_feed(&feed).await })
-            .buffer_unordered(self.concurrency);
+            .buffer_unordered(concurrency);
         while let Some(report) = done.next().await {
             summary.add(&report);
             on_feed(&report, total);
@@ -203,13 +282,14 @@ impl Pipeline {
             .cloned();
         let config = runtime.as_ref().map(|r| &r.config);
         let every = config.map_or(crate::config::DEFAULT_EVERY, |c| c.every);
+        let (fetcher, max_items) = (self.fetcher(), self.fetch_settings().max_items_per_feed);
         let validators = Validators {
             etag: feed.etag.clone(),
             last_modified: feed.last_modified.clone(),
         };
 
         // 1. Fetch the feed document (conditional GET).
-        let mut fetched = match self.fetcher.get(&feed.url, &validators).await {
+        let mut fetched = match fetcher.get(&feed.url, &validators).await {
             Ok(f) => f,
             Err(failure) => {
                 let timing = Timing {
@@ -239,7 +319,7 @@ impl Pipeline {
             let (source, body) = (source.clone(), std::mem::take(&mut fetched.body));
             let (content_type, url) = (fetched.content_type.clone(), fetched.final_url.clone());
             self.off_runtime(move || {
-                sources::parse_page(&body, content_type.as_deref(), &url, &source)
+                sources::parse_page_raw(&body, content_type.as_deref(), &url, &source)
             })
             .await
         };
@@ -249,14 +329,9 @@ impl Pipeline {
                 return self.record_failure(feed, every, Some(fetched.status), &error, timing);
             }
         };
-        let listing = super::listing::follow_pages(
-            &self.fetcher,
-            source,
-            &feed.url,
-            &fetched.final_url,
-            first,
-        )
-        .await;
+        let listing =
+            super::listing::follow_pages(&fetcher, source, &feed.url, &fetched.final_url, first)
+                .await;
         for failure in &listing.failures {
             tracing::warn!(feed = %feed.name, error = %failure, "listing page failed; keeping the pages read");
         }
@@ -265,20 +340,50 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, warning = %warning, "feed document recovered");
         }
         timing.ttl = parsed.ttl;
-        let bounded = bound_items(&mut parsed.items, self.max_items);
+        let bounded = bound_items(&mut parsed.items, max_items);
         if bounded.capped_from.is_some() || bounded.duplicates > 0 {
             tracing::warn!(feed = %feed.name, capped_from = bounded.capped_from, kept = parsed.items.len(),
                 duplicates = bounded.duplicates, "feed document bounded");
         }
 
-        // 3. Triage: only new and changed items go on.
-        let seen = match self.store().triage(feed.id, &parsed.items) {
-            Ok(seen) => seen,
-            Err(e) => return storage_failed(&e),
+        // 3. Triage: items this feed gave before exactly as now are recognised as they are;
+        //    only the others are finished (markup → text, the costly part) and compared by
+        //    content. Only new and changed items go on.
+        // (Each store call is its own statement: the lock is released before a failure is
+        // recorded, which takes it again.)
+        let known = self.store().recognise(feed.id, &parsed.items);
+        let known = match known {
+            Ok(known) => known,
+            Err(e) => return self.storage_failed(feed, every, &e),
         };
+        let finished = self
+            .off_runtime(move || {
+                for (item, known) in parsed.items.iter_mut().zip(&known) {
+                    if known.is_none() {
+                        clean::finish(item);
+                    }
+                }
+                (parsed, known)
+            })
+            .await;
+        let (parsed, known) = match finished {
+            Ok(done) => done,
+            Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
+        };
+        let seen = self.store().triage(feed.id, &parsed.items, &known);
+        let seen = match seen {
+            Ok(seen) => seen,
+            Err(e) => return self.storage_failed(feed, every, &e),
+        };
+        let reissued = seen
+            .iter()
+            .filter(|s| matches!(s, Seen::Reissued { .. }))
+            .count();
 
         // 4. Fetch and extract the article pages the feed's text is too short for.
-        let articles = self.articles(runtime.as_ref(), &parsed.items, &seen).await;
+        let articles = self
+            .articles(&fetcher, runtime.as_ref(), &parsed.items, &seen)
+            .await;
         let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
@@ -288,21 +393,31 @@ impl Pipeline {
                 let batch: Vec<NewItem> = parsed
                     .items
                     .iter()
-                    .zip(&seen)
+                    .zip(seen.iter().zip(&known))
                     .zip(articles)
-                    .filter_map(|((item, seen), article)| match seen {
-                        Seen::Unchanged(_) => None,
+                    .filter_map(|((item, (seen, known)), article)| match seen {
+                        // Recognised by its text: its source is written down, to be
+                        // recognised without finishing it next time.
+                        Seen::Unchanged(_) if known.is_none() => Some(NewItem {
+                            parsed: item.clone(),
+                            ..NewItem::default()
+                        }),
+                        Seen::Unchanged(_) | Seen::Reissued { changed: false, .. } => None,
+                        // From another feed: one more source row. Pruned by retention: its
+                        // tombstone is marked seen today.
                         Seen::SameUrl(_) | Seen::Pruned => Some(NewItem {
                             parsed: item.clone(),
                             ..NewItem::default()
                         }),
-                        Seen::New | Seen::Changed(_) => Some(enrich(
-                            item,
-                            article,
-                            &parsed,
-                            feed_config.as_ref(),
-                            &classifier,
-                        )),
+                        Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. } => {
+                            Some(enrich(
+                                item,
+                                article,
+                                &parsed,
+                                feed_config.as_ref(),
+                                &classifier,
+                            ))
+                        }
                     })
                     .collect();
                 (parsed, batch)
@@ -312,9 +427,16 @@ impl Pipeline {
             Ok(done) => done,
             Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
         };
-        let stored = match self.store().store_items(feed.id, &batch, Utc::now()) {
+        // Never write into a database file that was deleted or replaced meanwhile.
+        let stored = {
+            let mut store = self.store();
+            store
+                .check_file()
+                .and_then(|()| store.store_items(feed.id, &batch, Utc::now()))
+        };
+        let stored = match stored {
             Ok(r) => r,
-            Err(e) => return storage_failed(&e),
+            Err(e) => return self.storage_failed(feed, every, &e),
         };
         *matches = topic_counts(&batch);
 
@@ -328,6 +450,10 @@ impl Pipeline {
             timing,
             Some(articles_failed as i64),
         );
+        record.reissued = Some(reissued as i64);
+        if reissued > 0 {
+            tracing::info!(feed = %feed.name, reissued, "items recognised by link or content under new guids");
+        }
         record.warning = (!parsed.warnings.is_empty()).then(|| parsed.warnings.join("; "));
         record.read_document = true;
         self.record(
@@ -362,6 +488,7 @@ impl Pipeline {
     /// the fetcher's per-host limits apply). `None` where no page was wanted.
     async fn articles(
         &self,
+        fetcher: &Fetcher,
         runtime: Option<&FeedRuntime>,
         items: &[ParsedItem],
         seen: &[Seen],
@@ -374,10 +501,10 @@ impl Pipeline {
         futures_util::stream::iter(0..items.len())
             .map(|i| async move {
                 let (item, seen) = (&items[i], &seen[i]);
-                let fresh = matches!(seen, Seen::New | Seen::Changed(_));
+                let fresh = seen.is_fresh();
                 match &item.url {
                     Some(url) if fresh && article::wanted(runtime.config.fetch_article, item) => {
-                        Some(article::fetch(&self.fetcher, &runtime.extractor, url).await)
+                        Some(article::fetch(fetcher, &runtime.extractor, url).await)
                     }
                     _ => None,
                 }
@@ -408,6 +535,7 @@ impl Pipeline {
             title,
             next_check_at: next_check(now, &feed.name, every, timing, 0),
             article_failures,
+            reissued: None,
             warning: None,
             read_document: false,
         }
@@ -415,9 +543,55 @@ impl Pipeline {
 
     /// Writes the feed's health; the outcome stands unless that write fails.
     fn record(&self, feed: &DueFeed, record: FetchRecord, outcome: Outcome) -> Outcome {
-        match self.store().record_fetch(feed.id, &record) {
-            Ok(()) => outcome,
-            Err(e) => storage_failed(&e),
+        let written = self.store().record_fetch(feed.id, &record);
+        match written {
+            Ok(()) => {
+                let mut state = self.storage_state();
+                state.backoff.remove(&feed.id);
+                state.health.consecutive = 0;
+                outcome
+            }
+            Err(e) => self.storage_failed(feed, DEFAULT_STORAGE_EVERY, &e),
+        }
+    }
+
+    /// A storage failure: counted for health, logged, and the feed waits before its next try
+    /// (in memory, since the database may be what fails; its next check is written too when
+    /// the database takes it).
+    fn storage_failed(&self, feed: &DueFeed, every: Duration, e: &StoreError) -> Outcome {
+        let now = Utc::now();
+        let error = format!("storage: {e}");
+        let errors = {
+            let mut state = self.storage_state();
+            state.health.errors_total += 1;
+            state.health.consecutive += 1;
+            state.health.last_error = Some(error.clone());
+            state.health.last_error_at = Some(now);
+            let errors = state.backoff.get(&feed.id).map_or(0, |(n, _)| *n) + 1;
+            let factor = 2u32.saturating_pow((errors - 1).min(20));
+            let wait = STORAGE_RETRY.saturating_mul(factor).min(STORAGE_RETRY_MAX);
+            state
+                .backoff
+                .insert(feed.id, (errors, crate::duration::later(now, wait)));
+            errors
+        };
+        tracing::error!(feed = %feed.name, error = %e, consecutive = errors, "storage failed; the feed backs off");
+        let rec = FetchRecord {
+            fetched_at: now,
+            error: Some(error.clone()),
+            next_check_at: next_check(
+                now,
+                &feed.name,
+                every.max(STORAGE_RETRY),
+                Timing::default(),
+                i64::from(errors),
+            ),
+            ..FetchRecord::default()
+        };
+        let _ = self.store().record_fetch(feed.id, &rec);
+        Outcome::Failed {
+            status: None,
+            error,
         }
     }
 
@@ -527,12 +701,8 @@ fn feed_map(config: &Config) -> HashMap<String, FeedRuntime> {
         })
         .collect()
 }
-fn storage_failed(e: &StoreError) -> Outcome {
-    Outcome::Failed {
-        status: None,
-        error: format!("storage: {e}"),
-    }
-}
+/// The interval assumed for a feed whose configuration is not at hand.
+const DEFAULT_STORAGE_EVERY: Duration = STORAGE_RETRY;
 
 fn log_report(r: &FeedReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;

@@ -39,7 +39,9 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return collapse(html);
     }
-    let doc = Html::parse_fragment(html);
+    // Linear in the input whatever its nesting (see `nesting`).
+    let html = super::nesting::limit_depth(html);
+    let doc = Html::parse_fragment(&html);
     let mut raw = String::with_capacity(html.len());
     walk(doc.tree.root(), &mut raw);
     collapse(&raw)

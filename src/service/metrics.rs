@@ -1,5 +1,5 @@
 //! Service metrics in Prometheus text format: fetches by outcome, new items, matches by topic,
-//! digests by outcome, fetch latency, failing feeds.
+//! digests by outcome, fetch latency, failing feeds, storage errors.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -29,6 +29,7 @@ pub struct Metrics {
     digests: Family<OutcomeLabel, Counter>,
     fetch_seconds: Histogram,
     failing_feeds: Gauge,
+    storage_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -76,8 +77,15 @@ impl Metrics {
             "Enabled feeds whose last fetches failed",
             failing_feeds.clone(),
         );
+        let storage_errors = Counter::default();
+        registry.register(
+            "storage_errors",
+            "Database reads and writes that failed",
+            storage_errors.clone(),
+        );
         Metrics {
             registry,
+            storage_errors,
             fetches,
             new_items,
             matches,
@@ -117,6 +125,12 @@ impl Metrics {
     pub fn record_digest(&self, sent: bool) {
         let outcome = if sent { "sent" } else { "failed" };
         self.digests.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// Brings the storage error counter up to `total` (errors since the start).
+    pub fn set_storage_errors(&self, total: u64) {
+        let seen = self.storage_errors.get();
+        self.storage_errors.inc_by(total.saturating_sub(seen));
     }
 
     pub fn set_failing_feeds(&self, n: i64) {

@@ -45,7 +45,7 @@ pub fn next_check(
         hinted
     };
     let wait = wait + jitter(feed, wait);
-    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+    crate::duration::later(now, wait)
 }
 
 /// A stable per-feed spread of up to a tenth of the wait, so feeds configured alike do not all
@@ -94,6 +94,17 @@ mod tests {
         };
         let s = secs(now, next_check(now, "f", M30, t, 0));
         assert!((86400..95040).contains(&s), "capped at a day: {s}");
+    }
+
+    #[test]
+    fn an_absurd_interval_saturates_instead_of_overflowing() {
+        // Regression (issue 15): `every = "100000000000y"` panicked with
+        // "DateTime + TimeDelta overflowed" in every poll.
+        let now = at("2026-11-24T10:00:00Z");
+        let huge = Duration::from_secs(100_000_000_000 * 365 * 86400);
+        let next = next_check(now, "f", huge, Timing::default(), 0);
+        assert_eq!((next - now).num_days(), 366);
+        assert!(next_check(now, "f", huge, Timing::default(), 30) > now);
     }
 
     #[test]

@@ -196,7 +196,7 @@ impl Store {
         digest: &NewDigest,
         next_fire_at: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "INSERT INTO digests (watchlist, message_id, subject, envelope_from, envelope_to, message,
                item_count, composed_at, next_attempt_at)
@@ -280,19 +280,37 @@ impl Store {
         Ok(out)
     }
 
-    /// Takes a pending digest for one send attempt: moves its next attempt to `until` if it is
-    /// still pending and due at `now`. `false` means another process took it first (or it was
-    /// sent meanwhile): do not send. A crash during the attempt leaves it due again at `until`.
+    /// Takes a pending digest for one send attempt: if it is still pending and due at `now`
+    /// (no live lease), leases it to `token` until `until`. `false` means another sender holds it
+    /// (or it was sent meanwhile): do not send. The holder renews the lease while it sends
+    /// ([`Store::renew_lease`]); after a crash the digest is due again once the lease ends.
     pub fn lease_digest(
         &mut self,
         id: i64,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE digests SET next_attempt_at = ?3, lease_token = ?4
+             WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
+            params![id, now, until, token],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Extends the lease `token` holds on a pending digest to `until`; `false` when it holds it
+    /// no more.
+    pub fn renew_lease(
+        &mut self,
+        id: i64,
+        token: &str,
+        until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "UPDATE digests SET next_attempt_at = ?3
-             WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
-            params![id, now, until],
+             WHERE id = ?1 AND status = 'pending' AND lease_token = ?2",
+            params![id, token, until],
         )?;
         Ok(n == 1)
     }
@@ -300,26 +318,39 @@ impl Store {
     /// Marks a digest sent: called only after a transport accepted it.
     pub fn mark_digest_sent(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
+            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
+               lease_token = NULL
              WHERE id = ?1 AND status = 'pending'",
             params![id, now],
         )?;
         Ok(())
     }
 
-    /// Records a failed attempt; the digest stays pending until `next_attempt_at`.
+    /// Records a failed attempt by the holder of `token`; the digest stays pending until
+    /// `next_attempt_at`. A sender whose lease passed to another leaves it alone.
     pub fn record_digest_failure(
         &mut self,
         id: i64,
+        token: &str,
         error: &str,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, error, next_attempt_at],
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?3, next_attempt_at = ?4,
+               lease_token = NULL
+             WHERE id = ?1 AND status = 'pending' AND (lease_token IS NULL OR lease_token = ?2)",
+            params![id, token, error, next_attempt_at],
         )?;
         Ok(())
+    }
+
+    /// How many digests are pending, and when the oldest of them was composed.
+    pub fn pending_summary(&self) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(composed_at) FROM digests WHERE status = 'pending'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// Digests, newest first (of one watch list when given).
@@ -466,7 +497,7 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].message, b"raw");
         assert_eq!(p[0].envelope_to, ["b@x"]);
-        s.record_digest_failure(id, "421 busy", at("2026-11-24T08:05:00Z"))
+        s.record_digest_failure(id, "t0", "421 busy", at("2026-11-24T08:05:00Z"))
             .unwrap();
         assert!(s.pending_digests(now, None).unwrap().is_empty());
         assert_eq!(
@@ -479,8 +510,23 @@ mod tests {
         // the lease ends
         let t = at("2026-11-24T08:05:00Z");
         let until = at("2026-11-24T08:10:00Z");
-        assert!(s.lease_digest(id, t, until).unwrap());
-        assert!(!s.lease_digest(id, t, until).unwrap());
+        assert!(s.lease_digest(id, t, until, "a").unwrap());
+        assert!(!s.lease_digest(id, t, until, "b").unwrap());
+        // only the holder renews, and a renewed lease holds past its first end
+        assert!(!s.renew_lease(id, "b", at("2026-11-24T08:20:00Z")).unwrap());
+        assert!(s.renew_lease(id, "a", at("2026-11-24T08:15:00Z")).unwrap());
+        assert!(!s.lease_digest(id, until, until, "b").unwrap());
+        assert!(
+            s.pending_digests(until, None).unwrap().is_empty(),
+            "a renewed lease is live"
+        );
+        // a failure recorded by a sender that lost the lease changes nothing
+        s.record_digest_failure(id, "b", "late", t).unwrap();
+        assert_eq!(
+            s.digests(None).unwrap()[0].last_error.as_deref(),
+            Some("421 busy")
+        );
+        let until = at("2026-11-24T08:15:00Z");
         assert!(
             s.pending_digests(at("2026-11-24T08:09:59Z"), None)
                 .unwrap()
@@ -489,7 +535,7 @@ mod tests {
         assert_eq!(s.pending_digests(until, None).unwrap().len(), 1);
         s.mark_digest_sent(id, at("2026-11-24T08:06:00Z")).unwrap();
         assert!(
-            !s.lease_digest(id, until, until).unwrap(),
+            !s.lease_digest(id, until, until, "c").unwrap(),
             "sent digests are never taken"
         );
         assert!(

@@ -33,6 +33,8 @@ pub struct FetchRecord {
     pub next_check_at: DateTime<Utc>,
     /// Article pages of this refresh that gave no usable text; `None` keeps the stored count.
     pub article_failures: Option<i64>,
+    /// Items of this refresh recognised under a new guid; `None` keeps the stored count.
+    pub reissued: Option<i64>,
     /// What was recovered in the document read (`None`: it was clean).
     pub warning: Option<String>,
     /// A document was read (not a 304, not a failure): `warning` replaces the stored one.
@@ -47,7 +49,7 @@ impl Store {
         feeds: &[FeedConfig],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("UPDATE feeds SET enabled = 0", [])?;
         for f in feeds {
             tx.execute(
@@ -110,7 +112,8 @@ impl Store {
                etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
                title = COALESCE(?8, title), next_check_at = ?9,
                article_failures = COALESCE(?10, article_failures),
-               last_warning = CASE WHEN ?12 THEN ?11 ELSE last_warning END
+               reissued = COALESCE(?11, reissued),
+               last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END
              WHERE id = ?1",
             params![
                 feed_id,
@@ -123,6 +126,7 @@ impl Store {
                 rec.title,
                 rec.next_check_at,
                 rec.article_failures,
+                rec.reissued,
                 rec.warning,
                 rec.read_document
             ],
@@ -136,7 +140,7 @@ impl Store {
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
                     (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
-                    f.last_warning
+                    f.reissued, f.last_warning
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -154,7 +158,8 @@ impl Store {
                 next_check_at: r.get(10)?,
                 item_count: r.get(11)?,
                 article_failures: r.get(12)?,
-                last_warning: r.get(13)?,
+                reissued: r.get(13)?,
+                last_warning: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

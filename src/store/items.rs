@@ -1,4 +1,5 @@
-//! Item rows: dedupe (by guid per feed, by canonical URL across feeds), insert, list, matches.
+//! Item rows: dedupe (by guid per feed; by link or content within a feed whose guids change;
+//! by canonical URL across feeds), insert, list, matches.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -65,10 +66,24 @@ pub enum Seen {
     Unchanged(i64),
     /// Seen in this feed, content changed since.
     Changed(i64),
-    /// The same article (canonical URL) already stored, from another feed or under another guid.
+    /// The same article (canonical URL) already stored from another feed.
     SameUrl(i64),
+    /// An item this feed gave before (same link, or same content) under a guid never seen: the
+    /// feed changed its guid. Not a new item; `changed` when its content differs (it is then
+    /// updated in place).
+    Reissued { id: i64, changed: bool },
     /// Stored once and pruned by retention since (a tombstone remains): not new, nothing to do.
     Pruned,
+}
+
+impl Seen {
+    /// Whether the item needs its article, language and topics worked out (new or edited).
+    pub fn is_fresh(&self) -> bool {
+        matches!(
+            self,
+            Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. }
+        )
+    }
 }
 
 /// What a batch write did.
@@ -78,6 +93,8 @@ pub struct StoreReport {
     pub updated: usize,
     pub unchanged: usize,
     pub same_url: usize,
+    /// Items recognised under a new guid (see [`Seen::Reissued`]).
+    pub reissued: usize,
     /// Ids of inserted items.
     pub new_ids: Vec<i64>,
 }
@@ -98,6 +115,25 @@ pub fn content_hash(item: &ParsedItem) -> String {
         item.title.as_str(),
         item.url.as_deref().unwrap_or(""),
         item.text.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Hash of an item as its document gave it, before any markup is turned into text (the title's
+/// markup, the link, the summary's and the content's markup; the text only for an item given
+/// without markup). It does not change when the item is finished.
+pub fn source_hash(item: &ParsedItem) -> String {
+    let mut h = Sha256::new();
+    let markup = item.summary_html.is_some() || item.content_html.is_some();
+    for part in [
+        item.title_html.as_deref().unwrap_or(&item.title),
+        item.url.as_deref().unwrap_or(""),
+        item.summary_html.as_deref().unwrap_or(""),
+        item.content_html.as_deref().unwrap_or(""),
+        if markup { "" } else { item.text.as_str() },
     ] {
         h.update(part.as_bytes());
         h.update([0u8]);
@@ -127,16 +163,38 @@ fn seen(
         });
     }
     if let Some(url) = &item.canonical_url {
-        let by_url: Option<i64> = tx
+        let by_url: Option<(i64, String, bool)> = tx
             .query_row(
-                "SELECT id FROM items WHERE canonical_url = ?1",
-                [url],
-                |r| r.get(0),
+                "SELECT i.id, i.content_hash,
+                        EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
+                 FROM items i WHERE i.canonical_url = ?1",
+                params![url, feed_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        if let Some(id) = by_url {
-            return Ok(Seen::SameUrl(id));
+        match by_url {
+            Some((id, old, true)) => {
+                return Ok(Seen::Reissued {
+                    id,
+                    changed: old != hash,
+                });
+            }
+            Some((id, _, false)) => return Ok(Seen::SameUrl(id)),
+            None => {}
         }
+    }
+    let by_content: Option<i64> = tx
+        .query_row(
+            "SELECT i.id FROM items i
+             WHERE i.content_hash = ?1
+               AND EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
+             LIMIT 1",
+            params![hash, feed_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = by_content {
+        return Ok(Seen::Reissued { id, changed: false });
     }
     if super::retention::tombstoned(tx, feed_id, &item.guid, item.canonical_url.as_deref())? {
         return Ok(Seen::Pruned);
@@ -145,12 +203,56 @@ fn seen(
 }
 
 impl Store {
-    /// Which of `items` need work (new or changed), without writing anything.
-    pub fn triage(&mut self, feed_id: i64, items: &[ParsedItem]) -> Result<Vec<Seen>, StoreError> {
+    /// Recognises, before their markup is turned into text, the items this feed gave before
+    /// exactly as now: `Unchanged` (same guid, same source) or `Reissued` (a guid never seen,
+    /// the source of an item this feed gave). `None`: finish the item, then [`Store::triage`].
+    pub fn recognise(
+        &mut self,
+        feed_id: i64,
+        items: &[ParsedItem],
+    ) -> Result<Vec<Option<Seen>>, StoreError> {
+        let mut by_guid = self.conn.prepare_cached(
+            "SELECT item_id, source_hash FROM item_sources WHERE feed_id = ?1 AND guid = ?2",
+        )?;
+        let mut by_source = self.conn.prepare_cached(
+            "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND source_hash = ?2 LIMIT 1",
+        )?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let source = source_hash(item);
+            let known: Option<(i64, Option<String>)> = by_guid
+                .query_row(params![feed_id, item.guid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            out.push(match known {
+                Some((id, stored)) if stored.as_deref() == Some(source.as_str()) => {
+                    Some(Seen::Unchanged(id))
+                }
+                Some(_) => None,
+                None => by_source
+                    .query_row(params![feed_id, source], |r| r.get(0))
+                    .optional()?
+                    .map(|id| Seen::Reissued { id, changed: false }),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Where each of `items` stands (new, changed, …), without writing anything; `known` are
+    /// the answers of [`Store::recognise`], kept as they are (those items need not be finished).
+    pub fn triage(
+        &mut self,
+        feed_id: i64,
+        items: &[ParsedItem],
+        known: &[Option<Seen>],
+    ) -> Result<Vec<Seen>, StoreError> {
         let tx = self.conn.transaction()?;
         let out = items
             .iter()
-            .map(|it| seen(&tx, feed_id, it, &content_hash(it)))
+            .enumerate()
+            .map(|(i, it)| match known.get(i).copied().flatten() {
+                Some(seen) => Ok(seen),
+                None => seen(&tx, feed_id, it, &content_hash(it)),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         tx.rollback()?;
         Ok(out)
@@ -163,17 +265,22 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<StoreReport, StoreError> {
-        // Immediate: the write lock is taken (waiting for it if need be) before the first read,
-        // so another writer (retention, a digest) committing meanwhile cannot void this one.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.write()?;
         let mut report = StoreReport::default();
         for new in items {
             let it = &new.parsed;
             let hash = content_hash(it);
+            let source = source_hash(it);
             match seen(&tx, feed_id, it, &hash)? {
-                Seen::Unchanged(_) => report.unchanged += 1,
+                Seen::Unchanged(_) => {
+                    // Recognised by its text: remember its source, to recognise it sooner.
+                    tx.execute(
+                        "UPDATE item_sources SET source_hash = ?3
+                         WHERE feed_id = ?1 AND guid = ?2 AND source_hash IS NOT ?3",
+                        params![feed_id, it.guid, source],
+                    )?;
+                    report.unchanged += 1;
+                }
                 Seen::Pruned => {
                     super::retention::touch(
                         &tx,
@@ -186,38 +293,28 @@ impl Store {
                 }
                 Seen::SameUrl(id) => {
                     tx.execute(
-                        "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![feed_id, it.guid, id, now],
+                        "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![feed_id, it.guid, id, now, source],
                     )?;
                     report.same_url += 1;
                 }
                 Seen::Changed(id) => {
+                    update_item(&tx, id, new, &hash, now)?;
                     tx.execute(
-                        "UPDATE items SET url = ?2, title = ?3, links = ?4, summary_html = NULL, content_html = ?5, text = ?6,
-                           author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
-                           language = ?10, article_text = COALESCE(?11, article_text),
-                           article_status = COALESCE(?12, article_status),
-                           language_source = ?13, language_confidence = ?14
-                         WHERE id = ?1",
-                        params![
-                            id,
-                            it.url,
-                            it.title,
-                            new.links,
-                            None::<String>,
-                            super::packed::pack(&it.text),
-                            it.author,
-                            it.published,
-                            hash,
-                            new.language,
-                            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
-                            new.article.as_ref().map(|a| a.status.as_str()),
-                            new.language_source.as_ref().map(|l| l.0.as_str()),
-                            new.language_source.as_ref().map(|l| l.1)
-                        ],
+                        "UPDATE item_sources SET source_hash = ?3 WHERE feed_id = ?1 AND guid = ?2",
+                        params![feed_id, it.guid, source],
                     )?;
-                    write_matches(&tx, id, &new.matches, now)?;
                     report.updated += 1;
+                }
+                Seen::Reissued { id, changed } => {
+                    // Not a new item, and no new source row either: a feed that changes every
+                    // guid on every poll must not grow the table by its whole content each time.
+                    if changed {
+                        update_item(&tx, id, new, &hash, now)?;
+                        report.updated += 1;
+                    }
+                    report.reissued += 1;
                 }
                 Seen::New => {
                     tx.execute(
@@ -247,8 +344,9 @@ impl Store {
                     )?;
                     let id = tx.last_insert_rowid();
                     tx.execute(
-                        "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![feed_id, it.guid, id, now],
+                        "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![feed_id, it.guid, id, now, source],
                     )?;
                     write_matches(&tx, id, &new.matches, now)?;
                     report.new += 1;
@@ -267,7 +365,7 @@ impl Store {
         matches: &[StoredMatch],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         write_matches(&tx, item_id, matches, now)?;
         tx.commit()?;
         Ok(())
@@ -339,7 +437,7 @@ impl Store {
         matches: &[StoredMatch],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE items SET language = ?2 WHERE id = ?1",
             params![item_id, language],
@@ -370,6 +468,42 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
     }
+}
+
+/// Writes an edited item's new content, language, article and matches over the stored row.
+fn update_item(
+    tx: &Transaction<'_>,
+    id: i64,
+    new: &NewItem,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let it = &new.parsed;
+    tx.execute(
+        "UPDATE items SET url = ?2, title = ?3, links = ?4, summary_html = NULL, content_html = ?5, text = ?6,
+           author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
+           language = ?10, article_text = COALESCE(?11, article_text),
+           article_status = COALESCE(?12, article_status),
+           language_source = ?13, language_confidence = ?14
+         WHERE id = ?1",
+        params![
+            id,
+            it.url,
+            it.title,
+            new.links,
+            None::<String>,
+            super::packed::pack(&it.text),
+            it.author,
+            it.published,
+            hash,
+            new.language,
+            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
+            new.article.as_ref().map(|a| a.status.as_str()),
+            new.language_source.as_ref().map(|l| l.0.as_str()),
+            new.language_source.as_ref().map(|l| l.1)
+        ],
+    )?;
+    write_matches(tx, id, &new.matches, now)
 }
 
 /// `group_concat` of topics → the list (none when NULL).

@@ -32,8 +32,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "0005_web", include_str!("../../migrations/0005_web.sql")),
     (
         6,
-        "0006_retention",
-        include_str!("../../migrations/0006_retention.sql"),
+        "0006_hardening",
+        include_str!("../../migrations/0006_hardening.sql"),
+    ),
+    (
+        7,
+        "0007_retention",
+        include_str!("../../migrations/0007_retention.sql"),
     ),
 ];
 

@@ -18,11 +18,12 @@ pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
+    source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 pub use retention::{FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -32,6 +33,29 @@ use crate::error::StoreError;
 /// A handle on the database. Not shared between threads: each task opens its own or owns this.
 pub struct Store {
     conn: Connection,
+    /// The file and its identity when opened (`None` in memory).
+    file: Option<FileIdentity>,
+}
+
+/// Which file a store opened: its path and, on Unix, the device and inode it had then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileIdentity {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+fn identity(path: &Path) -> std::io::Result<Option<(u64, u64)>> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Some((meta.dev(), meta.ino())))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(None)
+    }
 }
 
 impl Store {
@@ -47,12 +71,41 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::setup(conn).map_err(|e| match e {
+        let at = |e| match e {
             StoreError::Sql(source) => StoreError::Open {
                 path: path.to_path_buf(),
                 source,
             },
             other => other,
+        };
+        let mut store = Self::setup(conn).map_err(at)?;
+        store.file = Some(FileIdentity {
+            path: path.to_path_buf(),
+            id: identity(path).ok().flatten(),
+        });
+        Ok(store)
+    }
+
+    /// Opens the database at `path` for reading only (no migrations, no writes), waiting at most
+    /// `busy` for a lock: for a health endpoint that must answer while others write.
+    pub fn open_read_only(path: &Path, busy: Duration) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let open = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open)?;
+        conn.busy_timeout(busy).map_err(open)?;
+        Ok(Store {
+            conn,
+            file: Some(FileIdentity {
+                path: path.to_path_buf(),
+                id: identity(path).ok().flatten(),
+            }),
         })
     }
 
@@ -75,7 +128,64 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         register_functions(&conn)?;
         migrate::apply(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store { conn, file: None })
+    }
+
+    /// The database file, `None` in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(|f| f.path.as_path())
+    }
+
+    /// Checks that the file this store opened is still at its path: deleted or replaced (another
+    /// inode), everything written from now on would go where nobody reads it, and a restart
+    /// would mail stored items again. Cheap (one `stat`).
+    pub fn check_file(&self) -> Result<(), StoreError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let gone = |replaced| StoreError::Gone {
+            path: file.path.clone(),
+            replaced,
+        };
+        match identity(&file.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone(false)),
+            Err(_) => Ok(()),
+            Ok(now) if file.id.is_some() && now != file.id => Err(gone(true)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Checks that the database can be written (it may be a read-only file, or on a read-only
+    /// file system), so that a command that must write fails at once, naming the file.
+    pub fn check_writable(&mut self) -> Result<(), StoreError> {
+        let path = self.path().map(Path::to_path_buf);
+        // A write that changes nothing, rolled back: refused on a read-only file or system.
+        let probe = self.schema_version().map_err(|e| match e {
+            StoreError::Sql(e) => e,
+            _ => rusqlite::Error::InvalidQuery,
+        });
+        let probe = probe.and_then(|v| {
+            self.conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; PRAGMA user_version = {v}; ROLLBACK;"
+            ))
+        });
+        match (probe, path) {
+            (Ok(()), _) => Ok(()),
+            (Err(source), Some(path)) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(StoreError::ReadOnly { path, source })
+            }
+            (Err(source), None) => Err(StoreError::Sql(source)),
+        }
+    }
+
+    /// A write transaction that takes the write lock at once, waiting for it as long as the busy
+    /// timeout allows: one that started as a read and then wrote would fail at once, without
+    /// waiting, when another process holds the lock.
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
 
     /// Hands the page cache's unused memory back (between polls of a long-running service).
@@ -92,7 +202,7 @@ impl Store {
 }
 
 /// SQL functions the schema relies on, registered on every connection before migrating:
-/// `veille_fold(text)` folds text for the full-text index (see migration 0004) exactly as the
+/// `veille_fold(text)` folds text for the full-text index (see migration 0005) exactly as the
 /// classifier folds it, so search is blind to case and diacritics in all 24 EU languages;
 /// `veille_text(x)` reads a text column that may be stored compressed (see `packed`).
 fn register_functions(conn: &Connection) -> Result<(), StoreError> {

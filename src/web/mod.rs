@@ -144,7 +144,9 @@ pub fn router(config: &Config) -> Result<Router, WebError> {
     Ok(pages::routes(state))
 }
 
-/// Binds `listen` and serves `app` until `shutdown` resolves; returns the bound address.
+/// Binds `listen` and serves `app` until `shutdown` resolves, with the service listener's
+/// protections (header timeout, connection limit, connection lifetime: see
+/// [`crate::service::http`]); returns the bound address.
 pub async fn serve(
     listen: SocketAddr,
     app: Router,
@@ -155,6 +157,5 @@ pub async fn serve(
 )> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-    Ok((addr, async move { server.await }))
+    Ok((addr, crate::service::http::serve(listener, app, shutdown)))
 }

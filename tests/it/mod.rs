@@ -1,5 +1,6 @@
 //! Test modules and the shared loopback fixtures.
 
+mod adversarial;
 mod browser;
 mod classify;
 pub mod cli;

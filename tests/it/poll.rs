@@ -436,4 +436,12 @@ async fn a_sloppy_feed_is_recovered_with_a_warning_and_linkless_items_are_stored
         table.lines().any(|l| l.starts_with("sloppy") && l.contains("warning: recovered from malformed XML")),
         "{table}"
     );
+    // So does the web view's feeds page.
+    let config = veille::config::Config::from_file(&config).unwrap();
+    let (status, page) = super::web::page_in_process(&config, "/feeds").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("warning: recovered from malformed XML"),
+        "{page}"
+    );
 }

@@ -1,6 +1,7 @@
 //! A small but real SMTP server on 127.0.0.1 for the digest tests: EHLO/HELO, MAIL, RCPT, DATA
 //! with dot-unstuffing, RSET, NOOP, QUIT, AUTH PLAIN (credentials recorded); it can be told to
-//! answer 451 after DATA or 550 to RCPT.
+//! answer 451 after DATA or 550 to RCPT, to take its time before accepting the data, or to go
+//! silent after the data.
 
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +16,10 @@ pub enum Mode {
     TempFailData,
     /// `550` to every RCPT: a permanent refusal.
     RejectRcpt,
+    /// Accepts, but only this long after the data ended.
+    SlowData(std::time::Duration),
+    /// Reads the data, then never answers (the connection stays open).
+    SilentAfterData,
 }
 
 /// One message the server accepted.
@@ -192,21 +197,29 @@ async fn session(sock: tokio::net::TcpStream, st: Arc<Mutex<State>>) {
                 let m = {
                     let mut s = st.lock().unwrap();
                     s.data_attempts += 1;
-                    let m = s.mode.unwrap_or(Mode::Accept);
-                    if m == Mode::Accept {
-                        s.received.push(Received {
-                            from: from.clone().unwrap_or_default(),
-                            to: to.clone(),
-                            data,
-                        });
-                    }
-                    m
+                    s.mode.unwrap_or(Mode::Accept)
                 };
+                match m {
+                    Mode::SilentAfterData => loop {
+                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    },
+                    Mode::SlowData(d) => tokio::time::sleep(d).await,
+                    _ => {}
+                }
+                let accepted = matches!(m, Mode::Accept | Mode::SlowData(_));
+                if accepted {
+                    st.lock().unwrap().received.push(Received {
+                        from: from.clone().unwrap_or_default(),
+                        to: to.clone(),
+                        data,
+                    });
+                }
                 from = None;
                 to.clear();
-                match m {
-                    Mode::Accept => "250 2.0.0 queued\r\n".into(),
-                    _ => "451 4.3.0 try again later\r\n".into(),
+                if accepted {
+                    "250 2.0.0 queued\r\n".into()
+                } else {
+                    "451 4.3.0 try again later\r\n".into()
                 }
             }
             "RSET" => {

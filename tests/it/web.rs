@@ -35,6 +35,25 @@ pub async fn filled(config: &Path) {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// The web view's page at `path`, served in this process over `config`'s database.
+pub async fn page_in_process(config: &veille::config::Config, path: &str) -> (StatusCode, String) {
+    let app = veille::web::router(config).unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    let (addr, server) = veille::web::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        app,
+        veille::service::stopped(rx),
+    )
+    .await
+    .unwrap();
+    let server = tokio::spawn(server);
+    let r = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+    let (status, body) = (r.status(), r.text().await.unwrap());
+    tx.send(Some(veille::service::Signal::Stop)).unwrap();
+    server.await.unwrap().unwrap();
+    (status, body)
+}
+
 /// `veille serve` on a free loopback port; killed when dropped.
 pub struct Served {
     pub addr: SocketAddr,

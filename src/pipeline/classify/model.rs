@@ -30,27 +30,27 @@ pub struct Contribution {
 /// suit any topic built the same way (a pair of sides, a subject, cooperation words, other
 /// parties and subjects). The shipped rule files carry the same weights.
 pub const DEFAULT: Model = Model {
-    bias: -7.428,
+    bias: -7.690,
     weights: [
-        2.284,  // title
-        0.899,  // head
-        1.938,  // sentence
-        0.480,  // window
-        3.897,  // repeat
-        1.224,  // pair_head
-        0.732,  // pair
-        0.352,  // cooperation
-        2.073,  // head_cooperation
-        -0.062, // pair_subject
-        0.655,  // subject_head
-        -2.146, // subject_share
-        1.271,  // partner_share
-        0.957,  // side_share
-        -0.616, // exclude_head
-        -1.773, // exclude_share
-        -1.193, // exclude_pair
-        -2.380, // off_topic_title
-        -2.948, // off_topic_share
+        2.111,  // title
+        0.854,  // head
+        1.907,  // sentence
+        0.538,  // window
+        4.004,  // repeat
+        1.262,  // pair_head
+        0.709,  // pair
+        0.418,  // cooperation
+        2.066,  // head_cooperation
+        -0.040, // pair_subject
+        0.642,  // subject_head
+        -1.866, // subject_share
+        1.411,  // partner_share
+        0.950,  // side_share
+        -0.645, // exclude_head
+        -1.846, // exclude_share
+        -0.961, // exclude_pair
+        -2.416, // off_topic_title
+        -2.940, // off_topic_share
     ],
 };
 

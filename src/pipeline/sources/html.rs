@@ -61,7 +61,7 @@ pub(super) fn parse(
 ) -> Result<Page, SourceError> {
     let sel = Compiled::new(rules).map_err(SourceError::Rule)?;
     let (html, _) = decode_html(body, content_type);
-    let doc = Html::parse_document(&html);
+    let doc = Html::parse_document(&crate::pipeline::nesting::limit_depth(&html));
     let base = base_url(&doc, url);
 
     let cards: Vec<ElementRef<'_>> = doc.select(&sel.item).collect();
@@ -165,6 +165,15 @@ fn text_of(el: ElementRef<'_>) -> String {
 mod tests {
     use super::*;
 
+    /// The items as the pipeline stores them (titles and texts finished).
+    fn finished(mut page: Page) -> Page {
+        page.feed
+            .items
+            .iter_mut()
+            .for_each(crate::pipeline::clean::finish);
+        page
+    }
+
     fn rules() -> HtmlRules {
         HtmlRules {
             item: "div.card".into(),
@@ -188,13 +197,15 @@ mod tests {
 
     #[test]
     fn cards_become_items_with_resolved_links_dates_and_summaries() {
-        let page = parse(
-            PAGE.as_bytes(),
-            Some("text/html"),
-            "https://www.eeas.europa.eu/eeas/press-material_en",
-            &rules(),
-        )
-        .unwrap();
+        let page = finished(
+            parse(
+                PAGE.as_bytes(),
+                Some("text/html"),
+                "https://www.eeas.europa.eu/eeas/press-material_en",
+                &rules(),
+            )
+            .unwrap(),
+        );
         let feed = &page.feed;
         assert_eq!(feed.title.as_deref(), Some("Press material | EEAS"));
         assert_eq!(feed.language.as_deref(), Some("en"));
@@ -257,7 +268,7 @@ mod tests {
             next_page: None,
             max_pages: 1,
         };
-        let page = parse(html.as_bytes(), None, "https://x.eu/", &r).unwrap();
+        let page = finished(parse(html.as_bytes(), None, "https://x.eu/", &r).unwrap());
         let urls: Vec<_> = page
             .feed
             .items

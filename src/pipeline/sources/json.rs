@@ -169,6 +169,15 @@ fn read_item(item: &Value, rules: &JsonRules, base: Option<&Url>) -> Option<Foun
 mod tests {
     use super::*;
 
+    /// The items as the pipeline stores them (titles and texts finished).
+    fn finished(mut page: Page) -> Page {
+        page.feed
+            .items
+            .iter_mut()
+            .for_each(crate::pipeline::clean::finish);
+        page
+    }
+
     fn path(s: &str) -> JsonPath {
         JsonPath::parse(s).unwrap()
     }
@@ -194,12 +203,14 @@ mod tests {
 
     #[test]
     fn paths_with_indexes_reach_the_items_and_links_resolve_against_base_url() {
-        let page = parse(
-            DOC.as_bytes(),
-            "https://api.x/search",
-            &rules("results.0.hits"),
-        )
-        .unwrap();
+        let page = finished(
+            parse(
+                DOC.as_bytes(),
+                "https://api.x/search",
+                &rules("results.0.hits"),
+            )
+            .unwrap(),
+        );
         // `parse_page` dedupes; here the raw parse keeps the repeated link.
         let items = &page.feed.items;
         assert_eq!(items.len(), 3);
@@ -253,7 +264,7 @@ mod tests {
         let mut r = rules("results.0.hits");
         r.guid = Some(path("id"));
         let doc = r#"{"results":[{"hits":[{"id":230145,"url":"/n/1","title":"T"}]}]}"#;
-        let page = parse(doc.as_bytes(), "https://api.x/s", &r).unwrap();
+        let page = finished(parse(doc.as_bytes(), "https://api.x/s", &r).unwrap());
         assert_eq!(page.feed.items[0].guid, "230145");
     }
 }

@@ -3,7 +3,8 @@
 //! items go through the same pipeline.
 //!
 //! Parsing is pure ([`parse_page`]: bytes, content type, URL, rules → one page of items and the
-//! next page's URL); `pipeline::listing` fetches the next pages.
+//! next page's URL); `pipeline::listing` fetches the next pages. [`parse_page_raw`] leaves the
+//! items' markup to `clean::finish`, for the refresh to do only on new and changed items.
 
 pub mod config;
 mod html;
@@ -13,7 +14,8 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::parse::{canonical_url, parse_feed};
+use super::clean;
+use super::parse::{canonical_url, parse_feed_raw};
 use crate::error::ParseError;
 use crate::model::{ParsedFeed, ParsedItem};
 
@@ -150,8 +152,21 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-/// Parses one page fetched from `url` as `source` says.
+/// Parses one page fetched from `url` as `source` says, its items finished.
 pub fn parse_page(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: &str,
+    source: &Source,
+) -> Result<Page, SourceError> {
+    let mut page = parse_page_raw(body, content_type, url, source)?;
+    page.feed.items.iter_mut().for_each(clean::finish);
+    Ok(page)
+}
+
+/// Parses one page fetched from `url` as `source` says; titles and texts are left to
+/// [`clean::finish`].
+pub fn parse_page_raw(
     body: &[u8],
     content_type: Option<&str>,
     url: &str,
@@ -159,7 +174,7 @@ pub fn parse_page(
 ) -> Result<Page, SourceError> {
     let mut page = match source {
         Source::Rss => Page {
-            feed: parse_feed(body, content_type, url)?,
+            feed: parse_feed_raw(body, content_type, url)?,
             next: None,
         },
         Source::Html(rules) => html::parse(body, content_type, url, rules)?,
@@ -200,33 +215,26 @@ struct Found {
 
 impl Found {
     fn into_item(self) -> ParsedItem {
-        use super::text::html_to_text;
         let url = self.link.to_string();
         let canonical = canonical_url(&url);
-        let text = self
-            .summary_html
-            .as_deref()
-            .map(html_to_text)
-            .unwrap_or_default();
-        let title = self
-            .title
-            .map(|t| html_to_text(&t).replace('\n', " "))
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| url.clone());
-        ParsedItem {
+        let mut item = ParsedItem {
             guid: self
                 .guid
                 .or_else(|| canonical.clone())
                 .unwrap_or_else(|| url.clone()),
-            url: Some(url),
+            url: Some(url.clone()),
             canonical_url: canonical,
-            title,
+            // The link stands in for a title that is missing or gives no text.
+            title: url,
+            title_html: self.title.filter(|t| !t.trim().is_empty()),
             summary_html: self.summary_html.filter(|s| !s.trim().is_empty()),
             content_html: None,
-            text,
+            text: String::new(),
             author: None,
             published: self.published,
             language: None,
-        }
+        };
+        clean::bound_raw(&mut item);
+        item
     }
 }

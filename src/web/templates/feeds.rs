@@ -1,4 +1,6 @@
-//! The feeds page: each feed's health as `veille feeds` shows it, with why article pages failed.
+//! The feeds page: each feed's health as `veille feeds` shows it (last error, else the last
+//! document's recovery warning; article pages without text; guids that change between polls),
+//! with why article pages failed.
 
 use maud::{Markup, html};
 
@@ -23,7 +25,7 @@ pub fn page(rows: &[Row]) -> Markup {
             p { (rows.len()) " feeds, " (failing) " failing." }
             div.scroll {
                 table.feeds {
-                    thead { tr { th { "Feed" } th { "State" } th { "Errors" } th { "Items" } th { "Last success" } th { "Next check" } th { "Last error / article pages" } } }
+                    thead { tr { th { "Feed" } th { "State" } th { "Errors" } th { "Items" } th { "Last success" } th { "Next check" } th { "Last error or warning / article pages" } } }
                     tbody {
                         @for r in rows {
                             @let f = &r.feed;
@@ -39,6 +41,15 @@ pub fn page(rows: &[Row]) -> Markup {
                                     @if f.article_failures > 0 {
                                         @if f.last_error.is_some() { br; }
                                         (f.article_failures) " article pages gave no text at the last refresh"
+                                    }
+                                    @let warning = f.last_warning.as_ref().filter(|_| f.last_error.is_none());
+                                    @if let Some(w) = warning {
+                                        @if f.article_failures > 0 { br; }
+                                        "warning: " (w)
+                                    }
+                                    @if f.reissued > 0 {
+                                        @if f.last_error.is_some() || f.article_failures > 0 || warning.is_some() { br; }
+                                        "guids change between polls: " (f.reissued) " items recognised by link or content at the last refresh"
                                     }
                                     @if !r.reasons.is_empty() {
                                         br; small { "recent: " (r.reasons.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
