@@ -70,14 +70,25 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
                 super::short_time(Some(*next))
             );
         }
+        for (id, wl) in &r.posted {
+            println!("posted: {wl} digest {id} to its webhook");
+        }
+        for (id, wl, e, next) in &r.post_failed {
+            println!(
+                "post failed: {wl} digest {id}: {e} (kept; next attempt {})",
+                super::short_time(Some(*next))
+            );
+        }
         if r.composed.is_empty()
             && r.sent.is_empty()
             && r.failed.is_empty()
+            && r.posted.is_empty()
+            && r.post_failed.is_empty()
             && r.skipped_empty.is_empty()
         {
             println!("nothing due (use --now to compose regardless of the schedule)");
         }
-        return Ok(if r.failed.is_empty() {
+        return Ok(if r.failed.is_empty() && r.post_failed.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -87,7 +98,7 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
     for wl in &config.watchlists {
         let next = store.watch_state(&wl.name)?.map(|s| s.next_fire_at);
         println!(
-            "{}: {} ({}), next {}, topics {}, to {}",
+            "{}: {} ({}), next {}, topics {}, to {}{}",
             wl.name,
             wl.schedule,
             wl.timezone.name(),
@@ -100,22 +111,48 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            wl.webhook
+                .as_ref()
+                .map(|h| format!(
+                    "; webhook {} ({})",
+                    h.url.host_str().unwrap_or("?"),
+                    h.format.as_str()
+                ))
+                .unwrap_or_default()
         );
     }
     for d in store.digests(args.watchlist.as_deref())?.iter().take(20) {
+        let mail = match &d.mail_status {
+            Some(s) => format!(
+                ", mail {s} (attempts {}){}",
+                d.attempts,
+                d.last_error
+                    .as_deref()
+                    .map(|e| format!(", last error: {e}"))
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        };
+        let hook = match &d.webhook {
+            Some(w) => format!(
+                ", webhook {} (attempts {}){}",
+                w.status,
+                w.attempts,
+                w.last_error
+                    .as_deref()
+                    .map(|e| format!(", last error: {e}"))
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        };
         println!(
-            "  #{} {} {} {} items, {} (attempts {}){}",
+            "  #{} {} {} {} items, {}{mail}{hook}",
             d.id,
             super::short_time(Some(d.composed_at)),
             d.watchlist,
             d.item_count,
             d.status,
-            d.attempts,
-            d.last_error
-                .as_deref()
-                .map(|e| format!(", last error: {e}"))
-                .unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -71,6 +71,12 @@ pub fn compose(
     for r in &wl.recipients {
         b = b.to(r.clone());
     }
+    // A watch list with only a webhook: the message is still composed (the web view shows it)
+    // and addressed to the sender, but never mailed.
+    let mailed = !wl.recipients.is_empty();
+    if !mailed {
+        b = b.to(from.clone());
+    }
     let msg = b.multipart(MultiPart::alternative_plain_html(
         render::text(d),
         render::html(d),
@@ -81,9 +87,15 @@ pub fn compose(
         message_id: id,
         subject,
         envelope_from: envelope.from().map(ToString::to_string).unwrap_or_default(),
-        envelope_to: envelope.to().iter().map(ToString::to_string).collect(),
+        envelope_to: if mailed {
+            envelope.to().iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
         message: msg.formatted(),
         item_ids: d.item_ids(),
         composed_at: d.composed_at,
+        mailed,
+        webhook: None,
     })
 }

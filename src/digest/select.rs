@@ -19,6 +19,8 @@ pub struct Version {
     pub language: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub snippet: String,
+    /// The item's matches on the watch list's topics, best first.
+    pub topics: Vec<(String, f64)>,
 }
 
 /// One story: its versions (the first is the lead), best topic and score, and why it matched.
@@ -199,6 +201,12 @@ pub fn build(
                 language: c.language.clone(),
                 published: c.published,
                 snippet: snippet(c),
+                topics: c
+                    .matches
+                    .iter()
+                    .filter(|m| wl.topics.contains(&m.topic))
+                    .map(|m| (m.topic.clone(), m.score))
+                    .collect(),
             })
             .collect();
         let section = sections
@@ -314,6 +322,7 @@ mod tests {
             cron: croner::Cron::from_str("0 8 * * *").unwrap(),
             timezone: chrono_tz::UTC,
             send_empty: false,
+            webhook: None,
         }
     }
 

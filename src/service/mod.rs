@@ -206,7 +206,13 @@ impl Service {
             for _ in &report.failed {
                 self.metrics.record_digest(false);
             }
-            if !report.sent.is_empty() {
+            for _ in &report.posted {
+                self.metrics.record_digest(true);
+            }
+            for _ in &report.post_failed {
+                self.metrics.record_digest(false);
+            }
+            if !report.sent.is_empty() || !report.posted.is_empty() {
                 *self.last_digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
             }
         }

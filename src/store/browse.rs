@@ -416,28 +416,13 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, watchlist, message_id, subject, item_count, status, attempts, last_error,
-                        composed_at, next_attempt_at, sent_at, message
-                 FROM digests WHERE id = ?1",
+                &format!(
+                    "SELECT {}, d.message
+                     FROM digests d LEFT JOIN digest_webhooks w ON w.digest_id = d.id WHERE d.id = ?1",
+                    super::digests::DIGEST_ROW_COLUMNS
+                ),
                 [id],
-                |r| {
-                    Ok((
-                        DigestRow {
-                            id: r.get(0)?,
-                            watchlist: r.get(1)?,
-                            message_id: r.get(2)?,
-                            subject: r.get(3)?,
-                            item_count: r.get(4)?,
-                            status: r.get(5)?,
-                            attempts: r.get(6)?,
-                            last_error: r.get(7)?,
-                            composed_at: r.get(8)?,
-                            next_attempt_at: r.get(9)?,
-                            sent_at: r.get(10)?,
-                        },
-                        r.get(11)?,
-                    ))
-                },
+                |r| Ok((super::digests::digest_row(r)?, r.get(18)?)),
             )
             .optional()?)
     }

@@ -14,7 +14,10 @@ pub use backup::{BackupError, BackupReport};
 pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
 };
-pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
+pub use digests::{
+    Candidate, CandidateMatch, Channel, DigestRow, NewDigest, NewWebhook, PendingDigest,
+    PendingWebhook, WatchState, WebhookRow,
+};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,

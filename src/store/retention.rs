@@ -511,6 +511,8 @@ mod tests {
                 message: b"m".to_vec(),
                 item_ids: vec![ids[3]],
                 composed_at: old,
+                mailed: true,
+                webhook: None,
             },
             None,
         )

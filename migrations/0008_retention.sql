@@ -1,4 +1,4 @@
--- 0007: retention and smaller rows.
+-- 0008: retention and smaller rows.
 
 -- Items pruned by retention leave a tombstone, so that one seen again in a feed is not new:
 -- `key` is the first 8 bytes of a SHA-256 of the item's (feed, guid) or of its canonical URL
