@@ -479,7 +479,9 @@ fn validate(
                     return Err(err(
                         h.format.as_ref().map_or(0, |f| f.span().start),
                         "webhook.format",
-                        format!("unknown webhook format {other:?}; expected \"slack\", \"teams\" or \"json\""),
+                        format!(
+                            "unknown webhook format {other:?}; expected \"slack\", \"teams\" or \"json\""
+                        ),
                     ));
                 }
             };
@@ -728,7 +730,9 @@ mod tests {
         }
         let e = parse_in(
             dir.path(),
-            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nschedule = \"0 8 * * *\"\n"),
+            &format!(
+                "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nschedule = \"0 8 * * *\"\n"
+            ),
         )
         .unwrap_err();
         assert!(e.message.contains("or a `webhook`"), "{e}");

@@ -323,12 +323,7 @@ impl Digester {
                 composed.webhook = Some(NewWebhook {
                     format: hook.format.as_str().to_string(),
                     host: hook.url.host_str().unwrap_or_default().to_string(),
-                    payload: webhook::payload(
-                        &d,
-                        &composed.message_id,
-                        Some(from),
-                        hook.format,
-                    ),
+                    payload: webhook::payload(&d, &composed.message_id, Some(from), hook.format),
                 });
             }
             let items = composed.item_ids.len();
@@ -444,7 +439,13 @@ impl Digester {
                 Err(e) => {
                     let wait = retry_delay(p.attempts + 1);
                     let next = crate::duration::later(clock(), wait);
-                    store.record_failure(Channel::Webhook, p.digest_id, &token, &e.message, next)?;
+                    store.record_failure(
+                        Channel::Webhook,
+                        p.digest_id,
+                        &token,
+                        &e.message,
+                        next,
+                    )?;
                     tracing::warn!(watchlist = %p.watchlist, digest = p.digest_id, host, attempts = p.attempts + 1,
                         permanent = e.permanent, error = %e, next_attempt_at = %next, "digest post failed; will retry");
                     report.post_failed.push((p.digest_id, p.watchlist, e, next));

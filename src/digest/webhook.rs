@@ -393,7 +393,12 @@ mod tests {
                     topic: "eu-nato-cyber".into(),
                     score: 0.82,
                     versions: vec![
-                        v(1, "en", "EU & NATO <cyber> | talks", "https://x.eu/a?b=1&c=2"),
+                        v(
+                            1,
+                            "en",
+                            "EU & NATO <cyber> | talks",
+                            "https://x.eu/a?b=1&c=2",
+                        ),
                         v(2, "it", "UE e NATO [cyber]", "https://x.eu/it(1)"),
                     ],
                     evidence: Vec::new(),
@@ -442,7 +447,10 @@ mod tests {
         let p = parse(&payload(&content(), "<id@x>", None, WebhookFormat::Teams));
         assert_eq!(p["type"], "message");
         let card = &p["attachments"][0];
-        assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
         assert_eq!(card["content"]["type"], "AdaptiveCard");
         let blocks = card["content"]["body"].as_array().unwrap();
         assert!(blocks.iter().all(|b| b["type"] == "TextBlock"));

@@ -19,3 +19,4 @@ mod service;
 pub mod smtp;
 mod sources;
 pub mod web;
+mod webhook;
