@@ -22,7 +22,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     let keep = config.storage.retention();
     let shown = |d: Option<std::time::Duration>| {
         d.map_or("forever".to_string(), |d| {
-            humantime::format_duration(d).to_string()
+            veille::duration::show(d)
         })
     };
     println!(
