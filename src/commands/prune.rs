@@ -20,9 +20,8 @@ pub struct Args {
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     let (config, mut store) = super::open(config)?;
     let keep = config.storage.retention();
-    let shown = |d: Option<std::time::Duration>| {
-        d.map_or("forever".to_string(), |d| veille::duration::show(d))
-    };
+    let shown =
+        |d: Option<std::time::Duration>| d.map_or("forever".to_string(), veille::duration::show);
     println!(
         "retention ({}): items that matched no topic are kept {}, matched items {}; judged items and items carried by a digest are always kept",
         config.path.display(),
