@@ -14,6 +14,11 @@
 //! one-sentence summary and a link to its article page on this server (`/articles/…`), a page
 //! with navigation, the article (the item's paragraphs and as many again) and a footer, which
 //! `fetch_article = "auto"` fetches and extracts (the storage benchmark, `bench/storage.py`).
+//!
+//! For the farm benchmark (`bench/farm.py`): `--bind 0.0.0.0 --hosts 200` lists the feeds in
+//! contiguous blocks under the loopback addresses 127.0.0.2 … 127.0.0.201 (each one a "site" for
+//! a client's per-host limits; Linux routes all of 127/8 to this machine) and `--delay-ms 150`
+//! answers every feed request after that long, as a distant server would.
 
 #[path = "synth.rs"]
 mod synth;
@@ -43,6 +48,7 @@ struct Served {
     requests: AtomicU64,
     not_modified: AtomicU64,
     bytes: AtomicU64,
+    delay: std::time::Duration,
 }
 
 struct Args {
@@ -52,6 +58,13 @@ struct Args {
     port: u16,
     threads: usize,
     articles: bool,
+    /// The address to listen on.
+    bind: std::net::IpAddr,
+    /// Spread the feed URLs over this many loopback addresses from 127.0.0.2 (0: the listening
+    /// address only).
+    hosts: usize,
+    /// Delay before each feed response.
+    delay: std::time::Duration,
 }
 
 fn args() -> Args {
@@ -62,9 +75,19 @@ fn args() -> Args {
         port: 0,
         threads: 1,
         articles: false,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        hosts: 0,
+        delay: std::time::Duration::ZERO,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--bind" {
+            a.bind = it
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| usage(&flag));
+            continue;
+        }
         let mut value = || {
             it.next()
                 .and_then(|v| v.parse::<u64>().ok())
@@ -77,6 +100,8 @@ fn args() -> Args {
             "--port" => a.port = value() as u16,
             "--threads" => a.threads = (value() as usize).max(1),
             "--articles" => a.articles = value() != 0,
+            "--hosts" => a.hosts = (value() as usize).min(254),
+            "--delay-ms" => a.delay = std::time::Duration::from_millis(value()),
             _ => usage(&flag),
         }
     }
@@ -86,7 +111,8 @@ fn args() -> Args {
 fn usage(flag: &str) -> ! {
     eprintln!(
         "bench-server: bad argument {flag:?}\n\
-         usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N] [--articles 0|1]"
+         usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N] \
+         [--bind ADDR] [--hosts N] [--delay-ms N] [--articles 0|1]"
     );
     std::process::exit(2)
 }
@@ -102,9 +128,9 @@ fn main() {
 }
 
 async fn serve(args: Args) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+    let listener = tokio::net::TcpListener::bind((args.bind, args.port))
         .await
-        .expect("bind 127.0.0.1");
+        .expect("bind the listening address");
     let addr = listener.local_addr().expect("local address");
     let mut docs = HashMap::with_capacity(args.feeds);
     let mut articles = HashMap::new();
@@ -116,13 +142,19 @@ async fn serve(args: Args) {
             synth::Format::Atom
         };
         let mut feed = synth::feed(args.seed, i, format, args.items);
+        // In contiguous blocks: a configuration lists a site's feeds together.
+        let host = match args.hosts {
+            0 if addr.ip().is_unspecified() => format!("127.0.0.1:{}", addr.port()),
+            0 => addr.to_string(),
+            n => format!("127.0.0.{}:{}", 2 + i * n / args.feeds, addr.port()),
+        };
         if args.articles {
             for it in &mut feed.items {
                 let slug = it
                     .link
                     .trim_start_matches("https://news.bench.example/")
                     .to_string();
-                it.link = format!("http://{addr}/articles/{slug}");
+                it.link = format!("http://{host}/articles/{slug}");
                 articles.insert(slug, article_page(feed.language, it).into());
                 it.html = summary(it);
             }
@@ -130,7 +162,7 @@ async fn serve(args: Args) {
         let body = synth::render(&feed);
         let path = format!("{}.{}", feed.name, format.extension());
         index.push_str(&format!(
-            "{}\t{}\thttp://{addr}/feeds/{path}\n",
+            "{}\t{}\thttp://{host}/feeds/{path}\n",
             feed.name, feed.language
         ));
         let etag = format!("\"{:016x}-{}\"", fnv1a(body.as_bytes()), body.len());
@@ -154,6 +186,7 @@ async fn serve(args: Args) {
         requests: AtomicU64::new(0),
         not_modified: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
+        delay: args.delay,
     });
     let app = Router::new()
         .route("/feeds/{path}", get(feed))
@@ -164,12 +197,20 @@ async fn serve(args: Args) {
         )
         .route("/stats", get(stats))
         .with_state(state);
-    println!("listening on http://{addr}");
+    let shown = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!("listening on http://{shown}");
     axum::serve(listener, app).await.expect("serve");
 }
 
 async fn feed(State(s): State<Arc<Served>>, Path(path): Path<String>, req: HeaderMap) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
+    if !s.delay.is_zero() {
+        tokio::time::sleep(s.delay).await;
+    }
     let Some(doc) = s.docs.get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };

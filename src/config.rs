@@ -26,6 +26,8 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/veille.toml";
 pub struct Config {
     /// The file this came from (or the virtual path of the embedded defaults).
     pub path: PathBuf,
+    /// No file was read: these are the defaults embedded in the binary (`path` names no file).
+    pub embedded: bool,
     pub storage: Storage,
     pub fetch: FetchSettings,
     pub classifier: ClassifierSettings,
@@ -221,8 +223,12 @@ impl Default for RawStorage {
     }
 }
 
+/// The database when `[storage] database` is not set: beside the configuration file, so a
+/// configuration's files stay in its folder.
+pub const DEFAULT_DATABASE: &str = "data/veille.db";
+
 fn default_database() -> String {
-    "../data/veille.db".into()
+    DEFAULT_DATABASE.into()
 }
 
 #[derive(Deserialize, Default)]
@@ -279,6 +285,11 @@ pub fn default_user_agent() -> String {
 
 /// The default feed interval when a feed gives none.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(3600);
+/// The default number of requests in flight over all hosts: enough that a poll of many sites is
+/// bounded by the per-host delay, not by this (a request waiting ~150 ms for a distant server
+/// holds its place: 10,000 feeds on 200 sites need ~30 in flight to keep up with 1 s per site;
+/// see README "Performance", `bench/farm.py`).
+pub const DEFAULT_CONCURRENCY: usize = 64;
 /// The default minimum time between two requests to one host.
 pub const DEFAULT_PER_HOST_DELAY: Duration = Duration::from_secs(1);
 /// The default number of items taken from one feed document.
@@ -330,32 +341,53 @@ impl Config {
     /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
     /// else the embedded defaults (as if at `config/veille.toml`).
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_checked(explicit).map_err(first)
+    }
+
+    /// As [`Config::load`], reporting every mistake found rather than the first (`veille
+    /// check`). A TOML syntax or type error (an unknown key, a string for a number) still stops
+    /// the reading of its file at the first one.
+    pub fn load_checked(explicit: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
         match explicit {
-            Some(path) => Self::from_file(path),
+            Some(path) => Self::file_checked(path),
             None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
-                Self::from_file(Path::new(DEFAULT_CONFIG_PATH))
+                Self::file_checked(Path::new(DEFAULT_CONFIG_PATH))
             }
-            None => Self::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)),
+            None => Self::checked(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).map(|mut c| {
+                c.embedded = true;
+                c
+            }),
         }
     }
 
     /// Reads and validates one file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            column: None,
-            key: None,
-            message: format!("cannot read the configuration file: {e}"),
+        Self::file_checked(path).map_err(first)
+    }
+
+    fn file_checked(path: &Path) -> Result<Config, Vec<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![ConfigError {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read the configuration file: {e}"),
+            }]
         })?;
-        Self::from_str(&text, path)
+        Self::checked(&text, path)
     }
 
     /// Parses and validates `text` as if it were the file at `path`.
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::checked(text, path).map_err(first)
+    }
+
+    /// Parses and validates `text` as if it were the file at `path`, with every mistake found.
+    pub fn checked(text: &str, path: &Path) -> Result<Config, Vec<ConfigError>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| s.start);
-            located(path, text, at, e.message().to_string())
+            vec![located(path, text, at, e.message().to_string())]
         })?;
         let base = path
             .parent()
@@ -367,129 +399,41 @@ impl Config {
             base
         };
 
+        let mut errors = Vec::new();
+        // Every name written, valid or not: a watch list naming a broken feed is not also
+        // reported as naming an unknown one.
+        let names: Vec<String> = raw
+            .feeds
+            .iter()
+            .map(|f| f.name.get_ref().trim().to_string())
+            .collect();
         let mut feeds = Vec::with_capacity(raw.feeds.len());
         let mut categories = std::collections::BTreeMap::new();
         let mut seen = HashSet::new();
         for (i, f) in raw.feeds.into_iter().enumerate() {
-            let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
-                let mut e = located(path, text, Some(span.start), msg);
-                e.key = Some(format!("feeds[{i}].{key}"));
-                e
-            };
-            let name = f.name.get_ref().trim().to_string();
-            if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(err(
-                    f.name.span(),
-                    "name",
-                    "a feed name must be non-empty and contain no spaces (e.g. \"eeas-press\")"
-                        .into(),
-                ));
-            }
-            if !seen.insert(name.clone()) {
-                return Err(err(
-                    f.name.span(),
-                    "name",
-                    format!("duplicate feed name {name:?}; every feed needs its own name"),
-                ));
-            }
-            let url = Url::parse(f.url.get_ref()).map_err(|e| {
-                err(
-                    f.url.span(),
-                    "url",
-                    format!(
-                        "invalid URL {:?} ({e}); expected an absolute http(s) URL",
-                        f.url.get_ref()
-                    ),
-                )
-            })?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(err(
-                    f.url.span(),
-                    "url",
-                    format!(
-                        "unsupported URL scheme {:?}; expected http or https",
-                        url.scheme()
-                    ),
-                ));
-            }
-            let every = duration_in(&f.every, DEFAULT_EVERY, duration::EVERY, |at, m| {
-                err(at..at, "every", format!("interval {m}"))
-            })?;
-            let language = match f.language {
-                Some(l) => {
-                    let code = l.get_ref().trim().to_ascii_lowercase();
-                    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
-                        return Err(err(
-                            l.span(),
-                            "language",
-                            format!(
-                                "invalid language {:?}; expected a two-letter ISO 639-1 code such as \"en\" or \"ga\"",
-                                l.get_ref()
-                            ),
-                        ));
+            let label = category(i, f.category.as_ref(), path, text).unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            });
+            match feed(i, f, path, text, &mut seen) {
+                Ok(f) => {
+                    if let Some(label) = label {
+                        categories.insert(f.name.clone(), label);
                     }
-                    Some(code)
+                    feeds.push(f)
                 }
-                None => None,
-            };
-            if let Some(c) = &f.category {
-                let label = c.get_ref().trim();
-                if label.is_empty() || label.chars().count() > 200 || label.contains(['\n', '\r']) {
-                    return Err(err(
-                        c.span(),
-                        "category",
-                        "a category is a label on one line of at most 200 characters, such as \"EU agencies\" or \"Press/Council\"".into(),
-                    ));
-                }
-                categories.insert(name.clone(), label.to_string());
+                Err(e) => errors.push(e),
             }
-            let source = crate::pipeline::sources::config::source(
-                crate::pipeline::sources::config::RawSource {
-                    kind: f.kind,
-                    html: f.html,
-                    json: f.json,
-                },
-                f.name.span(),
-                &err,
-            )?;
-            let feed = FeedConfig {
-                name,
-                url,
-                every,
-                language,
-                enabled: f.enabled,
-                fetch_article: f.fetch_article,
-                content_selector: f.content_selector.as_ref().map(|s| s.get_ref().clone()),
-                remove_selectors: f
-                    .remove_selectors
-                    .as_ref()
-                    .map(|s| s.get_ref().clone())
-                    .unwrap_or_default(),
-                source,
-            };
-            if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
-                let (span, key) = match &e {
-                    crate::pipeline::extract::ExtractError::Selector {
-                        field: "content_selector",
-                        ..
-                    } => (
-                        f.content_selector
-                            .as_ref()
-                            .map_or(f.name.span(), |s| s.span()),
-                        "content_selector",
-                    ),
-                    _ => (
-                        f.remove_selectors
-                            .as_ref()
-                            .map_or(f.name.span(), |s| s.span()),
-                        "remove_selectors",
-                    ),
-                };
-                return Err(err(span, key, e.to_string()));
-            }
-            feeds.push(feed);
         }
 
+        // A value out of range is reported and its default stands in, so that checking goes on.
+        let mut kept = |r: Result<Duration, ConfigError>, default: Duration| match r {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(e);
+                default
+            }
+        };
         let fetch_key = |key: &'static str| {
             move |at: usize, m: String| {
                 let mut e = located(path, text, Some(at), format!("`{key}` = {m}"));
@@ -497,31 +441,40 @@ impl Config {
                 e
             }
         };
-        let timeout = duration_in(
-            &raw.fetch.timeout,
+        let timeout = kept(
+            duration_in(
+                &raw.fetch.timeout,
+                Duration::from_secs(30),
+                duration::FETCH_TIMEOUT,
+                fetch_key("timeout"),
+            ),
             Duration::from_secs(30),
-            duration::FETCH_TIMEOUT,
-            fetch_key("timeout"),
-        )?;
-        let connect_timeout = duration_in(
-            &raw.fetch.connect_timeout,
+        );
+        let connect_timeout = kept(
+            duration_in(
+                &raw.fetch.connect_timeout,
+                Duration::from_secs(10),
+                duration::FETCH_TIMEOUT,
+                fetch_key("connect_timeout"),
+            ),
             Duration::from_secs(10),
-            duration::FETCH_TIMEOUT,
-            fetch_key("connect_timeout"),
-        )?;
-        let per_host_delay = duration_in(
-            &raw.fetch.per_host_delay,
+        );
+        let per_host_delay = kept(
+            duration_in(
+                &raw.fetch.per_host_delay,
+                DEFAULT_PER_HOST_DELAY,
+                duration::PER_HOST_DELAY,
+                fetch_key("per_host_delay"),
+            ),
             DEFAULT_PER_HOST_DELAY,
-            duration::PER_HOST_DELAY,
-            fetch_key("per_host_delay"),
-        )?;
+        );
         let fetch = FetchSettings {
             user_agent: raw.fetch.user_agent.unwrap_or_else(default_user_agent),
             timeout,
             connect_timeout,
             max_body_bytes: raw.fetch.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
-            concurrency: raw.fetch.concurrency.unwrap_or(8).max(1),
+            concurrency: raw.fetch.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
             per_host: raw.fetch.per_host.unwrap_or(2).max(1),
             per_host_delay,
             max_items_per_feed: raw
@@ -532,123 +485,69 @@ impl Config {
             allow_private_networks: raw.fetch.allow_private_networks.unwrap_or(false),
         };
 
-        let server_err = |at: usize, key: &str, msg: String| {
-            let mut e = located(path, text, Some(at), msg);
-            e.key = Some(format!("server.{key}"));
-            e
-        };
-        let token = match (&raw.server.token, &raw.server.token_file) {
-            (Some(_), Some(f)) => {
-                return Err(server_err(
-                    f.span().start,
-                    "token_file",
-                    "give either `token` or `token_file`, not both".into(),
-                ));
+        let server = match server_settings(&raw.server, path, text, &base) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.extend(e);
+                ServerSettings::default()
             }
-            (Some(t), None) => Some((t.get_ref().trim().to_string(), t.span().start, "token")),
-            (None, Some(f)) => {
-                let file = base.join(f.get_ref());
-                let read = std::fs::read_to_string(&file).map_err(|e| {
-                    server_err(
-                        f.span().start,
-                        "token_file",
-                        format!("cannot read the token file {}: {e}", file.display()),
-                    )
-                })?;
-                Some((read.trim().to_string(), f.span().start, "token_file"))
-            }
-            (None, None) => None,
         };
-        if let Some((t, at, key)) = &token
-            && t.chars().count() < MIN_TOKEN_CHARS
-        {
-            return Err(server_err(
-                *at,
-                key,
-                format!(
-                    "the token is {} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 24`)",
-                    t.chars().count()
-                ),
-            ));
-        }
-        let url = match &raw.server.url {
-            Some(u) => {
-                let mut parsed = Url::parse(u.get_ref())
-                    .ok()
-                    .filter(|p| matches!(p.scheme(), "http" | "https"))
-                    .ok_or_else(|| {
-                        server_err(
-                            u.span().start,
-                            "url",
-                            format!(
-                                "invalid URL {:?}; expected the web view's address such as \"https://veille.example.org/\"",
-                                u.get_ref()
-                            ),
-                        )
-                    })?;
-                if !parsed.path().ends_with('/') {
-                    let p = format!("{}/", parsed.path());
-                    parsed.set_path(&p);
-                }
-                Some(parsed)
-            }
-            None => None,
-        };
-        let server = ServerSettings {
-            token: token.map(|t| t.0),
-            url,
-            listen: match &raw.server.listen {
-                Some(l) => Some(l.get_ref().parse().map_err(|e| {
-                    let mut err = located(
-                        path,
-                        text,
-                        Some(l.span().start),
-                        format!(
-                            "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
-                            l.get_ref()
-                        ),
-                    );
-                    err.key = Some("server.listen".into());
-                    err
-                })?),
-                None => None,
-            },
-        };
-        if let (Some(listen), Some(l)) = (server.listen, &raw.server.listen)
-            && let Some(msg) = ServerSettings::exposure_error(listen, server.token.as_deref())
-        {
-            return Err(server_err(l.span().start, "listen", msg));
-        }
         let topics_dir =
             normalise(&base.join(raw.classifier.topics.as_deref().unwrap_or("topics")));
-        let mail = crate::digest::config::mail_settings(raw.mail, path, text, &base)?;
+        let mail = match crate::digest::config::mail_settings(raw.mail, path, text, &base) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
         let known_topics = crate::digest::config::known_topics(&topics_dir);
         let known = crate::digest::config::Known {
-            topics: known_topics.as_ref(),
-            feeds: &feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            topics: &known_topics,
+            feeds: &names.iter().map(String::as_str).collect::<Vec<_>>(),
         };
         let watchlists =
-            crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known)?;
+            match crate::digest::config::watchlists(raw.watchlists, path, text, &base, &known) {
+                Ok(w) => w,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
+        let keep_items = keep_period(
+            raw.storage.keep_items.as_ref(),
+            Some(DEFAULT_KEEP_ITEMS),
+            "keep_items",
+            path,
+            text,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let keep_matches = keep_period(
+            raw.storage.keep_matches.as_ref(),
+            None,
+            "keep_matches",
+            path,
+            text,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let Some(mail) = mail.filter(|_| errors.is_empty()) else {
+            return Err(errors);
+        };
 
         Ok(Config {
             path: path.to_path_buf(),
+            embedded: false,
             server,
             storage: Storage {
                 database: normalise(&base.join(&raw.storage.database)),
-                keep_items: keep_period(
-                    raw.storage.keep_items.as_ref(),
-                    Some(DEFAULT_KEEP_ITEMS),
-                    "keep_items",
-                    path,
-                    text,
-                )?,
-                keep_matches: keep_period(
-                    raw.storage.keep_matches.as_ref(),
-                    None,
-                    "keep_matches",
-                    path,
-                    text,
-                )?,
+                keep_items,
+                keep_matches,
             },
             fetch,
             classifier: ClassifierSettings { topics_dir },
@@ -670,8 +569,263 @@ impl Config {
     }
 }
 
+/// Validates the `[server]` table, every mistake reported.
+fn server_settings(
+    raw: &RawServer,
+    path: &Path,
+    text: &str,
+    base: &Path,
+) -> Result<ServerSettings, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let server_err = |at: usize, key: &str, msg: String| {
+        let mut e = located(path, text, Some(at), msg);
+        e.key = Some(format!("server.{key}"));
+        e
+    };
+    let token = match (&raw.token, &raw.token_file) {
+        (Some(_), Some(f)) => {
+            errors.push(server_err(
+                f.span().start,
+                "token_file",
+                "give either `token` or `token_file`, not both".into(),
+            ));
+            None
+        }
+        (Some(t), None) => Some((t.get_ref().trim().to_string(), t.span().start, "token")),
+        (None, Some(f)) => {
+            let file = base.join(f.get_ref());
+            match std::fs::read_to_string(&file) {
+                Ok(read) => Some((read.trim().to_string(), f.span().start, "token_file")),
+                Err(e) => {
+                    errors.push(server_err(
+                        f.span().start,
+                        "token_file",
+                        format!("cannot read the token file {}: {e}", file.display()),
+                    ));
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    if let Some((t, at, key)) = &token
+        && t.chars().count() < MIN_TOKEN_CHARS
+    {
+        errors.push(server_err(
+            *at,
+            key,
+            format!(
+                "the token is {} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 24`)",
+                t.chars().count()
+            ),
+        ));
+    }
+    let url = match &raw.url {
+        Some(u) => match Url::parse(u.get_ref())
+            .ok()
+            .filter(|p| matches!(p.scheme(), "http" | "https"))
+        {
+            Some(mut parsed) => {
+                if !parsed.path().ends_with('/') {
+                    let p = format!("{}/", parsed.path());
+                    parsed.set_path(&p);
+                }
+                Some(parsed)
+            }
+            None => {
+                errors.push(server_err(
+                    u.span().start,
+                    "url",
+                    format!(
+                        "invalid URL {:?}; expected the web view's address such as \"https://veille.example.org/\"",
+                        u.get_ref()
+                    ),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let listen = match &raw.listen {
+        Some(l) => match l.get_ref().parse() {
+            Ok(addr) => Some(addr),
+            Err(e) => {
+                errors.push(server_err(
+                    l.span().start,
+                    "listen",
+                    format!(
+                        "invalid address {:?} ({e}); expected IP:PORT such as \"127.0.0.1:9187\"",
+                        l.get_ref()
+                    ),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let server = ServerSettings {
+        listen,
+        token: token.map(|t| t.0),
+        url,
+    };
+    if let (Some(listen), Some(l)) = (server.listen, &raw.listen)
+        && let Some(msg) = ServerSettings::exposure_error(listen, server.token.as_deref())
+    {
+        errors.push(server_err(l.span().start, "listen", msg));
+    }
+    if errors.is_empty() {
+        Ok(server)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validates one `[[feeds]]` table (the `i`-th); `seen` holds the names taken so far.
+fn feed(
+    i: usize,
+    f: RawFeed,
+    path: &Path,
+    text: &str,
+    seen: &mut HashSet<String>,
+) -> Result<FeedConfig, ConfigError> {
+    let err = |span: std::ops::Range<usize>, key: &str, msg: String| {
+        let mut e = located(path, text, Some(span.start), msg);
+        e.key = Some(format!("feeds[{i}].{key}"));
+        e
+    };
+    let name = f.name.get_ref().trim().to_string();
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(err(
+            f.name.span(),
+            "name",
+            "a feed name must be non-empty and contain no spaces (e.g. \"eeas-press\")".into(),
+        ));
+    }
+    if !seen.insert(name.clone()) {
+        return Err(err(
+            f.name.span(),
+            "name",
+            format!("duplicate feed name {name:?}; every feed needs its own name"),
+        ));
+    }
+    let url = Url::parse(f.url.get_ref()).map_err(|e| {
+        err(
+            f.url.span(),
+            "url",
+            format!(
+                "invalid URL {:?} ({e}); expected an absolute http(s) URL",
+                f.url.get_ref()
+            ),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err(
+            f.url.span(),
+            "url",
+            format!(
+                "unsupported URL scheme {:?}; expected http or https",
+                url.scheme()
+            ),
+        ));
+    }
+    let every = duration_in(&f.every, DEFAULT_EVERY, duration::EVERY, |at, m| {
+        err(at..at, "every", format!("interval {m}"))
+    })?;
+    let language = match f.language {
+        Some(l) => {
+            let code = l.get_ref().trim().to_ascii_lowercase();
+            if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(err(
+                    l.span(),
+                    "language",
+                    format!(
+                        "invalid language {:?}; expected a two-letter ISO 639-1 code such as \"en\" or \"ga\"",
+                        l.get_ref()
+                    ),
+                ));
+            }
+            Some(code)
+        }
+        None => None,
+    };
+    let source = crate::pipeline::sources::config::source(
+        crate::pipeline::sources::config::RawSource {
+            kind: f.kind,
+            html: f.html,
+            json: f.json,
+        },
+        f.name.span(),
+        &err,
+    )?;
+    let feed = FeedConfig {
+        name,
+        url,
+        every,
+        language,
+        enabled: f.enabled,
+        fetch_article: f.fetch_article,
+        content_selector: f.content_selector.as_ref().map(|s| s.get_ref().clone()),
+        remove_selectors: f
+            .remove_selectors
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
+        source,
+    };
+    if let Err(e) = crate::pipeline::extract::Extractor::new(&feed.extract_options()) {
+        let (span, key) = match &e {
+            crate::pipeline::extract::ExtractError::Selector {
+                field: "content_selector",
+                ..
+            } => (
+                f.content_selector
+                    .as_ref()
+                    .map_or(f.name.span(), |s| s.span()),
+                "content_selector",
+            ),
+            _ => (
+                f.remove_selectors
+                    .as_ref()
+                    .map_or(f.name.span(), |s| s.span()),
+                "remove_selectors",
+            ),
+        };
+        return Err(err(span, key, e.to_string()));
+    }
+    Ok(feed)
+}
+
+/// A feed's `category` label, checked (`feeds[i].category`).
+fn category(
+    i: usize,
+    raw: Option<&Spanned<String>>,
+    path: &Path,
+    text: &str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(c) = raw else {
+        return Ok(None);
+    };
+    let label = c.get_ref().trim();
+    if label.is_empty() || label.chars().count() > 200 || label.contains(['\n', '\r']) {
+        let mut e = located(
+            path,
+            text,
+            Some(c.span().start),
+            "a category is a label on one line of at most 200 characters, such as \"EU agencies\" or \"Press/Council\"".into(),
+        );
+        e.key = Some(format!("feeds[{i}].category"));
+        return Err(e);
+    }
+    Ok(Some(label.to_string()))
+}
+
+/// The first of a list of errors (there is always one).
+fn first(mut errors: Vec<ConfigError>) -> ConfigError {
+    errors.remove(0)
+}
+
 /// Removes `.` and `name/..` pairs without touching the file system (`config/../data` → `data`).
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in path.components() {
@@ -708,6 +862,25 @@ mod tests {
         );
         assert!(c.feed("digital-strategy-en").is_some());
         assert_eq!(c.storage.database, Path::new("data/veille.db"));
+    }
+
+    /// Regression (issue 16, point 11): the README's Configuration section showed `[server]
+    /// listen` set while the shipped file has it commented out; its example must parse and say
+    /// what the defaults are.
+    #[test]
+    fn the_readme_configuration_example_parses_as_documented() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let block = &section[section.find("```toml\n").unwrap() + 8..];
+        let block = &block[..block.find("```").unwrap()];
+        let c = Config::from_str(block, Path::new("ob/veille.toml")).unwrap();
+        assert_eq!(c.storage.database, Path::new("ob/data/veille.db"));
+        assert_eq!(
+            c.server.listen, None,
+            "commented out, as in config/veille.toml"
+        );
+        let shipped = Config::from_str(DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_PATH)).unwrap();
+        assert_eq!(shipped.server.listen, None);
     }
 
     #[test]

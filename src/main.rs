@@ -63,6 +63,8 @@ enum Command {
     Prune(commands::prune::Args),
     /// Re-run the topic rules over the stored items and report what changed
     Reclassify(commands::reclassify::Args),
+    /// Fetch again the article pages that gave no text (once the cause is fixed)
+    Refetch(commands::refetch::Args),
     /// Score the topic classifier on a labelled corpus (labels.tsv + texts), or --judged
     Eval(commands::eval::Args),
     /// Fit the topic models on labelled corpora; report cross-validated figures
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
             Command::Reclassify(args) => commands::reclassify::run(config, args),
             Command::Prune(args) => commands::prune::run(config, args),
             Command::Backup(args) => commands::backup::run(config, args),
+            Command::Refetch(args) => commands::refetch::run(config, args).await,
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,
         }
@@ -128,10 +131,31 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {:#}", commands::name_database(config, e));
+            eprintln!("error: {}", message(&commands::name_database(config, e)));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: an error that already quotes its
+/// cause (`cannot read F: No such file…`) is not followed by the cause again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+/// Colours only for a person at a terminal: not in files or pipes, and never with `NO_COLOR`
+/// set (<https://no-color.org>).
+fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(unix)]
@@ -155,6 +179,7 @@ fn init_logging(format: LogFormat, verbose: u8, quiet_default: bool) {
         .unwrap_or_else(|_| EnvFilter::new(format!("veille={level},warn")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(use_colour())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),

@@ -1,7 +1,7 @@
 //! Plain data that travels through the pipeline: parsed feeds and items, feed health, stored items.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A feed document after parsing, before storage.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +66,9 @@ pub struct FeedRow {
     pub reissued: i64,
     /// What was wrong with the last document read but recovered (malformed XML repaired).
     pub last_warning: Option<String>,
+    /// The last batch of article pages fetched for the feed's items, and why those that gave
+    /// no text gave none (`None`: no page fetched yet).
+    pub article_report: Option<ArticleReport>,
 }
 
 impl FeedRow {
@@ -83,6 +86,113 @@ impl FeedRow {
         } else {
             "ok"
         }
+    }
+
+    /// The article pages of the last batch that gave no text, if any did.
+    pub fn article_trouble(&self) -> Option<&ArticleReport> {
+        self.article_report
+            .as_ref()
+            .filter(|r| r.failed_pages() > 0)
+    }
+
+    /// What `veille feeds` and the web view's feeds page say about the feed: the last error,
+    /// then [`FeedRow::notices`].
+    pub fn notes(&self) -> Vec<String> {
+        self.last_error
+            .iter()
+            .cloned()
+            .chain(self.notices())
+            .collect()
+    }
+
+    /// What the feed's reading noticed besides an error: the last document's recovery warning;
+    /// the article pages of the last batch that gave no text, with their reasons and when they
+    /// were fetched (a 304 since does not make that stale); guids that changed between polls.
+    pub fn notices(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(w) = &self.last_warning {
+            notes.push(format!("warning: {w}"));
+        }
+        if let Some(r) = self.article_trouble() {
+            notes.push(format!(
+                "{} of {} {} fetched {} gave no text: {}",
+                r.failed_pages(),
+                r.pages,
+                if r.pages == 1 {
+                    "article page"
+                } else {
+                    "article pages"
+                },
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                r.reasons()
+            ));
+        } else if self.article_report.is_none() && self.article_failures > 0 {
+            // Counted before reasons were recorded.
+            notes.push(format!(
+                "{} {} gave no text (before this version recorded why)",
+                self.article_failures,
+                if self.article_failures == 1 {
+                    "article page"
+                } else {
+                    "article pages"
+                }
+            ));
+        }
+        if self.reissued > 0 {
+            notes.push(format!(
+                "guids change between polls: {} {} recognised by link or content in the last document read",
+                self.reissued,
+                if self.reissued == 1 { "item" } else { "items" }
+            ));
+        }
+        notes
+    }
+}
+
+/// One batch of article pages fetched for a feed's items (a refresh, or `veille refetch`):
+/// how many, and those that gave no text counted by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleReport {
+    /// When the pages were fetched.
+    pub at: DateTime<Utc>,
+    /// Pages fetched.
+    pub pages: usize,
+    /// Pages that gave no text, by kind, the most frequent first.
+    pub failed: Vec<FailureKind>,
+}
+
+/// Article pages that failed the same way, with one of them as an example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureKind {
+    /// `blocked`, `HTTP 404`, `timeout`, `too_short`, `consent_wall`, …
+    pub kind: String,
+    pub count: usize,
+    /// The URL of one such page…
+    pub example: String,
+    /// …and its status in full (`fetch_failed: blocked: … (set [fetch] … to allow)`).
+    pub status: String,
+}
+
+impl ArticleReport {
+    /// Pages that gave no text.
+    pub fn failed_pages(&self) -> usize {
+        self.failed.iter().map(|k| k.count).sum()
+    }
+
+    /// `blocked ×2 (e.g. http://…: fetch_failed: blocked: …), too_short ×1 (e.g. …)`.
+    pub fn reasons(&self) -> String {
+        self.failed
+            .iter()
+            .map(|k| format!("{} ×{} (e.g. {}: {})", k.kind, k.count, k.example, k.status))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether fetching the pages again may help (they failed to download, not to read).
+    pub fn retryable(&self) -> bool {
+        self.failed
+            .iter()
+            .any(|k| k.status.starts_with("fetch_failed") || k.status == "extract_failed")
     }
 }
 

@@ -165,7 +165,12 @@ pub fn print_reasons(r: &TopicResult) {
 
 /// One line per piece of evidence: concept, field, offset, matched text and snippet.
 pub fn print_evidence(r: &TopicResult) {
-    for ev in &r.evidence {
+    print_evidence_list(&r.evidence);
+}
+
+/// [`print_evidence`] for evidence from anywhere (the store, a classification).
+pub fn print_evidence_list(evidence: &[veille::pipeline::classify::Evidence]) {
+    for ev in evidence {
         println!(
             "    {:<14} {:<5} @{:<6} {:?}  {}",
             ev.concept,

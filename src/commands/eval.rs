@@ -128,7 +128,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
 
 fn judged(config: &Config, classifier: &Classifier, json: bool) -> anyhow::Result<ExitCode> {
     let store = veille::store::Store::open(&config.storage.database)
-        .with_context(|| format!("opening the database named in {}", config.path.display()))?;
+        .with_context(|| super::database_named(config))?;
     let report = veille::eval::judged::evaluate(&store, classifier)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

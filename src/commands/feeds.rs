@@ -1,17 +1,19 @@
 //! `veille feeds`: the feeds with their health, as a table or JSON lines; `add`, `remove`,
 //! `import` and `export` manage the `[[feeds]]` of the configuration file (a running service
-//! picks changes up on SIGHUP).
+//! picks changes up on SIGHUP). Listing reads only: feeds configured since the last poll show
+//! as `new`, and no database is created.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use veille::config::{Config, MIN_EVERY};
+use veille::config::{Config, FeedConfig, MIN_EVERY};
 use veille::feedlist::{self, NewFeed, edit, opml};
+use veille::model::FeedRow;
 use veille::pipeline::discover::{self, Via};
 use veille::pipeline::fetch::Fetcher;
-use veille::service::schedule::FAILING_AFTER;
+use veille::pipeline::schedule::FAILING_AFTER;
 use veille::store::Store;
 
 use super::short_time;
@@ -84,56 +86,52 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
     }
 }
 
-/// The last error, else what the last refresh noticed: a warning about the document, article
-/// pages without text, guids that change between polls.
-fn notes(f: &veille::model::FeedRow) -> String {
-    if let Some(e) = &f.last_error {
-        return e.clone();
-    }
-    let mut notes = Vec::new();
-    if let Some(w) = &f.last_warning {
-        notes.push(format!("warning: {w}"));
-    }
-    if f.article_failures > 0 {
-        notes.push(format!(
-            "{} article pages gave no text (last refresh)",
-            f.article_failures
-        ));
-    }
-    if f.reissued > 0 {
-        notes.push(format!(
-            "guids change between polls: {} items recognised by link or content (last refresh)",
-            f.reissued
-        ));
-    }
-    notes.join("; ")
-}
-
 fn list(config: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
-    let (config, mut store) = super::open_for_writing(config)?;
-    store.sync_feeds(&config.feeds, chrono::Utc::now())?;
-    let feeds = store.feeds()?;
+    let (config, store) = super::open_existing(config)?;
+    let stored = match &store {
+        Some(s) => s.feeds()?,
+        None => Vec::new(),
+    };
+    let feeds = as_configured(stored, &config.feeds);
     if json {
         for f in &feeds {
-            println!("{}", serde_json::to_string(f)?);
+            let mut v = serde_json::to_value(f)?;
+            v["state"] = f.state(FAILING_AFTER).into();
+            println!("{v}");
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if store.is_none() {
+        println!(
+            "no database yet at {} (`veille poll` creates it); the feeds as configured:",
+            super::absolute(&config.storage.database).display()
+        );
+    }
     println!(
         "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} LAST ERROR OR WARNING",
-        "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH", "NEXT CHECK"
+        "FEED", "STATE", "ERRORS", "ITEMS", "LAST FETCH (UTC)", "NEXT CHECK (UTC)"
     );
     for f in &feeds {
-        let state = f.state(FAILING_AFTER);
         println!(
             "{:<24} {:<9} {:>6} {:>6} {:<16} {:<16} {}",
             f.name,
-            state,
+            f.state(FAILING_AFTER),
             f.error_count,
             f.item_count,
             short_time(f.last_fetch_at),
             short_time(f.next_check_at),
-            notes(f)
+            f.notes().join("; ")
+        );
+    }
+    let retry: Vec<&str> = feeds
+        .iter()
+        .filter(|f| f.article_trouble().is_some_and(|r| r.retryable()))
+        .map(|f| f.name.as_str())
+        .collect();
+    if !retry.is_empty() {
+        println!(
+            "Once the cause is fixed, `veille refetch --feed NAME` fetches those article pages again ({}).",
+            retry.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -419,4 +417,46 @@ fn export(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         .collect();
     print!("{}", opml::write("veille feeds", &feeds));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The stored feeds as the configuration has them now, without writing anything: configured
+/// feeds not polled yet are added as new, stored feeds no longer configured show as disabled.
+fn as_configured(stored: Vec<FeedRow>, configured: &[FeedConfig]) -> Vec<FeedRow> {
+    let mut out: Vec<FeedRow> = stored
+        .into_iter()
+        .map(|mut f| {
+            match configured.iter().find(|c| c.name == f.name) {
+                Some(c) => {
+                    f.enabled = c.enabled;
+                    f.url = c.url.to_string();
+                }
+                None => f.enabled = false,
+            }
+            f
+        })
+        .collect();
+    for c in configured {
+        if !out.iter().any(|f| f.name == c.name) {
+            out.push(FeedRow {
+                id: 0,
+                name: c.name.clone(),
+                url: c.url.to_string(),
+                title: None,
+                enabled: c.enabled,
+                last_status: None,
+                error_count: 0,
+                last_error: None,
+                last_fetch_at: None,
+                last_success_at: None,
+                next_check_at: None,
+                item_count: 0,
+                article_failures: 0,
+                reissued: 0,
+                last_warning: None,
+                article_report: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }

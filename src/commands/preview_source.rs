@@ -98,7 +98,7 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
             let feed = config.feed(name).with_context(|| {
                 format!(
                     "no feed named {name:?} in {}; `veille feeds` lists them",
-                    config.path.display()
+                    super::config_name(&config)
                 )
             })?;
             (feed.url.to_string(), feed.source.clone())

@@ -28,8 +28,10 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
             .exists()
             .then(|| DEFAULT_CONFIG_PATH.into())
     });
-    tracing::info!(config = %config.path.display(), database = %config.storage.database.display(),
-        feeds = config.feeds.len(), "veille starting");
+    let enabled = config.feeds.iter().filter(|f| f.enabled).count();
+    tracing::info!(config = %super::config_name(&config),
+        database = %super::absolute(&config.storage.database).display(),
+        feeds = enabled, disabled_feeds = config.feeds.len() - enabled, "veille starting");
     // The digest part always exists, so that a reload can bring watch lists.
     let store =
         Store::open(&config.storage.database).with_context(|| super::database_named(&config))?;
@@ -37,7 +39,20 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
         digest::Service::idle(store)
     } else {
         let digester = Digester::new(&config).context("setting up the mail transport ([mail])")?;
-        tracing::info!(watchlists = config.watchlists.len(), "digests enabled");
+        let mail = match &config.mail.transport {
+            digest::config::TransportKind::Outbox(dir) => {
+                format!("outbox {}", super::absolute(dir).display())
+            }
+            digest::config::TransportKind::Smtp { url, .. } => {
+                format!("smtp {}", url.host_str().unwrap_or("?"))
+            }
+            digest::config::TransportKind::Sendmail(p) => format!(
+                "sendmail {}",
+                p.as_deref()
+                    .map_or("(on PATH)".into(), |p| p.display().to_string())
+            ),
+        };
+        tracing::info!(watchlists = config.watchlists.len(), mail = %mail, "digests enabled");
         digest::Service::new(store, digester)
     };
     let svc = service::service(pipeline, file, Some(digests));
@@ -61,7 +76,7 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
             .with_context(|| {
                 format!(
                     "cannot listen on {listen} (server.listen in {})",
-                    config.path.display()
+                    super::config_name(&config)
                 )
             })?;
             tracing::info!(%addr, "web view at http://{addr}/, health and metrics at /health and /metrics");

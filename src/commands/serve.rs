@@ -27,7 +27,7 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
         .or(config.server.listen)
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address"));
     if let Some(msg) = ServerSettings::exposure_error(listen, config.server.token.as_deref()) {
-        anyhow::bail!("{msg} ({})", config.path.display());
+        anyhow::bail!("{msg} ({})", super::config_name(&config));
     }
     let app = veille::web::router(&config).with_context(|| {
         format!(

@@ -2,8 +2,8 @@
 //!
 //! Watch lists come from the main file and from every `watchlists/*.toml` beside it (each such
 //! file holds `[[watchlists]]` tables only). Topic ids are checked against the stems of the
-//! `*.toml` files in the topics directory; while that directory does not exist (the classifier
-//! ships it) topic ids are not checked.
+//! `*.toml` files in the topics directory, or, while that directory does not exist, against the
+//! rules embedded in the binary (which the classifier then uses).
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -167,7 +167,7 @@ pub fn mail_settings(
     let Some(raw) = raw else {
         return Ok(MailSettings {
             from: default_from(),
-            transport: TransportKind::Outbox(base.join("../data/outbox")),
+            transport: TransportKind::Outbox(crate::config::normalise(&base.join(DEFAULT_OUTBOX))),
             timeout: DEFAULT_MAIL_TIMEOUT,
         });
     };
@@ -194,10 +194,18 @@ pub fn mail_settings(
         .as_ref()
         .map_or("outbox", |t| t.get_ref().as_str());
     let transport = match kind {
-        "outbox" => {
-            TransportKind::Outbox(base.join(raw.outbox.as_deref().unwrap_or("../data/outbox")))
+        "outbox" => TransportKind::Outbox(crate::config::normalise(
+            &base.join(raw.outbox.as_deref().unwrap_or(DEFAULT_OUTBOX)),
+        )),
+        "sendmail" => {
+            let at = raw.transport.as_ref().map_or(0, |t| t.span().start);
+            let program = sendmail_program(raw.sendmail.as_deref(), base).map_err(|message| {
+                let mut e = err(at, "sendmail", message);
+                e.key = Some("mail.sendmail".into());
+                e
+            })?;
+            TransportKind::Sendmail(program)
         }
-        "sendmail" => TransportKind::Sendmail(raw.sendmail.as_deref().map(PathBuf::from)),
         "smtp" => {
             let Some(u) = &raw.smtp_url else {
                 let at = raw.transport.as_ref().map_or(0, |t| t.span().start);
@@ -279,37 +287,103 @@ pub fn mail_settings(
     })
 }
 
-/// The topic ids known: stems of `*.toml` in `topics_dir`, or `None` when it does not exist.
-pub fn known_topics(topics_dir: &Path) -> Option<BTreeSet<String>> {
-    let entries = std::fs::read_dir(topics_dir).ok()?;
-    Some(
-        entries
+/// Where the outbox transport writes when `mail.outbox` is not set: beside the configuration
+/// file, like the database.
+pub const DEFAULT_OUTBOX: &str = "data/outbox";
+
+/// The sendmail program to run: the configured path (relative to the configuration file when it
+/// names a directory), else `sendmail` found on `PATH`. An error says what is missing: mail
+/// would otherwise fail at every send.
+fn sendmail_program(configured: Option<&str>, base: &Path) -> Result<Option<PathBuf>, String> {
+    let Some(program) = configured else {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|dir| is_program(&dir.join("sendmail"))))
+            .unwrap_or(false);
+        return if found {
+            Ok(None)
+        } else {
+            Err("transport \"sendmail\" needs a sendmail program and none is on PATH; set `sendmail = \"/usr/sbin/sendmail\"` (or the program's path)".into())
+        };
+    };
+    let path = if program.contains('/') {
+        crate::config::normalise(&base.join(program))
+    } else {
+        match std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(program))
+                .find(|p| is_program(p))
+        }) {
+            Some(p) => p,
+            None => {
+                return Err(format!(
+                    "sendmail program {program:?} is not on PATH; give its full path"
+                ));
+            }
+        }
+    };
+    if !is_program(&path) {
+        return Err(format!(
+            "sendmail program {} does not exist or is not executable",
+            path.display()
+        ));
+    }
+    Ok(Some(path))
+}
+
+/// Whether `path` is an executable file.
+fn is_program(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+/// The topic ids known: stems of `*.toml` in `topics_dir`, or when it does not exist the rules
+/// embedded in the binary (which the classifier uses then).
+pub fn known_topics(topics_dir: &Path) -> BTreeSet<String> {
+    let stem = |p: &Path| p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    match std::fs::read_dir(topics_dir) {
+        Ok(entries) => entries
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .filter_map(|p| stem(&p))
             .collect(),
-    )
+        Err(_) => crate::pipeline::classify::EMBEDDED_RULES
+            .iter()
+            .filter_map(|(name, _)| stem(Path::new(name)))
+            .collect(),
+    }
 }
 
 /// What watch list validation checks names against.
 pub struct Known<'a> {
-    pub topics: Option<&'a BTreeSet<String>>,
+    pub topics: &'a BTreeSet<String>,
     /// Names of the configured feeds.
     pub feeds: &'a [&'a str],
 }
 
 /// Validates the watch lists of the main file, then those of `watchlists/*.toml` beside it.
+/// Every mistake is reported (one per watch list at most), not only the first.
 pub fn watchlists(
     raw: Vec<RawWatchlist>,
     path: &Path,
     text: &str,
     base: &Path,
     known: &Known<'_>,
-) -> Result<Vec<Watchlist>, ConfigError> {
+) -> Result<Vec<Watchlist>, Vec<ConfigError>> {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     let mut seen = HashSet::new();
-    validate_all(raw, path, text, known, &mut seen, &mut out)?;
+    validate_all(raw, path, text, known, &mut seen, &mut out, &mut errors);
     let dir = base.join("watchlists");
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let mut files: Vec<PathBuf> = entries
@@ -319,25 +393,43 @@ pub fn watchlists(
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError {
-                path: file.clone(),
-                line: None,
-                column: None,
-                key: None,
-                message: format!("cannot read the watch list file: {e}"),
-            })?;
-            let raw: RawWatchlistFile = toml::from_str(&text).map_err(|e| {
-                located(
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(ConfigError {
+                        path: file.clone(),
+                        line: None,
+                        column: None,
+                        key: None,
+                        message: format!("cannot read the watch list file: {e}"),
+                    });
+                    continue;
+                }
+            };
+            match toml::from_str::<RawWatchlistFile>(&text) {
+                Ok(raw) => validate_all(
+                    raw.watchlists,
+                    &file,
+                    &text,
+                    known,
+                    &mut seen,
+                    &mut out,
+                    &mut errors,
+                ),
+                Err(e) => errors.push(located(
                     &file,
                     &text,
                     e.span().map(|s| s.start),
                     e.message().to_string(),
-                )
-            })?;
-            validate_all(raw.watchlists, &file, &text, known, &mut seen, &mut out)?;
+                )),
+            }
         }
     }
-    Ok(out)
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn validate_all(
@@ -347,10 +439,17 @@ fn validate_all(
     known: &Known<'_>,
     seen: &mut HashSet<String>,
     out: &mut Vec<Watchlist>,
-) -> Result<(), ConfigError> {
+    errors: &mut Vec<ConfigError>,
+) {
     for (i, w) in raw.into_iter().enumerate() {
         let at = w.name.span().start;
-        let wl = validate(w, i, path, text, known)?;
+        let wl = match validate(w, i, path, text, known) {
+            Ok(wl) => wl,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         if !seen.insert(wl.name.clone()) {
             let mut e = located(
                 path,
@@ -362,11 +461,11 @@ fn validate_all(
                 ),
             );
             e.key = Some(format!("watchlists[{i}].name"));
-            return Err(e);
+            errors.push(e);
+            continue;
         }
         out.push(wl);
     }
-    Ok(())
 }
 
 fn validate(
@@ -403,10 +502,8 @@ fn validate(
     let mut topics = Vec::new();
     for t in w.topics.get_ref() {
         let id = t.get_ref().trim().to_string();
-        if let Some(known) = known.topics
-            && !known.contains(&id)
-        {
-            let list = known.iter().cloned().collect::<Vec<_>>().join(", ");
+        if !known.topics.contains(&id) {
+            let list = known.topics.iter().cloned().collect::<Vec<_>>().join(", ");
             return Err(err(
                 t.span().start,
                 "topics",
@@ -645,7 +742,7 @@ mod tests {
         }
         let e = parse_in(
             dir.path(),
-            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nrecipients = [\"not an address\"]\nschedule = \"0 8 * * *\"\n"),
+            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"not an address\"]\nschedule = \"0 8 * * *\"\n"),
         )
         .unwrap_err();
         assert_eq!(
@@ -678,7 +775,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = parse_in(
             dir.path(),
-            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nschedule = \"0 8 * * *\"\nwebhook = {{ url = \"https://hooks.slack.com/services/T0/B0/SECRET\", format = \"slack\" }}\n"),
+            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nschedule = \"0 8 * * *\"\nwebhook = {{ url = \"https://hooks.slack.com/services/T0/B0/SECRET\", format = \"slack\" }}\n"),
         )
         .unwrap();
         let w = c.watchlist("w").unwrap();
@@ -731,7 +828,7 @@ mod tests {
         let e = parse_in(
             dir.path(),
             &format!(
-                "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"t\"]\nschedule = \"0 8 * * *\"\n"
+                "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nschedule = \"0 8 * * *\"\n"
             ),
         )
         .unwrap_err();
@@ -742,7 +839,7 @@ mod tests {
     fn topics_are_checked_against_the_topic_files_when_there_are_some() {
         let dir = tempfile::tempdir().unwrap();
         let body = wl("schedule = \"0 8 * * *\"\n");
-        // no topics directory yet: not checked
+        // no topics directory: checked against the embedded rules
         assert!(parse_in(dir.path(), &body).is_ok());
         std::fs::create_dir(dir.path().join("topics")).unwrap();
         std::fs::write(dir.path().join("topics/eu-us-cyber.toml"), "").unwrap();
@@ -767,7 +864,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("watchlists")).unwrap();
         std::fs::write(
             dir.path().join("watchlists/extra.toml"),
-            "[[watchlists]]\nname = \"extra\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"*/30 * * * *\"\n",
+            "[[watchlists]]\nname = \"extra\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"b@example.org\"]\nschedule = \"*/30 * * * *\"\n",
         )
         .unwrap();
         let c = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap();
@@ -780,7 +877,7 @@ mod tests {
         );
         std::fs::write(
             dir.path().join("watchlists/extra.toml"),
-            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 99 * * *\"\n",
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 99 * * *\"\n",
         )
         .unwrap();
         let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
@@ -789,7 +886,7 @@ mod tests {
         // same name as the main file's watch list
         std::fs::write(
             dir.path().join("watchlists/extra.toml"),
-            "[[watchlists]]\nname = \"w\"\ntopics = [\"x\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 9 * * *\"\n",
+            "[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nrecipients = [\"b@example.org\"]\nschedule = \"0 9 * * *\"\n",
         )
         .unwrap();
         let e = parse_in(dir.path(), &wl("schedule = \"0 8 * * *\"\n")).unwrap_err();
@@ -815,9 +912,10 @@ mod tests {
             (w.schedule.as_str(), w.timezone.name()),
             ("0 8 * * 1-5", "Europe/Brussels")
         );
+        // The shipped file keeps the repository's data/ beside config/ (see its comment).
         assert_eq!(
             c.mail.transport,
-            super::TransportKind::Outbox(Path::new("config/../data/outbox").to_path_buf())
+            super::TransportKind::Outbox(Path::new("data/outbox").to_path_buf())
         );
     }
 
@@ -837,14 +935,76 @@ mod tests {
         assert_eq!(c.watchlists.len(), 1);
     }
 
+    /// Regression (issue 16, point 4): a configuration without `[storage]` or `[mail]` in
+    /// `ob/veille.toml` wrote its database and mail to a `data/` outside `ob/`.
     #[test]
-    fn defaults_use_the_outbox_beside_the_database() {
+    fn defaults_keep_the_database_and_the_outbox_in_the_config_folder() {
         let dir = tempfile::tempdir().unwrap();
         let c = parse_in(dir.path(), FEED).unwrap();
         assert_eq!(
             c.mail.transport,
-            super::TransportKind::Outbox(dir.path().join("../data/outbox"))
+            super::TransportKind::Outbox(dir.path().join("data/outbox"))
         );
+        assert_eq!(c.storage.database, dir.path().join("data/veille.db"));
         assert!(c.watchlists.is_empty());
+    }
+
+    /// Regression (issue 16, point 5): without a topics directory a watch list naming a topic
+    /// that does not exist passed `check`, and could never match anything.
+    #[test]
+    fn a_topic_typo_is_an_error_without_a_topics_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-nato-cyebr\"]\nrecipients = [\"a@example.org\"]\nschedule = \"0 8 * * *\"\n"
+        );
+        let e = parse_in(dir.path(), &text).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(6), Some("watchlists[0].topics")),
+            "{e}"
+        );
+        assert!(
+            e.message.contains("unknown topic \"eu-nato-cyebr\"")
+                && e.message.contains("eu-nato-cyber, eu-us-cyber"),
+            "{e}"
+        );
+    }
+
+    /// Regression (issue 16, point 11): `check` stopped at the first mistake.
+    #[test]
+    fn every_mistake_is_reported_not_only_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[feeds]]\nname = \"a\"\nurl = \"nope\"\n[[feeds]]\nname = \"b\"\nurl = \"https://x.eu/rss\"\nlanguage = \"english\"\n\
+            [server]\nlisten = \"localhost\"\n[mail]\ntransport = \"pigeon\"\n\
+            [[watchlists]]\nname = \"w\"\ntopics = [\"nope\"]\nfeeds = [\"a\"]\nrecipients = [\"a@example.org\"]\nschedule = \"0 8 * * *\"\n";
+        let path = dir.path().join("veille.toml");
+        std::fs::write(&path, text).unwrap();
+        let errors = Config::load_checked(Some(&path)).unwrap_err();
+        let keys: Vec<&str> = errors.iter().filter_map(|e| e.key.as_deref()).collect();
+        assert_eq!(
+            keys,
+            [
+                "feeds[0].url",
+                "feeds[1].language",
+                "server.listen",
+                "mail.transport",
+                "watchlists[0].topics"
+            ],
+            "{errors:#?}"
+        );
+    }
+
+    /// Regression (issue 16, point 11): a `sendmail` path that does not exist passed `check`.
+    #[test]
+    fn a_missing_sendmail_program_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = parse_in(
+            dir.path(),
+            "[mail]\ntransport = \"sendmail\"\nsendmail = \"/nonexistent/sendmail\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("mail.sendmail"), "{e}");
+        assert!(e.message.contains("/nonexistent/sendmail"), "{e}");
+        assert!(e.message.contains("does not exist"), "{e}");
     }
 }

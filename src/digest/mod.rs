@@ -48,11 +48,11 @@ use lettre::message::Mailbox;
 
 use self::config::Watchlist;
 use self::schedule::Due;
-use self::select::{DigestContent, FailingFeed};
+use self::select::{ArticleTrouble, DigestContent, FailingFeed};
 use self::transport::{Mailer, SendError};
 use crate::config::Config;
 use crate::error::StoreError;
-use crate::service::schedule::FAILING_AFTER;
+use crate::pipeline::schedule::FAILING_AFTER;
 use crate::store::{Channel, NewWebhook, Store, WatchState};
 
 /// The first digest of a new watch list covers items fetched this long before it was first seen.
@@ -521,17 +521,36 @@ fn content(
     now: DateTime<Utc>,
 ) -> Result<DigestContent, DigestError> {
     let candidates = store.digest_candidates(&wl.name, &wl.topics, since)?;
-    let failing = store
-        .feeds()?
-        .into_iter()
-        .filter(|f| f.enabled && f.error_count >= FAILING_AFTER)
+    let feeds: Vec<_> = store.feeds()?.into_iter().filter(|f| f.enabled).collect();
+    // Failing: erroring for a while, or erroring and never read at all.
+    let failing = feeds
+        .iter()
+        .filter(|f| {
+            f.error_count >= FAILING_AFTER || (f.error_count > 0 && f.last_success_at.is_none())
+        })
         .map(|f| FailingFeed {
-            name: f.name,
+            name: f.name.clone(),
             errors: f.error_count,
-            last_error: f.last_error,
+            last_error: f.last_error.clone(),
+            never_succeeded: f.last_success_at.is_none(),
         })
         .collect();
-    Ok(select::build(wl, &candidates, failing, now))
+    let mut d = select::build(wl, &candidates, failing, now);
+    d.articles = feeds
+        .iter()
+        .filter_map(|f| {
+            f.article_trouble().map(|r| ArticleTrouble {
+                feed: f.name.clone(),
+                report: r.clone(),
+            })
+        })
+        .collect();
+    d.unpolled = feeds
+        .iter()
+        .filter(|f| f.last_fetch_at.is_none())
+        .map(|f| f.name.clone())
+        .collect();
+    Ok(d)
 }
 
 /// The digest part of the service: its own connection to the database and the [`Digester`] of

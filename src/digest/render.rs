@@ -124,22 +124,23 @@ fn footer_text(out: &mut String, d: &DigestContent) {
         );
     }
     let _ = writeln!(out, "\n-- ");
-    if d.failing.is_empty() {
+    if healthy(d) {
         let _ = writeln!(out, "All feeds are healthy.");
-    } else {
+    }
+    if !d.failing.is_empty() {
         let _ = writeln!(out, "Failing feeds (items from them may be missing):");
         for f in &d.failing {
-            let _ = writeln!(
-                out,
-                "  {}: {} consecutive errors{}",
-                f.name,
-                f.errors,
-                f.last_error
-                    .as_deref()
-                    .map(|e| format!(", last: {e}"))
-                    .unwrap_or_default()
-            );
+            let _ = writeln!(out, "  {}: {}", f.name, failing_line(f));
         }
+    }
+    if !d.articles.is_empty() {
+        let _ = writeln!(out, "{ARTICLES_HEADING}");
+        for a in &d.articles {
+            let _ = writeln!(out, "  {}: {}", a.feed, articles_line(a, d.timezone));
+        }
+    }
+    if !d.unpolled.is_empty() {
+        let _ = writeln!(out, "Not polled yet: {}.", d.unpolled.join(", "));
     }
     let _ = writeln!(
         out,
@@ -149,6 +150,45 @@ fn footer_text(out: &mut String, d: &DigestContent) {
             .with_timezone(&d.timezone)
             .format("%Y-%m-%d %H:%M %Z")
     );
+}
+
+const ARTICLES_HEADING: &str =
+    "Article pages without text (these items carry only their feed's summary):";
+
+/// The footer says "All feeds are healthy." only when it is true: no feed failing, every
+/// article page read, every feed polled.
+fn healthy(d: &DigestContent) -> bool {
+    d.failing.is_empty() && d.articles.is_empty() && d.unpolled.is_empty()
+}
+
+/// `4 consecutive errors, never read successfully, last: HTTP status 503`.
+fn failing_line(f: &super::select::FailingFeed) -> String {
+    format!(
+        "{} consecutive {}{}{}",
+        f.errors,
+        if f.errors == 1 { "error" } else { "errors" },
+        if f.never_succeeded {
+            ", never read successfully"
+        } else {
+            ""
+        },
+        f.last_error
+            .as_deref()
+            .map(|e| format!(", last: {e}"))
+            .unwrap_or_default()
+    )
+}
+
+/// `3 of 4 pages fetched 2026-12-03 11:00 CET gave no text: blocked ×3 (e.g. …)`.
+fn articles_line(a: &super::select::ArticleTrouble, tz: chrono_tz::Tz) -> String {
+    format!(
+        "{} of {} {} fetched {} gave no text: {}",
+        a.report.failed_pages(),
+        a.report.pages,
+        if a.report.pages == 1 { "page" } else { "pages" },
+        a.report.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
+        a.report.reasons()
+    )
 }
 
 const BODY: &str = "margin:0;padding:16px;background:#ffffff;color:#1a1a1a;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.45";
@@ -237,9 +277,10 @@ pub fn html(d: &DigestContent) -> String {
         );
     }
     let _ = write!(out, "<div style=\"{FOOT}\">");
-    if d.failing.is_empty() {
+    if healthy(d) {
         let _ = write!(out, "<p>All feeds are healthy.</p>");
-    } else {
+    }
+    if !d.failing.is_empty() {
         let _ = write!(
             out,
             "<p>Failing feeds (items from them may be missing):</p><ul>"
@@ -247,16 +288,31 @@ pub fn html(d: &DigestContent) -> String {
         for f in &d.failing {
             let _ = write!(
                 out,
-                "<li><b>{}</b>: {} consecutive errors{}</li>",
+                "<li><b>{}</b>: {}</li>",
                 esc(&f.name),
-                f.errors,
-                f.last_error
-                    .as_deref()
-                    .map(|e| format!(", last: {}", esc(e)))
-                    .unwrap_or_default()
+                esc(&failing_line(f))
             );
         }
         let _ = write!(out, "</ul>");
+    }
+    if !d.articles.is_empty() {
+        let _ = write!(out, "<p>{}</p><ul>", esc(ARTICLES_HEADING));
+        for a in &d.articles {
+            let _ = write!(
+                out,
+                "<li><b>{}</b>: {}</li>",
+                esc(&a.feed),
+                esc(&articles_line(a, d.timezone))
+            );
+        }
+        let _ = write!(out, "</ul>");
+    }
+    if !d.unpolled.is_empty() {
+        let _ = write!(
+            out,
+            "<p>Not polled yet: {}.</p>",
+            esc(&d.unpolled.join(", "))
+        );
     }
     let _ = writeln!(
         out,
@@ -373,7 +429,10 @@ mod tests {
                 name: "cisa-news".into(),
                 errors: 4,
                 last_error: Some("HTTP status 503".into()),
+                never_succeeded: false,
             }],
+            articles: Vec::new(),
+            unpolled: Vec::new(),
             held_back: 0,
             composed_at: "2026-11-24T07:00:00Z".parse().unwrap(),
             timezone: chrono_tz::Europe::Brussels,
@@ -406,6 +465,51 @@ mod tests {
         );
         assert!(!h.contains("<img"), "{h}");
         assert!(h.contains("cisa-news"), "{h}");
+    }
+
+    /// Regression (issue 16, point 7): "All feeds are healthy." while every feed had failed
+    /// without ever succeeding (fewer errors than the failing threshold), and while every
+    /// article page failed.
+    #[test]
+    fn the_footer_tells_the_truth_about_feeds_and_article_pages() {
+        let mut d = content();
+        d.failing = vec![FailingFeed {
+            name: "local-en".into(),
+            errors: 1,
+            last_error: Some("connection failed: refused".into()),
+            never_succeeded: true,
+        }];
+        d.articles = vec![crate::digest::select::ArticleTrouble {
+            feed: "local-fr".into(),
+            report: crate::model::ArticleReport {
+                at: "2026-12-03T10:00:00Z".parse().unwrap(),
+                pages: 3,
+                failed: vec![crate::model::FailureKind {
+                    kind: "blocked".into(),
+                    count: 3,
+                    example: "http://127.0.0.1:8080/a".into(),
+                    status: "fetch_failed: blocked: …".into(),
+                }],
+            },
+        }];
+        d.unpolled = vec!["local-de".into()];
+        for out in [text(&d), html(&d)] {
+            assert!(!out.contains("All feeds are healthy"), "{out}");
+            assert!(
+                out.contains("local-en: 1 consecutive error, never read successfully, last: connection failed: refused")
+                    || out.contains("<b>local-en</b>: 1 consecutive error, never read successfully"),
+                "{out}"
+            );
+            assert!(
+                out.contains("3 of 3 pages fetched 2026-12-03 11:00 CET gave no text: blocked ×3"),
+                "{out}"
+            );
+            assert!(out.contains("Not polled yet: local-de."), "{out}");
+        }
+        d.failing.clear();
+        d.articles.clear();
+        d.unpolled.clear();
+        assert!(text(&d).contains("All feeds are healthy."));
     }
 
     #[test]

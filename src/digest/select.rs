@@ -45,6 +45,16 @@ pub struct FailingFeed {
     pub name: String,
     pub errors: i64,
     pub last_error: Option<String>,
+    /// It has never been read successfully (shown whatever its error count).
+    pub never_succeeded: bool,
+}
+
+/// A feed whose last batch of article pages had some that gave no text: those items carry
+/// only the feed's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleTrouble {
+    pub feed: String,
+    pub report: crate::model::ArticleReport,
 }
 
 /// Everything a digest says, before rendering.
@@ -54,6 +64,10 @@ pub struct DigestContent {
     pub topics: Vec<String>,
     pub sections: Vec<Section>,
     pub failing: Vec<FailingFeed>,
+    /// Feeds whose article pages gave no text (footer).
+    pub articles: Vec<ArticleTrouble>,
+    /// Enabled feeds never polled yet (footer).
+    pub unpolled: Vec<String>,
     /// Stories left for the next digest because this one reached [`MAX_STORIES`] (their
     /// items are not claimed, so they stay candidates).
     pub held_back: usize,
@@ -252,6 +266,8 @@ pub fn build(
         topics: wl.topics.clone(),
         sections,
         failing,
+        articles: Vec::new(),
+        unpolled: Vec::new(),
         held_back,
         composed_at,
         timezone: wl.timezone,
@@ -267,10 +283,16 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A short plain-text snippet: the item's clean text (derived from its feed HTML when parsed),
+/// A short plain-text snippet: the article's text when it was extracted, else the item's clean
+/// text (derived from its feed HTML when the feed was parsed: the HTML itself is not stored),
 /// cut at a word boundary.
 pub fn snippet(c: &Candidate) -> String {
-    cut(&one_line(&c.text), SNIPPET_CHARS)
+    let text = c
+        .article_text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(&c.text);
+    cut(&one_line(text), SNIPPET_CHARS)
 }
 
 /// Feed HTML to plain text: ammonia with no tag allowed, script and style dropped with their
@@ -326,6 +348,24 @@ mod tests {
         }
     }
 
+    /// Regression (issue 16, point 11): the snippet was the feed's summary even when the
+    /// article's full text had been extracted.
+    #[test]
+    fn the_snippet_is_the_article_text_when_extracted() {
+        let mut c = candidate(1, "f", &[], Some("en"), &[("t1", 0.9)]);
+        c.text = "One line of summary from the feed.".into();
+        c.article_text = Some(
+            "The Council adopted the regulation today after a long debate.\nSecond paragraph."
+                .into(),
+        );
+        assert_eq!(
+            snippet(&c),
+            "The Council adopted the regulation today after a long debate. Second paragraph."
+        );
+        c.article_text = None;
+        assert_eq!(snippet(&c), "One line of summary from the feed.");
+    }
+
     fn candidate(
         id: i64,
         feed: &str,
@@ -345,6 +385,7 @@ mod tests {
             title: format!("title {id}"),
             links: None,
             text: format!("text {id}"),
+            article_text: None,
             published: None,
             fetched_at: "2026-11-24T07:00:00Z".parse().unwrap(),
             language: lang.map(String::from),

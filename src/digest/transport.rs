@@ -164,8 +164,16 @@ fn envelope(d: &PendingDigest) -> Result<Envelope, SendError> {
 
 /// The outbox file of a digest: named after its Message-ID, so a resend rewrites the same file.
 pub fn outbox_file_name(d: &PendingDigest) -> String {
-    let safe: String = d
-        .message_id
+    file_name(&d.message_id)
+}
+
+/// Where the outbox transport writes the digest with this Message-ID.
+pub fn outbox_path(dir: &std::path::Path, message_id: &str) -> PathBuf {
+    dir.join(file_name(message_id))
+}
+
+fn file_name(message_id: &str) -> String {
+    let safe: String = message_id
         .trim_matches(['<', '>'])
         .chars()
         .map(|c| {

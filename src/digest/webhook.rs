@@ -197,12 +197,40 @@ fn chat_blocks(d: &DigestContent, m: &dyn Markup, budget: usize) -> Vec<String> 
         let names: Vec<String> = d
             .failing
             .iter()
-            .map(|f| format!("{} ({} errors)", f.name, f.errors))
+            .map(|f| {
+                let never = if f.never_succeeded {
+                    ", never read"
+                } else {
+                    ""
+                };
+                format!("{} ({} errors{never})", f.name, f.errors)
+            })
             .collect();
         blocks.push(m.text(&format!(
             "Failing feeds (items from them may be missing): {}",
             names.join(", ")
         )));
+    }
+    if !d.articles.is_empty() {
+        let names: Vec<String> = d
+            .articles
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({} of {} pages)",
+                    a.feed,
+                    a.report.failed_pages(),
+                    a.report.pages
+                )
+            })
+            .collect();
+        blocks.push(m.text(&format!(
+            "Article pages without text (these items carry only their feed's summary): {}",
+            names.join(", ")
+        )));
+    }
+    if !d.unpolled.is_empty() {
+        blocks.push(m.text(&format!("Not polled yet: {}.", d.unpolled.join(", "))));
     }
     blocks
 }
@@ -289,7 +317,13 @@ fn json_body(d: &DigestContent, id: &str, from: Option<DateTime<Utc>>) -> Value 
         "items": items,
         "failing_feeds": d.failing.iter().map(|f| json!({
             "name": f.name, "errors": f.errors, "last_error": f.last_error,
+            "never_succeeded": f.never_succeeded,
         })).collect::<Vec<_>>(),
+        "article_trouble": d.articles.iter().map(|a| json!({
+            "feed": a.feed, "at": a.report.at, "pages": a.report.pages,
+            "failed": a.report.failed_pages(), "reasons": a.report.reasons(),
+        })).collect::<Vec<_>>(),
+        "unpolled": d.unpolled,
     })
 }
 
@@ -371,7 +405,7 @@ impl Poster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::select::{FailingFeed, Section};
+    use crate::digest::select::{ArticleTrouble, FailingFeed, Section};
 
     fn content() -> DigestContent {
         let v = |id, lang: &str, title: &str, url: &str| Version {
@@ -408,7 +442,18 @@ mod tests {
                 name: "broken".into(),
                 errors: 4,
                 last_error: None,
+                never_succeeded: true,
             }],
+            articles: vec![ArticleTrouble {
+                feed: "thin".into(),
+                report: serde_json::from_value(json!({
+                    "at": "2026-11-24T07:00:00Z",
+                    "pages": 4,
+                    "failed": [{"kind": "blocked", "count": 3, "example": "https://x.eu/p", "status": "HTTP 403"}]
+                }))
+                .unwrap(),
+            }],
+            unpolled: vec!["new-feed".into()],
             held_back: 0,
             composed_at: "2026-11-24T08:00:00Z".parse().unwrap(),
             timezone: chrono_tz::UTC,
@@ -430,7 +475,9 @@ mod tests {
         );
         assert!(text.contains("(also <https://x.eu/it(1)|it>)"), "{text}");
         assert!(text.contains("*eu-nato-cyber (1 story)*"), "{text}");
-        assert!(text.contains("broken (4 errors)"), "{text}");
+        assert!(text.contains("broken (4 errors, never read)"), "{text}");
+        assert!(text.contains("thin (3 of 4 pages)"), "{text}");
+        assert!(text.contains("Not polled yet: new-feed."), "{text}");
         assert_eq!(p.as_object().unwrap().len(), 1, "only `text`");
     }
 
@@ -478,6 +525,10 @@ mod tests {
         assert_eq!(items[0]["topics"][0]["score"], 0.82);
         assert_eq!(items[0]["published"], "2026-11-23T10:00:00Z");
         assert_eq!(p["failing_feeds"][0]["name"], "broken");
+        assert_eq!(p["failing_feeds"][0]["never_succeeded"], true);
+        assert_eq!(p["article_trouble"][0]["feed"], "thin");
+        assert_eq!(p["article_trouble"][0]["failed"], 3);
+        assert_eq!(p["unpolled"][0], "new-feed");
     }
 
     #[test]

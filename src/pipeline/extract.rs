@@ -5,11 +5,13 @@
 //! The extractor is generic: it copies the page body without never-content elements
 //! ([`dom`]), drops page furniture recognised by tag and class/id hints, scores the
 //! remaining blocks to find the article container ([`score`]) and renders it to text
-//! ([`render`]). Per-feed CSS overrides can name the content or more furniture.
+//! ([`render`]). A "related news" heading and the headlines after it go whole ([`related`]).
+//! Per-feed CSS overrides can name the content or more furniture.
 
 pub mod dom;
 pub mod meta;
 pub mod metric;
+pub mod related;
 pub mod render;
 pub mod score;
 pub mod verdict;
@@ -98,8 +100,46 @@ fn compile(field: &'static str, selector: &str) -> Result<Selector, ExtractError
     Selector::parse(selector).map_err(|e| ExtractError::Selector {
         field,
         selector: selector.to_string(),
-        message: e.to_string(),
+        message: selector_error(&e),
     })
+}
+
+/// What is wrong with a CSS selector, in words for the person who wrote it (the parser's own
+/// message for some mistakes is "Unexpected error occurred. Please report this to the
+/// developer" followed by its internals).
+pub fn selector_error(e: &scraper::error::SelectorErrorKind) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    let what = match e {
+        K::UnexpectedToken => "a character that cannot appear there",
+        K::EndOfLine => "it ends too early (an unclosed bracket, parenthesis or quote?)",
+        K::InvalidAtRule | K::InvalidAtRuleBody => "@-rules are not selectors",
+        K::QualRuleInvalid => "it is not a selector",
+        K::TooManyNestedBlocks => "too many nested brackets",
+        K::ExpectedColonOnPseudoElement | K::ExpectedIdentityOnPseudoElement => {
+            "a pseudo-element needs a name after `::`"
+        }
+        K::UnexpectedSelectorParseError(inner) => match format!("{inner:?}").as_str() {
+            "EmptySelector" => "no selector there (an empty part, or a list ending in `,`?)",
+            "DanglingCombinator" => "a combinator (`>`, `+`, `~`) with nothing after it",
+            "UnsupportedPseudoClassOrElement" => {
+                "an unknown or unsupported pseudo-class or pseudo-element"
+            }
+            "NoQualifiedNameInAttributeSelector"
+            | "UnexpectedTokenInAttributeSelector"
+            | "ExpectedBarInAttr"
+            | "BadValueInAttr"
+            | "InvalidQualNameInAttr" => {
+                "a malformed attribute selector (expected `[name]` or `[name=\"value\"]`)"
+            }
+            "ClassNeedsIdent" => "a `.` must be followed by a class name",
+            "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name",
+            "ExpectedNamespace" | "ExplicitNamespaceUnexpectedToken" => {
+                "namespaces (`ns|tag`) are not supported"
+            }
+            _ => "not a selector this reader understands",
+        },
+    };
+    format!("{what}; expected a selector such as \"div.article-body\" or \"#content p\"")
 }
 
 /// Text shorter than this (non-whitespace characters) makes the extractor try again
@@ -190,6 +230,7 @@ impl Extractor {
         // The feed's configuration names the content: keep all of it but never-content
         // elements, `remove_selectors` and link lists.
         dom.reset();
+        related::mark(dom);
         // Outermost matches only, in document order.
         let roots: Vec<dom::Ix> = (0..dom.nodes.len())
             .filter(|&ix| {
@@ -207,12 +248,14 @@ impl Extractor {
 /// The generic extraction: with class/id hints first, without them if that finds too little.
 fn generic(dom: &mut dom::Dom) -> String {
     dom.mark_boilerplate(true);
+    related::mark(dom);
     let roots = score::choose(dom);
     let text = render::render(dom, &roots);
     if count_chars(&text) >= RETRY_BELOW_CHARS {
         return text;
     }
     dom.mark_boilerplate(false);
+    related::mark(dom);
     let roots = score::choose(dom);
     let plain = render::render(dom, &roots);
     if count_chars(&plain) > 2 * count_chars(&text).max(1) {

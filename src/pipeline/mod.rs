@@ -1,6 +1,6 @@
 //! The pipeline stages, one module per stage, and the orchestrator that runs them in order:
 //! fetch → parse → (extract) → language → classify → store; `reclassify` re-runs the topic rules
-//! over stored items.
+//! over stored items, `refetch` fetches again the article pages that gave no text.
 
 pub mod article;
 pub mod charset;
@@ -18,7 +18,9 @@ pub mod listing;
 pub mod nesting;
 pub mod parse;
 pub mod reclassify;
+pub mod refetch;
 pub mod refresh;
+pub mod schedule;
 pub mod sources;
 pub mod text;
 

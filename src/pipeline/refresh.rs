@@ -16,15 +16,15 @@ use super::extract::Extractor;
 use super::fetch::{Fetcher, Validators};
 use super::language;
 use super::limits::bound_items;
+use super::schedule::{Timing, next_check};
 use super::sources::{self, Source};
 use crate::config::{Config, ConfigError, FeedConfig, FetchSettings};
 use crate::error::{FetchError, StoreError};
-use crate::model::{ParsedFeed, ParsedItem};
-use crate::service::schedule::{Timing, next_check};
+use crate::model::{ArticleReport, ParsedFeed, ParsedItem};
 use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
 
 /// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).
-const ARTICLES_IN_FLIGHT: usize = 4;
+pub(crate) const ARTICLES_IN_FLIGHT: usize = 4;
 
 /// A feed's configuration with what is built from it once (its extractor).
 #[derive(Clone)]
@@ -101,6 +101,9 @@ pub struct FeedReport {
     pub elapsed: Duration,
     /// New or changed items stored with each topic, by topic id.
     pub matches: Vec<(String, usize)>,
+    /// The article pages fetched for new items and why those without text gave none (`None`
+    /// when no page was fetched).
+    pub articles: Option<ArticleReport>,
 }
 
 /// Totals of one poll.
@@ -136,8 +139,15 @@ impl std::fmt::Display for PollSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} feeds: {} ok ({} not modified), {} failed; {} new items, {} updated",
-            self.feeds, self.ok, self.not_modified, self.failed, self.new_items, self.updated_items
+            "{} {}: {} ok ({} not modified), {} failed; {} new {}, {} updated",
+            self.feeds,
+            if self.feeds == 1 { "feed" } else { "feeds" },
+            self.ok,
+            self.not_modified,
+            self.failed,
+            self.new_items,
+            if self.new_items == 1 { "item" } else { "items" },
+            self.updated_items
         )
     }
 }
@@ -190,7 +200,9 @@ impl Pipeline {
             .clone()
     }
 
-    fn fetcher(&self) -> Arc<Fetcher> {
+    /// The fetcher in use (politeness limits shared with polls; rebuilt when `[fetch]` is
+    /// reloaded).
+    pub(crate) fn fetcher(&self) -> Arc<Fetcher> {
         self.fetch
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -223,6 +235,26 @@ impl Pipeline {
             .clone()
     }
 
+    /// A configured feed and its extractor (the default extractor for a feed no longer
+    /// configured).
+    pub(crate) fn feed_runtime(&self, name: &str) -> (Option<FeedConfig>, Arc<Extractor>) {
+        match self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
+            Some(r) => (Some(r.config.clone()), r.extractor.clone()),
+            None => (
+                None,
+                Arc::new(
+                    Extractor::new(&Default::default())
+                        .expect("the default extractor has no selectors to reject"),
+                ),
+            ),
+        }
+    }
+
     /// The store, for short synchronous work (never held across an await).
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
@@ -244,6 +276,7 @@ impl Pipeline {
             .into_iter()
             .filter(|f| !self.backing_off(f.id, now))
             .collect();
+        let due = interleave_hosts(due);
         let concurrency = self.fetch_settings().concurrency;
         let total = due.len();
         let mut summary = PollSummary::default();
@@ -260,20 +293,26 @@ impl Pipeline {
     /// Fetch → parse → triage → articles → enrich → store → record health, for one feed.
     pub async fn refresh_feed(&self, feed: &DueFeed) -> FeedReport {
         let start = Instant::now();
-        let mut matches = Vec::new();
-        let outcome = self.refresh(feed, &mut matches).await;
+        let (mut matches, mut articles) = (Vec::new(), None);
+        let outcome = self.refresh(feed, &mut matches, &mut articles).await;
         let report = FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
             outcome,
             elapsed: start.elapsed(),
             matches,
+            articles,
         };
         log_report(&report);
         report
     }
 
-    async fn refresh(&self, feed: &DueFeed, matches: &mut Vec<(String, usize)>) -> Outcome {
+    async fn refresh(
+        &self,
+        feed: &DueFeed,
+        matches: &mut Vec<(String, usize)>,
+        article_report: &mut Option<ArticleReport>,
+    ) -> Outcome {
         let runtime = self
             .feeds
             .read()
@@ -384,7 +423,15 @@ impl Pipeline {
         let articles = self
             .articles(&fetcher, runtime.as_ref(), &parsed.items, &seen)
             .await;
-        let articles_failed = articles.iter().flatten().filter(|a| !a.ok()).count();
+        let pages = parsed
+            .items
+            .iter()
+            .zip(&articles)
+            .filter_map(|(item, a)| Some((item.url.as_deref()?, &a.as_ref()?.article)));
+        *article_report = Some(article::report(Utc::now(), pages)).filter(|r| r.pages > 0);
+        let articles_failed = article_report
+            .as_ref()
+            .map_or(0, ArticleReport::failed_pages);
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
         let (classifier, feed_config) = (self.classifier(), config.cloned());
@@ -448,8 +495,9 @@ impl Pipeline {
             &fetched.validators,
             parsed.title.clone(),
             timing,
-            Some(articles_failed as i64),
+            article_report.as_ref().map(|_| articles_failed as i64),
         );
+        record.article_report = article_report.clone();
         record.reissued = Some(reissued as i64);
         if reissued > 0 {
             tracing::info!(feed = %feed.name, reissued, "items recognised by link or content under new guids");
@@ -474,7 +522,7 @@ impl Pipeline {
     /// per core at a time, so that many feeds in flight neither starve the I/O workers nor hold
     /// many parsed documents in memory at once. A panic in it comes back as an error message:
     /// that feed fails, the poll goes on.
-    async fn off_runtime<T: Send + 'static>(
+    pub(crate) async fn off_runtime<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
@@ -538,6 +586,7 @@ impl Pipeline {
             reissued: None,
             warning: None,
             read_document: false,
+            article_report: None,
         }
     }
 
@@ -627,7 +676,7 @@ impl Pipeline {
 /// extracted, the language read from the text (article, else feed text) against what the item,
 /// its page, its link, its feed and the configuration declare, and the topics it matches
 /// (classified on the title and the same text).
-fn enrich(
+pub(crate) fn enrich(
     item: &ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
@@ -670,6 +719,37 @@ fn enrich(
         matches,
         article,
     }
+}
+
+/// The due feeds in turns over their hosts: the first feed of every host, then the second of
+/// every host, and so on (each host's feeds keep their order). A feed waiting for its host's
+/// politeness delay holds one of the poll's `concurrency` places; with a site's feeds listed
+/// together, every place would wait on the same host while all the others stayed idle, and a
+/// cycle would take (feeds × per-host delay) instead of (feeds of the busiest host × delay).
+fn interleave_hosts(due: Vec<DueFeed>) -> Vec<DueFeed> {
+    let mut hosts: Vec<(String, std::collections::VecDeque<DueFeed>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for feed in due {
+        let host = url::Url::parse(&feed.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        let i = *index.entry(host.clone()).or_insert_with(|| {
+            hosts.push((host, Default::default()));
+            hosts.len() - 1
+        });
+        hosts[i].1.push_back(feed);
+    }
+    let total = hosts.iter().map(|(_, q)| q.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        for (_, queue) in &mut hosts {
+            if let Some(feed) = queue.pop_front() {
+                out.push(feed);
+            }
+        }
+    }
+    out
 }
 
 /// How many items of a batch match each topic.
@@ -715,7 +795,11 @@ fn log_report(r: &FeedReport) {
             articles_failed,
             capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed")
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed");
+            if let Some(a) = r.articles.as_ref().filter(|a| a.failed_pages() > 0) {
+                tracing::warn!(feed = %r.feed, articles_failed, pages = a.pages, reasons = %a.reasons(),
+                    "article pages gave no text; their items keep the feed's summary");
+            }
         }
         Outcome::NotModified => {
             tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
@@ -736,4 +820,43 @@ pub enum PipelineError {
     Fetch(#[from] FetchError),
     #[error("topic rules: {0}")]
     Rules(#[from] ConfigError),
+    /// A stage panicked (a bug): the message says where.
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(name: &str, url: &str) -> DueFeed {
+        DueFeed {
+            id: 0,
+            name: name.to_string(),
+            url: url.to_string(),
+            etag: None,
+            last_modified: None,
+            error_count: 0,
+        }
+    }
+
+    /// Regression: a site's feeds listed together took every place of the poll, all waiting for
+    /// that one host's politeness delay while the other hosts stayed idle.
+    #[test]
+    fn feeds_of_one_site_listed_together_are_polled_in_turns_over_the_sites() {
+        let feeds = vec![
+            due("a1", "https://a.example/1"),
+            due("a2", "https://A.example/2"),
+            due("a3", "https://a.example/3"),
+            due("b1", "https://b.example/1"),
+            due("c1", "http://c.example:8080/1"),
+            due("c2", "http://c.example:8080/2"),
+            due("bad", "not a url"),
+        ];
+        let order: Vec<String> = interleave_hosts(feeds)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(order, ["a1", "b1", "c1", "bad", "a2", "c2", "a3"]);
+    }
 }

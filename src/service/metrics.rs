@@ -167,6 +167,7 @@ mod tests {
             },
             elapsed: Duration::from_millis(120),
             matches: vec![("eu-us-cyber".into(), 2)],
+            articles: None,
         });
         m.record_feed(&FeedReport {
             feed: "b".into(),
@@ -177,6 +178,7 @@ mod tests {
             },
             elapsed: Duration::from_millis(5),
             matches: Vec::new(),
+            articles: None,
         });
         m.record_matches("eu-nato-cyber", 1);
         m.set_failing_feeds(1);

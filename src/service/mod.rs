@@ -7,7 +7,6 @@ pub mod http;
 pub mod memory;
 pub mod metrics;
 pub mod retention;
-pub mod schedule;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,10 +20,10 @@ use tokio::time::MissedTickBehavior;
 use crate::config::Config;
 use crate::digest;
 use crate::error::StoreError;
+use crate::pipeline::schedule::FAILING_AFTER;
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::store::{Retention, Store};
 use metrics::Metrics;
-use schedule::FAILING_AFTER;
 
 /// How often the service looks for due feeds (a cheap query).
 pub const TICK: Duration = Duration::from_secs(15);
@@ -313,7 +312,8 @@ impl Service {
     /// What `/health` says: feeds, storage, mail, and an overall status (`ok`, or `degraded`
     /// with every reason listed).
     pub fn health(&self) -> Result<serde_json::Value, StoreError> {
-        let feeds = {
+        // Digests sent by `veille digest --send` on the same database count too.
+        let (feeds, stored_digest) = {
             let mut own = self.health_store.lock().unwrap_or_else(|p| p.into_inner());
             if own.is_none()
                 && let Some(path) = &self.database
@@ -321,8 +321,11 @@ impl Service {
                 *own = Store::open_read_only(path, HEALTH_BUSY).ok();
             }
             match own.as_mut() {
-                Some(store) => store.feeds()?,
-                None => self.pipeline.store().feeds()?,
+                Some(store) => (store.feeds()?, store.last_digest_sent_at()?),
+                None => {
+                    let store = self.pipeline.store();
+                    (store.feeds()?, store.last_digest_sent_at()?)
+                }
             }
         };
         let enabled: Vec<_> = feeds.iter().filter(|f| f.enabled).collect();
@@ -338,11 +341,28 @@ impl Service {
         let storage = self.pipeline.storage_health();
         let mut reasons = Vec::new();
         if !failing.is_empty() {
-            reasons.push(format!("{} feeds failing", failing.len()));
+            reasons.push(format!(
+                "{} failing",
+                if failing.len() == 1 {
+                    "1 feed".to_string()
+                } else {
+                    format!("{} feeds", failing.len())
+                }
+            ));
         }
         if storage.consecutive > 0 {
             reasons.push("storage failing".to_string());
         }
+        let article_failures: Vec<serde_json::Value> = enabled
+            .iter()
+            .filter_map(|f| f.article_trouble().map(|r| (f, r)))
+            .map(|(f, r)| {
+                serde_json::json!({
+                    "feed": f.name, "at": r.at, "pages": r.pages, "failed": r.failed_pages(),
+                    "reasons": r.failed,
+                })
+            })
+            .collect();
         let mail = self
             .digests
             .as_ref()
@@ -354,7 +374,8 @@ impl Service {
             "failing_feeds": failing,
             "storage": storage,
             "last_poll": self.last_poll(),
-            "last_digest": self.last_digest(),
+            "last_digest": self.last_digest().max(stored_digest),
+            "article_failures": article_failures,
             "uptime_s": self.started.elapsed().as_secs(),
             "version": env!("CARGO_PKG_VERSION"),
         });

@@ -1,5 +1,6 @@
-//! Reading for the analyst web view: matches with filters and keyset pagination, one item with
-//! everything known about it, full-text search (FTS5), the digests that carried an item.
+//! Reading for the analyst web view and `veille items --show`: matches with filters and keyset
+//! pagination, one item with everything known about it, full-text search (FTS5), the digests
+//! that carried an item.
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -99,6 +100,7 @@ pub struct DigestRef {
     pub subject: String,
     pub status: String,
     pub composed_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// One part of a search: words (folded like the index) that must, or must not, occur; several
@@ -395,7 +397,7 @@ impl Store {
     /// The digests that carried an item, newest first.
     pub fn item_digests(&self, item_id: i64) -> Result<Vec<DigestRef>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT d.id, d.watchlist, d.subject, d.status, d.composed_at
+            "SELECT d.id, d.watchlist, d.subject, d.status, d.composed_at, d.sent_at
              FROM digest_items di JOIN digests d ON d.id = di.digest_id
              WHERE di.item_id = ?1 ORDER BY d.composed_at DESC, d.id DESC",
         )?;
@@ -406,6 +408,7 @@ impl Store {
                 subject: r.get(2)?,
                 status: r.get(3)?,
                 composed_at: r.get(4)?,
+                sent_at: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

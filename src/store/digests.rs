@@ -19,10 +19,12 @@ pub struct Candidate {
     pub url: Option<String>,
     pub canonical_url: Option<String>,
     pub title: String,
-    /// The links of the item's feed HTML, one per line (for items stored before migration 0006,
+    /// The links of the item's feed HTML, one per line (for items stored before migration 0008,
     /// the HTML itself): where story grouping looks for links to other language versions.
     pub links: Option<String>,
     pub text: String,
+    /// The article page's text, when it was extracted.
+    pub article_text: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
     pub language: Option<String>,
@@ -207,7 +209,7 @@ impl Store {
             "SELECT i.id, f.name, i.url, i.canonical_url, i.title,
                     COALESCE(i.links, i.content_html, i.summary_html), NULL, veille_text(i.text), i.published_at, i.fetched_at, i.language,
                     (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
-                     WHERE s.item_id = i.id)
+                     WHERE s.item_id = i.id), veille_text(i.article_text)
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.fetched_at >= ?
                AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.watchlist = ? AND d.item_id = i.id)
@@ -237,6 +239,7 @@ impl Store {
                         .get::<_, Option<String>>(11)?
                         .map(|f| f.split('\n').map(str::to_string).collect())
                         .unwrap_or_default(),
+                    article_text: r.get(12)?,
                     matches: Vec::new(),
                 })
             })?
@@ -572,6 +575,33 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Pending mails of one watch list (or all) that wait for a later attempt: a retry after a
+    /// failed send, or a send under way in another process. Oldest first. (A webhook delivery
+    /// that waits is shown on the digest's status line.)
+    pub fn waiting_digests(
+        &self,
+        now: DateTime<Utc>,
+        watchlist: Option<&str>,
+    ) -> Result<Vec<DigestRow>, StoreError> {
+        Ok(self
+            .digests(watchlist)?
+            .into_iter()
+            .rev()
+            .filter(|d| d.mail_status.as_deref() == Some("pending") && d.next_attempt_at > now)
+            .collect())
+    }
+
+    /// When a digest was last accepted by a transport (mail or webhook), by any process on this
+    /// database.
+    pub fn last_digest_sent_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(t) FROM (SELECT sent_at AS t FROM digests
+                                     UNION ALL SELECT sent_at FROM digest_webhooks)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Item ids a digest carries, ascending.
     pub fn digest_item_ids(&self, digest_id: i64) -> Result<Vec<i64>, StoreError> {
         let mut stmt = self
@@ -653,6 +683,65 @@ mod tests {
             mailed: true,
             webhook: None,
         }
+    }
+
+    /// Regression (merge of issue 16 into the packed texts of issue 18): candidates read
+    /// `article_text` as stored, a deflated BLOB, so the snippet of an extracted article could
+    /// not be built. Both texts come back as the text.
+    #[test]
+    fn candidates_carry_the_article_text_and_text_unpacked() {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Always,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        let now = at("2026-11-24T07:00:00Z");
+        s.sync_feeds(&[feed], now).unwrap();
+        let article = "The Council adopted the regulation on cyber resilience today. ".repeat(20);
+        let summary = "One line of summary from the feed, said several times over. ".repeat(8);
+        let item = NewItem {
+            parsed: ParsedItem {
+                guid: "g".into(),
+                title: "t".into(),
+                text: summary.clone(),
+                ..ParsedItem::default()
+            },
+            language: Some("en".into()),
+            language_source: None,
+            matches: vec![StoredMatch {
+                topic: "a".into(),
+                score: 0.9,
+                evidence_json: "[]".into(),
+            }],
+            article: Some(crate::store::Article {
+                text: Some(article.clone()),
+                status: "ok".into(),
+            }),
+            links: None,
+        };
+        s.store_items(1, &[item], now).unwrap();
+        let stored: (String, String) = s
+            .conn
+            .query_row(
+                "SELECT typeof(text), typeof(article_text) FROM items",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(stored, ("blob".into(), "blob".into()), "both stored packed");
+        let c = s
+            .digest_candidates("w", &["a".to_string()], at("2026-11-01T00:00:00Z"))
+            .unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].article_text.as_deref(), Some(article.as_str()));
+        assert_eq!(c[0].text, summary);
     }
 
     #[test]

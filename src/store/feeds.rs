@@ -6,7 +6,7 @@ use rusqlite::params;
 use super::Store;
 use crate::config::FeedConfig;
 use crate::error::StoreError;
-use crate::model::FeedRow;
+use crate::model::{ArticleReport, FeedRow};
 
 /// A feed to poll now, with what conditional GET and backoff need.
 #[derive(Debug, Clone)]
@@ -18,6 +18,9 @@ pub struct DueFeed {
     pub last_modified: Option<String>,
     pub error_count: i64,
 }
+
+/// The feed due next: its name and when (`None`: never checked, due now).
+pub type NextDue = (String, Option<DateTime<Utc>>);
 
 /// What one poll of a feed taught us, written in one statement.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,8 @@ pub struct FetchRecord {
     pub warning: Option<String>,
     /// A document was read (not a 304, not a failure): `warning` replaces the stored one.
     pub read_document: bool,
+    /// The article pages fetched in this refresh; `None` (none fetched) keeps the stored report.
+    pub article_report: Option<ArticleReport>,
 }
 
 impl Store {
@@ -52,14 +57,14 @@ impl Store {
         let tx = self.write()?;
         tx.execute("UPDATE feeds SET enabled = 0", [])?;
         for f in feeds {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO feeds (name, url, language, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(name) DO UPDATE SET
                    url = excluded.url, language = excluded.language, enabled = excluded.enabled,
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END",
-                params![f.name, f.url.as_str(), f.language, f.enabled, now],
-            )?;
+            )?
+            .execute(params![f.name, f.url.as_str(), f.language, f.enabled, now])?;
         }
         tx.commit()?;
         Ok(())
@@ -87,13 +92,13 @@ impl Store {
 
     /// When the next enabled feed is due, if any feed is enabled (never-checked feeds are due now).
     pub fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) =
-            self.conn.query_row(
+        let (enabled, unchecked, earliest): (i64, i64, Option<DateTime<Utc>>) = self
+            .conn
+            .prepare_cached(
                 "SELECT COUNT(*), COUNT(*) - COUNT(next_check_at), MIN(next_check_at)
              FROM feeds WHERE enabled = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(match (enabled, unchecked) {
             (0, _) => None,
             (_, 0) => earliest,
@@ -101,11 +106,26 @@ impl Store {
         })
     }
 
+    /// The enabled feed due next and when (a never-checked feed is due now, `None` for its time).
+    pub fn next_due_feed(&self) -> Result<Option<NextDue>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, next_check_at FROM feeds WHERE enabled = 1
+                 ORDER BY next_check_at IS NOT NULL, next_check_at, name LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Records the outcome of one fetch of a feed.
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
         let ok = rec.error.is_none();
-        self.conn.execute(
-            "UPDATE feeds SET
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET
                last_fetch_at = ?2, last_status = ?3, last_error = ?4,
                error_count = CASE WHEN ?5 THEN 0 ELSE error_count + 1 END,
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
@@ -113,9 +133,11 @@ impl Store {
                title = COALESCE(?8, title), next_check_at = ?9,
                article_failures = COALESCE(?10, article_failures),
                reissued = COALESCE(?11, reissued),
-               last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END
+               last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END,
+               article_report = COALESCE(?14, article_report)
              WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 feed_id,
                 rec.fetched_at,
                 rec.status,
@@ -128,9 +150,12 @@ impl Store {
                 rec.article_failures,
                 rec.reissued,
                 rec.warning,
-                rec.read_document
-            ],
-        )?;
+                rec.read_document,
+                rec.article_report
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?
+            ])?;
         Ok(())
     }
 
@@ -140,7 +165,7 @@ impl Store {
             "SELECT f.id, f.name, f.url, f.title, f.enabled, f.last_status, f.error_count, f.last_error,
                     f.last_fetch_at, f.last_success_at, f.next_check_at,
                     (SELECT COUNT(*) FROM item_sources s WHERE s.feed_id = f.id), f.article_failures,
-                    f.reissued, f.last_warning
+                    f.reissued, f.last_warning, f.article_report
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -160,8 +185,30 @@ impl Store {
                 article_failures: r.get(12)?,
                 reissued: r.get(13)?,
                 last_warning: r.get(14)?,
+                // A report this version cannot read is left out, never fatal.
+                article_report: r
+                    .get::<_, Option<String>>(15)?
+                    .and_then(|j| serde_json::from_str(&j).ok()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a batch of article pages fetched outside a refresh (`veille refetch`) as the
+    /// feed's article report.
+    pub fn set_article_report(
+        &mut self,
+        feed: &str,
+        report: &ArticleReport,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET article_report = ?2, article_failures = ?3 WHERE name = ?1",
+            params![
+                feed,
+                serde_json::to_string(report)?,
+                report.failed_pages() as i64
+            ],
+        )?;
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! by canonical URL across feeds), insert, list, matches.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Params, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -99,6 +99,22 @@ pub struct StoreReport {
     pub new_ids: Vec<i64>,
 }
 
+/// A stored item whose article page gave no text, to fetch again (`veille refetch`).
+#[derive(Debug, Clone)]
+pub struct RetryItem {
+    pub id: i64,
+    /// The feed that brought it first.
+    pub feed: String,
+    pub url: String,
+    pub title: String,
+    /// The feed's text (summary), the item's text until an article is extracted.
+    pub text: String,
+    /// The language configured for its feed.
+    pub feed_language: Option<String>,
+    /// Why the last attempt gave no text.
+    pub status: String,
+}
+
 /// Filters for [`Store::items`].
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
@@ -147,14 +163,14 @@ fn seen(
     item: &ParsedItem,
     hash: &str,
 ) -> Result<Seen, StoreError> {
-    let by_guid: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
+    let by_guid: Option<(i64, String)> = query_row(
+        tx,
+        "SELECT i.id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.feed_id = ?1 AND s.guid = ?2",
-            params![feed_id, item.guid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+        params![feed_id, item.guid],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     if let Some((id, old)) = by_guid {
         return Ok(if old == hash {
             Seen::Unchanged(id)
@@ -163,8 +179,8 @@ fn seen(
         });
     }
     if let Some(url) = &item.canonical_url {
-        let by_url: Option<(i64, String, bool)> = tx
-            .query_row(
+        let by_url: Option<(i64, String, bool)> = query_row(
+            tx,
                 "SELECT i.id, i.content_hash,
                         EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
                  FROM items i WHERE i.canonical_url = ?1",
@@ -183,16 +199,16 @@ fn seen(
             None => {}
         }
     }
-    let by_content: Option<i64> = tx
-        .query_row(
-            "SELECT i.id FROM items i
+    let by_content: Option<i64> = query_row(
+        tx,
+        "SELECT i.id FROM items i
              WHERE i.content_hash = ?1
                AND EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = i.id AND s.feed_id = ?2)
              LIMIT 1",
-            params![hash, feed_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+        params![hash, feed_id],
+        |r| r.get(0),
+    )
+    .optional()?;
     if let Some(id) = by_content {
         return Ok(Seen::Reissued { id, changed: false });
     }
@@ -274,7 +290,8 @@ impl Store {
             match seen(&tx, feed_id, it, &hash)? {
                 Seen::Unchanged(_) => {
                     // Recognised by its text: remember its source, to recognise it sooner.
-                    tx.execute(
+                    execute(
+                        &tx,
                         "UPDATE item_sources SET source_hash = ?3
                          WHERE feed_id = ?1 AND guid = ?2 AND source_hash IS NOT ?3",
                         params![feed_id, it.guid, source],
@@ -292,7 +309,8 @@ impl Store {
                     report.unchanged += 1;
                 }
                 Seen::SameUrl(id) => {
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT OR IGNORE INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![feed_id, it.guid, id, now, source],
@@ -301,7 +319,8 @@ impl Store {
                 }
                 Seen::Changed(id) => {
                     update_item(&tx, id, new, &hash, now)?;
-                    tx.execute(
+                    execute(
+                        &tx,
                         "UPDATE item_sources SET source_hash = ?3 WHERE feed_id = ?1 AND guid = ?2",
                         params![feed_id, it.guid, source],
                     )?;
@@ -317,7 +336,8 @@ impl Store {
                     report.reissued += 1;
                 }
                 Seen::New => {
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT INTO items (feed_id, guid, url, canonical_url, title, links, content_html,
                            text, author, published_at, fetched_at, content_hash, language,
                            article_text, article_status, language_source, language_confidence)
@@ -343,7 +363,8 @@ impl Store {
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
-                    tx.execute(
+                    execute(
+                        &tx,
                         "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![feed_id, it.guid, id, now, source],
@@ -438,13 +459,86 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.execute(
+        execute(
+            &tx,
             "UPDATE items SET language = ?2 WHERE id = ?1",
             params![item_id, language],
         )?;
         write_matches(&tx, item_id, matches, now)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Items whose article page gave no text (any status but `ok`), with a link, of one feed
+    /// when given (the feed that brought them first or any feed they were seen in), fetched
+    /// since `since` when given; oldest first.
+    pub fn article_retries(
+        &self,
+        feed: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<RetryItem>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, f.name, i.url, i.title, veille_text(i.text), f.language, i.article_status
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE i.article_status IS NOT NULL AND i.article_status <> 'ok' AND i.url IS NOT NULL
+               AND (?1 IS NULL OR f.name = ?1
+                    OR EXISTS (SELECT 1 FROM item_sources s JOIN feeds g ON g.id = s.feed_id
+                               WHERE s.item_id = i.id AND g.name = ?1))
+               AND (?2 IS NULL OR i.fetched_at >= ?2)
+             ORDER BY i.fetched_at, i.id",
+        )?;
+        let rows = stmt.query_map(params![feed, since], |r| {
+            Ok(RetryItem {
+                id: r.get(0)?,
+                feed: r.get(1)?,
+                url: r.get(2)?,
+                title: r.get(3)?,
+                text: r.get(4)?,
+                feed_language: r.get(5)?,
+                status: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a new attempt at an item's article page: its status, its text when it gave one,
+    /// and the language and topics decided from it. The text of an earlier success is kept
+    /// when this attempt failed.
+    pub fn set_article(
+        &mut self,
+        item_id: i64,
+        article: &Article,
+        language: Option<&str>,
+        language_source: Option<(&str, f64)>,
+        matches: &[StoredMatch],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE items SET article_status = ?2, article_text = COALESCE(?3, article_text),
+               language = ?4, language_source = ?5, language_confidence = ?6
+             WHERE id = ?1",
+            params![
+                item_id,
+                article.status,
+                super::packed::pack_opt(article.text.as_deref()),
+                language,
+                language_source.map(|l| l.0),
+                language_source.map(|l| l.1)
+            ],
+        )?;
+        write_matches(&tx, item_id, matches, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Topic ids with at least one stored match, sorted.
+    pub fn stored_topics(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT topic FROM matches ORDER BY topic")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The stored matches of one item, by topic.
@@ -479,7 +573,8 @@ fn update_item(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let it = &new.parsed;
-    tx.execute(
+    execute(
+        tx,
         "UPDATE items SET url = ?2, title = ?3, links = ?4, summary_html = NULL, content_html = ?5, text = ?6,
            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
            language = ?10, article_text = COALESCE(?11, article_text),
@@ -506,6 +601,23 @@ fn update_item(
     write_matches(tx, id, &new.matches, now)
 }
 
+/// Runs one statement of the write path, prepared once per connection (SQLite's cache of
+/// prepared statements): a poll writes every item with the same few statements, and parsing
+/// them again for every row cost more than the insert.
+fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// One row of a cached statement (see [`execute`]).
+fn query_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, row)
+}
+
 /// `group_concat` of topics → the list (none when NULL).
 fn split_topics(joined: Option<String>) -> Vec<String> {
     joined
@@ -519,12 +631,85 @@ fn write_matches(
     matches: &[StoredMatch],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM matches WHERE item_id = ?1", [item_id])?;
+    execute(tx, "DELETE FROM matches WHERE item_id = ?1", [item_id])?;
     for m in matches {
-        tx.execute(
+        execute(
+            tx,
             "INSERT INTO matches (item_id, topic, score, evidence, classified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![item_id, m.topic, m.score, m.evidence_json, now],
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (merge of issue 16's `veille refetch` with issue 18's packed texts): the items
+    /// to fetch again were read with their text as stored, a deflated BLOB, which does not read
+    /// as a string; and a refetched article text was written unpacked.
+    #[test]
+    fn refetch_reads_packed_texts_and_stores_the_new_article_packed() {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Always,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        let now = DateTime::parse_from_rfc3339("2026-11-24T07:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        s.sync_feeds(&[feed], now).unwrap();
+        let summary = "One line of summary from the feed, said several times over. ".repeat(8);
+        let item = NewItem {
+            parsed: ParsedItem {
+                guid: "g".into(),
+                title: "t".into(),
+                url: Some("https://x.eu/a".into()),
+                text: summary.clone(),
+                ..ParsedItem::default()
+            },
+            language: Some("en".into()),
+            language_source: None,
+            matches: Vec::new(),
+            article: Some(Article {
+                text: None,
+                status: "blocked".into(),
+            }),
+            links: None,
+        };
+        let id = s.store_items(1, &[item], now).unwrap().new_ids[0];
+        let retries = s.article_retries(None, None).unwrap();
+        assert_eq!(retries.len(), 1);
+        assert_eq!(retries[0].text, summary);
+        let article = "The Council adopted the regulation on cyber resilience today. ".repeat(20);
+        s.set_article(
+            id,
+            &Article {
+                text: Some(article.clone()),
+                status: "ok".into(),
+            },
+            Some("en"),
+            None,
+            &[],
+            now,
+        )
+        .unwrap();
+        let (kind, text): (String, String) = s
+            .conn
+            .query_row(
+                "SELECT typeof(article_text), veille_text(article_text) FROM items WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((kind.as_str(), text), ("blob", article));
+    }
 }

@@ -35,7 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_hardening",
         include_str!("../../migrations/0006_hardening.sql"),
     ),
-    // 7 is `0007_article_reports` (issue 16, on its own branch).
+    (
+        7,
+        "0007_article_reports",
+        include_str!("../../migrations/0007_article_reports.sql"),
+    ),
     (
         8,
         "0008_retention",
@@ -80,15 +84,8 @@ mod tests {
 
     #[test]
     fn migrations_are_numbered_in_order() {
-        // Increasing; a number may be missing while another branch holds it (7, until issue
-        // 16 is merged).
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert!(
-                i == 0 || m.0 > MIGRATIONS[i - 1].0,
-                "migration {} out of order",
-                m.1
-            );
-            assert!(m.0 <= i as i64 + 2, "migration {} leaves a gap", m.1);
+            assert_eq!(m.0, i as i64 + 1, "migration {} out of order", m.1);
             assert!(m.1.starts_with(&format!("{:04}_", m.0)));
         }
     }
@@ -132,6 +129,47 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM items_fts", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 1);
+    }
+
+    /// Branches merged with migrations of the same number, or adding the same column twice
+    /// (0005_web and the article reports both added `items.language_source`), break the upgrade
+    /// of a database written by an earlier release: every earlier version must reach the last.
+    #[test]
+    fn a_database_at_every_earlier_version_upgrades_to_the_last() {
+        let last = MIGRATIONS.last().unwrap().0;
+        for version in 1..last {
+            let mut conn = Connection::open_in_memory().unwrap();
+            super::super::register_functions(&conn).unwrap();
+            apply_until(&mut conn, version).unwrap();
+            conn.execute(
+                "INSERT INTO feeds (id, name, url, created_at) VALUES (1, 'f', 'https://x.eu/', '2026-01-01')",
+                [],
+            )
+            .unwrap();
+            let store = super::super::Store::setup(conn)
+                .unwrap_or_else(|e| panic!("upgrading from version {version}: {e}"));
+            let v: i64 = store
+                .conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, last, "from version {version}");
+            let feeds = store.feeds().unwrap();
+            assert_eq!(feeds.len(), 1, "from version {version}");
+            assert_eq!(feeds[0].article_report, None);
+            assert_eq!(feeds[0].reissued, 0);
+            // 0008 (retention) and 0009 (webhooks) are in place whatever the starting version.
+            let present = |sql: &str| -> i64 {
+                store
+                    .conn
+                    .query_row(sql, [], |r| r.get(0))
+                    .unwrap_or_else(|e| panic!("from version {version}: {sql}: {e}"))
+            };
+            assert_eq!(present("SELECT COUNT(*) FROM tombstones"), 0);
+            assert_eq!(present("SELECT COUNT(*) FROM maintenance"), 0);
+            assert_eq!(present("SELECT COUNT(links) FROM items"), 0);
+            assert_eq!(present("SELECT COUNT(*) FROM digest_webhooks"), 0);
+            assert_eq!(present("SELECT COUNT(mailed) FROM digests"), 0);
+        }
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub use digests::{
 };
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
-    Article, ItemFilter, NewItem, Seen, StoreReport, StoredMatch, StoredText, content_hash,
-    source_hash,
+    Article, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
+    content_hash, source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
 pub use retention::{FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
@@ -32,6 +32,9 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::error::StoreError;
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
 
 /// A handle on the database. Not shared between threads: each task opens its own or owns this.
 pub struct Store {
@@ -112,6 +115,15 @@ impl Store {
         })
     }
 
+    /// Opens the database at `path` if it exists (applying pending migrations); `None` when
+    /// there is no file yet. For commands that only read: they must not create a database.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::open(path).map(Some)
+    }
+
     /// An in-memory database, for tests and one-off commands.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Self::setup(Connection::open_in_memory()?)
@@ -126,6 +138,16 @@ impl Store {
         if fresh {
             conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         }
+        // Room for every statement of the poll's write path and the web view's queries at once
+        // (rusqlite keeps 16 by default; an evicted statement is parsed again on its next use).
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Plans that do not depend on the values bound: without this SQLite marks a statement
+        // whose parameter is compared against a partial index's condition (`items_canonical_url`)
+        // as expired at every new binding and parses it again, which undoes the cache above.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -23,7 +23,7 @@ use crate::digest::evidence::{self, ConceptTerms};
 use crate::digest::group::{StoryKey, group_stories};
 use crate::links;
 use crate::pipeline::language;
-use crate::service::schedule::FAILING_AFTER;
+use crate::pipeline::schedule::FAILING_AFTER;
 use crate::store::{
     Cursor, ItemDetail, ListedItem, MatchQuery, NewJudgement, StoredMatch, Verdict, fts_expression,
 };

@@ -5,12 +5,32 @@ use std::process::Output;
 use super::poll::write_config;
 use super::server::TestServer;
 
+/// The binary under test: the one cargo built, or `VEILLE_TEST_BIN` (to check that a
+/// regression test fails on an older build).
+pub fn bin() -> String {
+    std::env::var("VEILLE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_veille").into())
+}
+
 /// Runs the built `veille` binary with a clean environment.
 pub async fn veille(args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_veille"))
+    tokio::process::Command::new(bin())
         .args(args)
         .env_remove("VEILLE_CONFIG")
         .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .output()
+        .await
+        .unwrap()
+}
+
+/// [`veille`] with `dir` as the working directory.
+pub async fn veille_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("VEILLE_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
         .output()
         .await
         .unwrap()
@@ -120,7 +140,11 @@ async fn check_names_file_line_and_key() {
     .unwrap();
     let out = veille(&["--config", good.to_str().unwrap(), "check"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("ok (1 feeds"));
+    assert!(
+        text(&out.stdout).contains("ok (1 feed, 0 watch lists"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[tokio::test]

@@ -303,7 +303,9 @@ async fn smtp_digest_is_multipart_grouped_explained_and_utf8_clean() {
     );
     assert!(!text.contains("Weather"), "below min_score: {text}");
     assert!(
-        text.contains("broken: 4 consecutive errors, last: HTTP status 503"),
+        text.contains(
+            "broken: 4 consecutive errors, never read successfully, last: HTTP status 503"
+        ),
         "{text}"
     );
 

@@ -117,6 +117,39 @@ const CASES: &[Case] = &[
         ],
         language: Some("de"),
     },
+    // Issue 16: the "Related news" heading went, its three EU–NATO cyber headlines stayed and
+    // made a fisheries page match eu-nato-cyber.
+    Case {
+        file: "commission-fisheries-related-en.html",
+        first: "The European Commission today launched a support scheme",
+        last: "the Mediterranean and the Baltic.",
+        leaks: &[
+            "Related news",
+            "NATO",
+            "cyber",
+            "undersea cables",
+            "1 December 2026",
+            "Contacts",
+            "Legal notice",
+        ],
+        language: Some("en"),
+    },
+    // Issue 14 (left over): the key facts above a European Parliament press release are
+    // article content.
+    Case {
+        file: "europarl-key-facts-en.html",
+        first: "Member States to map every coastal wetland larger than five hectares by 2030",
+        last: "hopes to conclude before the summer.",
+        leaks: &[
+            "Press room",
+            "26-11-2026",
+            "Contacts",
+            "Further information",
+            "Legislative train",
+            "Privacy policy",
+        ],
+        language: Some("en"),
+    },
 ];
 
 #[test]
@@ -152,6 +185,52 @@ fn no_sidebar_footer_or_banner_text_leaks() {
             );
         }
     }
+}
+
+/// Regression (issue 16, point 1): extraction dropped the "Related news" heading line but kept
+/// the headlines after it, so the classifier could no longer tell where the article ended.
+#[test]
+fn related_news_heading_and_its_headlines_are_dropped_whole() {
+    let article = extract("commission-fisheries-related-en.html");
+    assert_eq!(article.status, Status::Ok, "{}", article.text);
+    assert_eq!(article.text.lines().count(), 1, "{}", article.text);
+    for gone in [
+        "Related news",
+        "EU and NATO step up",
+        "first joint cyber",
+        "task force",
+    ] {
+        assert!(
+            !article.text.contains(gone),
+            "kept {gone:?}:\n{}",
+            article.text
+        );
+    }
+}
+
+/// Regression (issue 14, left over): the box of key facts above a European Parliament press
+/// release (a link-free list beside the body, too short to be voted for) was dropped.
+#[test]
+fn europarl_key_facts_box_is_kept_above_the_body() {
+    let article = extract("europarl-key-facts-en.html");
+    let lines: Vec<&str> = article.text.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "Member States to map every coastal wetland larger than five hectares by 2030",
+            "Drainage of protected salt marshes banned except for flood defence works",
+            "Restoration plans to cover at least a fifth of degraded sites within ten years",
+            "Parliament on Wednesday adopted its position on a law that obliges Member States to map, protect and restore the salt marshes, lagoons and estuaries along their coasts.",
+        ],
+        "{}",
+        article.text
+    );
+    // The section headings between the parts of the body stay too.
+    assert!(lines.contains(&"Next steps"), "{}", article.text);
+    assert_eq!(
+        article.title.as_deref(),
+        Some("Plenary backs new rules to protect coastal wetlands")
+    );
 }
 
 #[test]

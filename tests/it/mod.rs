@@ -12,6 +12,7 @@ mod hostile;
 pub mod hostile_server;
 mod kill;
 mod language;
+mod operator;
 mod poll;
 mod realworld;
 pub mod server;

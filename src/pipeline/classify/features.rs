@@ -2,7 +2,8 @@
 //! concepts' terms occur: all required concepts together in the title, in the head (title and
 //! lead), in one sentence, in a window of three sentences; how often they come together; the two
 //! sides named side by side; cooperation words with both sides; how much of the item is about
-//! the subject and each side; another partner in the head or throughout.
+//! the subject and each side; another partner in the head or throughout; a longer item naming
+//! the second side, or the subject, in one sentence only (a passing mention).
 //!
 //! An alias counts as a weaker mention of its concept ("Washington" for the United States); a
 //! `both` term ("the two sides") names both sides of the pair in its sentence once each was named
@@ -32,11 +33,15 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "exclude_pair",
     "off_topic_title",
     "off_topic_share",
+    "partner_once",
+    "subject_once",
 ];
-pub const N_FEATURES: usize = 19;
+pub const N_FEATURES: usize = 21;
 
 /// Sentences in a window.
 const WINDOW: usize = 3;
+/// Sentences from which an item is long enough for a single mention to be a passing one.
+const LONG: usize = 4;
 /// Co-occurrences counted by `repeat` before it saturates.
 const REPEATS: f64 = 4.0;
 
@@ -266,6 +271,20 @@ pub fn features(topic: &Topic, mentions: &[Mention], sentences: &[Sentence]) -> 
     } else {
         share(&|s| subject.iter().all(|&k| presence[s * r + k] > 0.0))
     };
+    // A longer item that names the second side in one sentence only (a passing mention: "its
+    // partners, including the United States and NATO") / the subject in one body sentence only.
+    let once = |f: &dyn Fn(usize) -> bool| (0..n).filter(|&s| f(s)).count() == 1;
+    let partner_once = match pair_slots {
+        Some((_, b)) if n >= LONG => f64::from(u8::from(once(&|s| presence[s * r + b] > 0.0))),
+        _ => 0.0,
+    };
+    let subject_once = if n >= LONG && !subject.is_empty() && subject_head == 0.0 {
+        f64::from(u8::from(once(&|s| {
+            subject.iter().all(|&k| presence[s * r + k] > 0.0)
+        })))
+    } else {
+        0.0
+    };
     values.copy_from_slice(&[
         title,
         head_value,
@@ -290,6 +309,8 @@ pub fn features(topic: &Topic, mentions: &[Mention], sentences: &[Sentence]) -> 
         if exclude_pair { 1.0 } else { 0.0 },
         if off_topic_title { 1.0 } else { 0.0 },
         share(&|s| off_topic[s]),
+        partner_once,
+        subject_once,
     ]);
     Features { values, spans }
 }
@@ -371,5 +392,24 @@ mod tests {
         assert_eq!(f.get("off_topic_share"), 2.0 / 3.0);
         let f = signals("EU and NATO talk cyber and trade\nNothing else.");
         assert_eq!(f.get("off_topic_title"), 0.0);
+    }
+
+    #[test]
+    fn a_side_or_the_subject_named_once_in_a_longer_item_is_a_passing_mention() {
+        // The partner in one sentence of four or more: passing; in two: not.
+        let f = signals("The EU on cyber\nThe EU acts. Its partners include NATO. The EU is firm.");
+        assert_eq!(f.get("partner_once"), 1.0);
+        let f = signals("The EU on cyber\nThe EU acts. NATO helps. NATO agrees. The EU is firm.");
+        assert_eq!(f.get("partner_once"), 0.0);
+        // A short item naming the partner once is not a passing mention.
+        let f = signals("EU and NATO on cyber\nThey met.");
+        assert_eq!(f.get("partner_once"), 0.0);
+        // The subject once, in the body only (the lead is three sentences): passing; in the
+        // head: not.
+        let body = "They met. They talked. Of satellites. They also have a cyber dialogue.";
+        let f = signals(&format!("EU and NATO on space\n{body}"));
+        assert_eq!(f.get("subject_once"), 1.0);
+        let f = signals(&format!("EU and NATO on cyber\n{body}"));
+        assert_eq!(f.get("subject_once"), 0.0);
     }
 }

@@ -4,10 +4,11 @@
 //! Rules are data (`config/topics/*.toml`, see [`rules`]). One Aho-Corasick pass over the folded
 //! text ([`fold`]) finds every term of every topic; word boundaries, prefix terms and
 //! case-sensitive terms are checked on each hit. The text is split into title, lead and body
-//! sentences ([`segment`]); a *unit* is a sentence (or two adjacent sentences within a word
-//! window) holding every required concept of a topic. Each unit weighs by its field, less when
-//! the pair concepts are not side by side, a boost concept is missing or an exclude concept is
-//! present; the score is `1 − Π(1 − unit weight)`, and the topic matches at its threshold.
+//! sentences ([`segment`]); where the concepts occur gives a topic's signals ([`features`]: all
+//! of them in the title, the head, one sentence, a window; the two sides side by side; passing
+//! mentions; other parties and subjects), and a logistic model whose weights are data
+//! ([`model`], the rule file's `[model]` table) turns them into the score, shown to three
+//! decimals and compared as shown with the topic's threshold.
 
 pub mod features;
 pub mod fold;

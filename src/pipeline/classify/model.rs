@@ -30,27 +30,29 @@ pub struct Contribution {
 /// suit any topic built the same way (a pair of sides, a subject, cooperation words, other
 /// parties and subjects). The shipped rule files carry the same weights.
 pub const DEFAULT: Model = Model {
-    bias: -7.690,
+    bias: -7.766,
     weights: [
-        2.111,  // title
-        0.854,  // head
-        1.907,  // sentence
-        0.538,  // window
-        4.004,  // repeat
-        1.262,  // pair_head
-        0.709,  // pair
-        0.418,  // cooperation
-        2.066,  // head_cooperation
-        -0.040, // pair_subject
-        0.642,  // subject_head
-        -1.866, // subject_share
-        1.411,  // partner_share
-        0.950,  // side_share
-        -0.645, // exclude_head
-        -1.846, // exclude_share
-        -0.961, // exclude_pair
-        -2.416, // off_topic_title
-        -2.940, // off_topic_share
+        2.329,  // title
+        0.422,  // head
+        2.427,  // sentence
+        1.376,  // window
+        4.267,  // repeat
+        1.565,  // pair_head
+        0.277,  // pair
+        0.244,  // cooperation
+        2.590,  // head_cooperation
+        -0.475, // pair_subject
+        0.724,  // subject_head
+        -2.823, // subject_share
+        0.806,  // partner_share
+        1.721,  // side_share
+        -0.543, // exclude_head
+        -2.304, // exclude_share
+        -1.311, // exclude_pair
+        -2.862, // off_topic_title
+        -3.257, // off_topic_share
+        -3.400, // partner_once
+        -2.580, // subject_once
     ],
 };
 

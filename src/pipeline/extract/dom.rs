@@ -98,6 +98,47 @@ pub struct Dom<'a> {
     pub nodes: Vec<Node<'a>>,
 }
 
+/// Elements that separate lines of text.
+pub fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "form"
+            | "address"
+            | "center"
+            | "hr"
+            | "br"
+            | "details"
+            | "summary"
+            | "fieldset"
+            | "body"
+    )
+}
+
 /// Elements whose subtree is never article text.
 fn is_skipped_tag(tag: &str) -> bool {
     matches!(
@@ -518,7 +559,7 @@ impl<'a> Dom<'a> {
     }
 
     /// Sums text statistics over each subtree, counting only nodes not removed.
-    fn recount(&mut self) {
+    pub fn recount(&mut self) {
         for node in &mut self.nodes {
             if !node.is_text() {
                 node.chars = 0;
@@ -566,4 +607,13 @@ impl<'a> Dom<'a> {
         }
         false
     }
+}
+
+/// The last non-blank text in the subtree of `ix`.
+pub fn last_text<'a>(dom: &Dom<'a>, ix: Ix) -> &'a str {
+    (ix..dom.nodes[ix].end)
+        .rev()
+        .map(|i| &dom.nodes[i])
+        .find(|n| n.is_text() && !n.removed && !n.text.trim().is_empty())
+        .map_or("", |n| n.text)
 }

@@ -1,8 +1,7 @@
 //! Turns the chosen elements into plain text, one paragraph per line, dropping what is left
 //! of page furniture inside them: link lists, the headline, short link-only lines.
 
-use super::dom::{Dom, Ix};
-use super::score::is_block;
+use super::dom::{Dom, Ix, is_block, last_text};
 
 /// Whether element `ix` inside the article is furniture rather than text.
 fn is_furniture(dom: &Dom, ix: Ix) -> bool {
@@ -59,15 +58,6 @@ fn is_link_list(dom: &Dom, ix: Ix) -> bool {
 fn is_cut_short(text: &str) -> bool {
     let t = text.trim_end();
     t.ends_with("...") || t.ends_with('…')
-}
-
-/// The last non-blank text in the subtree of `ix`.
-pub fn last_text<'a>(dom: &Dom<'a>, ix: Ix) -> &'a str {
-    (ix..dom.nodes[ix].end)
-        .rev()
-        .map(|i| &dom.nodes[i])
-        .find(|n| n.is_text() && !n.removed && !n.text.trim().is_empty())
-        .map_or("", |n| n.text)
 }
 
 /// Text of `roots`, paragraphs separated by `\n`, whitespace collapsed.

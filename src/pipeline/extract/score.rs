@@ -2,53 +2,12 @@
 //! nearest ancestors (more for longer, comma-rich text), points are scaled by the class/id
 //! hints and discounted by link density; the best ancestor wins and related siblings join it.
 
-use super::dom::{Dom, Ix, NONE};
+use super::dom::{Dom, Ix, NONE, is_block, last_text};
 
 /// Blocks shorter than this (non-whitespace characters) do not vote.
 const MIN_VOTE_CHARS: u32 = 20;
 /// How many ancestors a block's vote reaches.
 const VOTE_DEPTH: usize = 5;
-
-/// Elements that separate lines of text.
-pub fn is_block(tag: &str) -> bool {
-    matches!(
-        tag,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "main"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "tr"
-            | "td"
-            | "th"
-            | "thead"
-            | "tbody"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "form"
-            | "address"
-            | "center"
-            | "hr"
-            | "br"
-            | "details"
-            | "summary"
-            | "fieldset"
-            | "body"
-    )
-}
 
 /// Inline elements: their text belongs to the block around them.
 fn is_inline(tag: &str) -> bool {
@@ -204,13 +163,97 @@ pub fn choose(dom: &Dom) -> Vec<Ix> {
             || (node.tag == "p"
                 && node.link_chars == 0
                 && node.chars >= 20
-                && ends_sentence(dom, sib));
+                && ends_sentence(dom, sib))
+            || (sib < top && is_fact_box(dom, sib));
         if joins {
             roots.push(sib);
         }
     }
+    add_headings_between(dom, parent, &mut roots);
     add_twins(dom, top, &mut roots);
     roots
+}
+
+/// Adds the section headings ("Next steps", "Background") that sit, alone in their wrapper,
+/// between two parts of the article: siblings with too little text to be voted for.
+fn add_headings_between(dom: &Dom, parent: Ix, roots: &mut Vec<Ix>) {
+    let (Some(&first), Some(&last)) = (roots.first(), roots.last()) else {
+        return;
+    };
+    let mut added = false;
+    for &sib in &dom.nodes[parent].children {
+        if sib <= first || sib >= last || roots.contains(&sib) {
+            continue;
+        }
+        let node = &dom.nodes[sib];
+        if node.removed || node.is_text() || node.chars == 0 || node.chars > 80 {
+            continue;
+        }
+        let mut inner = sib;
+        loop {
+            let n = &dom.nodes[inner];
+            if matches!(n.tag, "h2" | "h3" | "h4" | "h5" | "h6") {
+                break;
+            }
+            let kids: Vec<Ix> = n
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| !dom.nodes[c].removed && dom.nodes[c].chars > 0)
+                .collect();
+            match kids.as_slice() {
+                [only] if !dom.nodes[*only].is_text() => inner = *only,
+                _ => break,
+            }
+        }
+        if matches!(dom.nodes[inner].tag, "h2" | "h3" | "h4" | "h5" | "h6")
+            && dom.nodes[inner].link_chars == 0
+        {
+            roots.push(sib);
+            added = true;
+        }
+    }
+    if added {
+        roots.sort_unstable();
+    }
+}
+
+/// Items of a fact box: at least this many…
+const FACT_ITEMS: usize = 2;
+/// …each with at least this many non-whitespace characters (a statement, not a menu entry).
+const FACT_CHARS: u32 = 25;
+
+/// A box of key facts above the body (European Parliament press releases): a list, alone in
+/// its wrapper, of two or more link-free statements. It is a sibling of the body with too
+/// little text to be voted for, but it is article content.
+fn is_fact_box(dom: &Dom, ix: Ix) -> bool {
+    let mut list = ix;
+    while !matches!(dom.nodes[list].tag, "ul" | "ol") {
+        let children: Vec<Ix> = dom.nodes[list]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let n = &dom.nodes[c];
+                !n.removed && (!n.is_text() || !n.text.trim().is_empty())
+            })
+            .collect();
+        match children.as_slice() {
+            [only] if !dom.nodes[*only].is_text() => list = *only,
+            _ => return false,
+        }
+    }
+    let node = &dom.nodes[list];
+    let items: Vec<&super::dom::Node> = node
+        .children
+        .iter()
+        .map(|&c| &dom.nodes[c])
+        .filter(|n| !n.removed && n.tag == "li")
+        .collect();
+    node.link_chars == 0
+        && !node.removed
+        && items.len() >= FACT_ITEMS
+        && items.iter().all(|li| li.chars >= FACT_CHARS)
 }
 
 /// Adds the parts of an article split over several containers: elements elsewhere in the
@@ -269,7 +312,7 @@ fn leaf_articles(dom: &Dom) -> Vec<Ix> {
 
 /// Whether the last text of element `ix` ends a sentence.
 fn ends_sentence(dom: &Dom, ix: Ix) -> bool {
-    super::render::last_text(dom, ix)
+    last_text(dom, ix)
         .trim_end()
         .ends_with(['.', '!', '?', '。', '»', '"', '”'])
 }

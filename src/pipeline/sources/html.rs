@@ -30,7 +30,8 @@ fn compile(field: &'static str, selector: &str) -> Result<Selector, RuleError> {
     Selector::parse(selector).map_err(|e| RuleError {
         field,
         message: format!(
-            "invalid CSS selector {selector:?} ({e}); expected one such as \"div.card\" or \"a[href]\""
+            "invalid CSS selector {selector:?}: {}",
+            crate::pipeline::extract::selector_error(&e)
         ),
     })
 }

@@ -1,6 +1,6 @@
-//! The feeds page: each feed's health as `veille feeds` shows it (last error, else the last
-//! document's recovery warning; article pages without text; guids that change between polls),
-//! with why article pages failed.
+//! The feeds page: each feed's health as `veille feeds` shows it (last error, the last
+//! document's recovery warning, the last batch of article pages without text and why, guids that
+//! change between polls), with why recent article pages failed.
 
 use maud::{Markup, html};
 
@@ -23,6 +23,10 @@ pub fn page(rows: &[Row]) -> Markup {
         html! {
             h1 { "Feeds" }
             p { (rows.len()) " feeds, " (failing) " failing." }
+            @let retry = rows.iter().filter(|r| r.feed.article_trouble().is_some_and(|a| a.retryable())).map(|r| r.feed.name.as_str()).collect::<Vec<_>>();
+            @if !retry.is_empty() {
+                p { "Once the cause is fixed, " code { "veille refetch --feed NAME" } " fetches those article pages again (" (retry.join(", ")) ")." }
+            }
             div.scroll {
                 table.feeds {
                     thead { tr { th { "Feed" } th { "State" } th { "Errors" } th { "Items" } th { "Last success" } th { "Next check" } th { "Last error or warning / article pages" } } }
@@ -38,18 +42,9 @@ pub fn page(rows: &[Row]) -> Markup {
                                 td { (time(f.next_check_at)) }
                                 td {
                                     @if let Some(e) = &f.last_error { span.error { (e) } @if let Some(s) = f.last_status { " (HTTP " (s) ")" } }
-                                    @if f.article_failures > 0 {
-                                        @if f.last_error.is_some() { br; }
-                                        (f.article_failures) " article pages gave no text at the last refresh"
-                                    }
-                                    @let warning = f.last_warning.as_ref().filter(|_| f.last_error.is_none());
-                                    @if let Some(w) = warning {
-                                        @if f.article_failures > 0 { br; }
-                                        "warning: " (w)
-                                    }
-                                    @if f.reissued > 0 {
-                                        @if f.last_error.is_some() || f.article_failures > 0 || warning.is_some() { br; }
-                                        "guids change between polls: " (f.reissued) " items recognised by link or content at the last refresh"
+                                    @for (i, note) in f.notices().iter().enumerate() {
+                                        @if i > 0 || f.last_error.is_some() { br; }
+                                        (note)
                                     }
                                     @if !r.reasons.is_empty() {
                                         br; small { "recent: " (r.reasons.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
