@@ -10,6 +10,11 @@
 //! The first line on stdout is `listening on http://ADDR`; feed `i` is at `/feeds/bench-0000i.xml`,
 //! `/index.txt` lists every feed URL and `/stats` counts requests, 304s and body bytes.
 //!
+//! With `--articles 1` the feeds have the shape of most official feeds instead: each item a
+//! one-sentence summary and a link to its article page on this server (`/articles/…`), a page
+//! with navigation, the article (the item's paragraphs and as many again) and a footer, which
+//! `fetch_article = "auto"` fetches and extracts (the storage benchmark, `bench/storage.py`).
+//!
 //! For the farm benchmark (`bench/farm.py`): `--bind 0.0.0.0 --hosts 200` lists the feeds in
 //! contiguous blocks under the loopback addresses 127.0.0.2 … 127.0.0.201 (each one a "site" for
 //! a client's per-host limits; Linux routes all of 127/8 to this machine) and `--delay-ms 150`
@@ -36,6 +41,8 @@ struct Doc {
 
 struct Served {
     docs: HashMap<String, Doc>,
+    /// Article pages by path under `/articles/` (with `--articles 1`).
+    articles: HashMap<String, axum::body::Bytes>,
     index: String,
     last_modified: HeaderValue,
     requests: AtomicU64,
@@ -50,6 +57,7 @@ struct Args {
     seed: u64,
     port: u16,
     threads: usize,
+    articles: bool,
     /// The address to listen on.
     bind: std::net::IpAddr,
     /// Spread the feed URLs over this many loopback addresses from 127.0.0.2 (0: the listening
@@ -66,6 +74,7 @@ fn args() -> Args {
         seed: 42,
         port: 0,
         threads: 1,
+        articles: false,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         hosts: 0,
         delay: std::time::Duration::ZERO,
@@ -90,6 +99,7 @@ fn args() -> Args {
             "--seed" => a.seed = value(),
             "--port" => a.port = value() as u16,
             "--threads" => a.threads = (value() as usize).max(1),
+            "--articles" => a.articles = value() != 0,
             "--hosts" => a.hosts = (value() as usize).min(254),
             "--delay-ms" => a.delay = std::time::Duration::from_millis(value()),
             _ => usage(&flag),
@@ -102,7 +112,7 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "bench-server: bad argument {flag:?}\n\
          usage: bench-server [--feeds N] [--items N] [--seed N] [--port N] [--threads N] \
-         [--bind ADDR] [--hosts N] [--delay-ms N]"
+         [--bind ADDR] [--hosts N] [--delay-ms N] [--articles 0|1]"
     );
     std::process::exit(2)
 }
@@ -123,6 +133,7 @@ async fn serve(args: Args) {
         .expect("bind the listening address");
     let addr = listener.local_addr().expect("local address");
     let mut docs = HashMap::with_capacity(args.feeds);
+    let mut articles = HashMap::new();
     let mut index = String::new();
     for i in 0..args.feeds {
         let format = if i % 2 == 0 {
@@ -130,15 +141,26 @@ async fn serve(args: Args) {
         } else {
             synth::Format::Atom
         };
-        let feed = synth::feed(args.seed, i, format, args.items);
-        let body = synth::render(&feed);
-        let path = format!("{}.{}", feed.name, format.extension());
+        let mut feed = synth::feed(args.seed, i, format, args.items);
         // In contiguous blocks: a configuration lists a site's feeds together.
         let host = match args.hosts {
             0 if addr.ip().is_unspecified() => format!("127.0.0.1:{}", addr.port()),
             0 => addr.to_string(),
             n => format!("127.0.0.{}:{}", 2 + i * n / args.feeds, addr.port()),
         };
+        if args.articles {
+            for it in &mut feed.items {
+                let slug = it
+                    .link
+                    .trim_start_matches("https://news.bench.example/")
+                    .to_string();
+                it.link = format!("http://{host}/articles/{slug}");
+                articles.insert(slug, article_page(feed.language, it).into());
+                it.html = summary(it);
+            }
+        }
+        let body = synth::render(&feed);
+        let path = format!("{}.{}", feed.name, format.extension());
         index.push_str(&format!(
             "{}\t{}\thttp://{host}/feeds/{path}\n",
             feed.name, feed.language
@@ -158,6 +180,7 @@ async fn serve(args: Args) {
         .to_string();
     let state = Arc::new(Served {
         docs,
+        articles,
         index,
         last_modified: HeaderValue::from_str(&last_modified).expect("ascii date"),
         requests: AtomicU64::new(0),
@@ -167,6 +190,7 @@ async fn serve(args: Args) {
     });
     let app = Router::new()
         .route("/feeds/{path}", get(feed))
+        .route("/articles/{*path}", get(article))
         .route(
             "/index.txt",
             get(|State(s): State<Arc<Served>>| async move { s.index.clone() }),
@@ -215,6 +239,62 @@ async fn feed(State(s): State<Arc<Served>>, Path(path): Path<String>, req: Heade
         doc.body.clone(),
     )
         .into_response()
+}
+
+async fn article(State(s): State<Arc<Served>>, Path(path): Path<String>) -> Response {
+    s.requests.fetch_add(1, Ordering::Relaxed);
+    match s.articles.get(&path) {
+        Some(page) => {
+            s.bytes.fetch_add(page.len() as u64, Ordering::Relaxed);
+            (
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                page.clone(),
+            )
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// An item's summary as most official feeds give it: its first sentence and a link.
+fn summary(it: &synth::Item) -> String {
+    let first = it
+        .html
+        .trim_start_matches("<p>")
+        .split(". ")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches("</p>\n");
+    format!(
+        "<p>{}.</p>\n<p><a href=\"{}\">Read more</a></p>",
+        first.trim_end_matches('.'),
+        it.link
+    )
+}
+
+/// The article page of an item: navigation, the article (its paragraphs, then the same again
+/// reversed, so the text is two to three times a feed item's), related links, a footer.
+fn article_page(language: &str, it: &synth::Item) -> String {
+    let paragraphs: Vec<&str> = it.html.lines().filter(|l| !l.is_empty()).collect();
+    let body: String = paragraphs
+        .iter()
+        .chain(paragraphs.iter().rev())
+        .map(|p| format!("      {p}\n"))
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{language}\">\n<head><meta charset=\"utf-8\"><title>{title}</title>\n\
+         <link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n<body>\n\
+         <header><nav><ul><li><a href=\"/\">Home</a></li><li><a href=\"/press\">Press corner</a></li>\
+         <li><a href=\"/policies\">Policies</a></li><li><a href=\"/contact\">Contact</a></li></ul></nav></header>\n\
+         <main><article>\n      <h1>{title}</h1>\n      <p class=\"date\">{date}</p>\n{body}    </article>\n\
+         <aside><h2>Related</h2><ul><li><a href=\"/press/1\">Earlier statement</a></li>\
+         <li><a href=\"/press/2\">Background note</a></li></ul></aside></main>\n\
+         <footer><p>Legal notice · Cookies · Accessibility · Privacy</p></footer>\n</body>\n</html>\n",
+        title = synth::escape(&it.title),
+        date = chrono::DateTime::from_timestamp(it.published, 0)
+            .map(|d| d.format("%d %B %Y").to_string())
+            .unwrap_or_default(),
+    )
 }
 
 async fn stats(State(s): State<Arc<Served>>) -> String {

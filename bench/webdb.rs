@@ -172,6 +172,7 @@ fn main() -> anyhow::Result<()> {
                     language_source: Some(("item".into(), 0.9)),
                     matches,
                     article: None,
+                    links: None,
                 }
             })
             .collect();

@@ -37,6 +37,9 @@ pub struct Config {
     pub watchlists: Vec<crate::digest::config::Watchlist>,
     /// How digests are mailed (`[mail]`).
     pub mail: crate::digest::config::MailSettings,
+    /// Each feed's `category` (a label such as `EU agencies` or `Press/Council`, kept through
+    /// OPML import and export), by feed name.
+    pub categories: std::collections::BTreeMap<String, String>,
 }
 
 /// The optional listener of `veille run`: health, metrics and the analyst web view.
@@ -91,6 +94,20 @@ impl ServerSettings {
 pub struct Storage {
     /// Absolute or config-relative path already resolved against the config directory.
     pub database: PathBuf,
+    /// How long an item that matched no topic is kept (`None`: forever).
+    pub keep_items: Option<Duration>,
+    /// How long an item that matched a topic is kept (`None`: forever, the default).
+    pub keep_matches: Option<Duration>,
+}
+
+impl Storage {
+    /// What retention keeps: items judged or carried by a digest are always kept.
+    pub fn retention(&self) -> crate::store::Retention {
+        crate::store::Retention {
+            keep_items: self.keep_items,
+            keep_matches: self.keep_matches,
+        }
+    }
 }
 
 /// How feeds and pages are fetched.
@@ -192,12 +209,16 @@ struct RawServer {
 struct RawStorage {
     #[serde(default = "default_database")]
     database: String,
+    keep_items: Option<Spanned<String>>,
+    keep_matches: Option<Spanned<String>>,
 }
 
 impl Default for RawStorage {
     fn default() -> Self {
         RawStorage {
             database: default_database(),
+            keep_items: None,
+            keep_matches: None,
         }
     }
 }
@@ -245,6 +266,7 @@ struct RawFeed {
     content_selector: Option<Spanned<String>>,
     remove_selectors: Option<Spanned<Vec<String>>>,
     kind: Option<Spanned<crate::pipeline::sources::config::Kind>>,
+    category: Option<Spanned<String>>,
     html: Option<Spanned<crate::pipeline::sources::config::RawHtml>>,
     json: Option<Spanned<crate::pipeline::sources::config::RawJson>>,
 }
@@ -276,6 +298,44 @@ pub const DEFAULT_MAX_ITEMS_PER_FEED: usize = 1000;
 pub const MIN_EVERY: Duration = duration::EVERY.min;
 /// The longest interval accepted.
 pub const MAX_EVERY: Duration = duration::EVERY.max;
+/// How long items that matched no topic are kept by default (`[storage] keep_items`).
+pub const DEFAULT_KEEP_ITEMS: Duration = Duration::from_secs(180 * 24 * 3600);
+/// The shortest retention accepted: a day (pruning runs once a day).
+pub const MIN_KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// A retention period as written: a duration such as "180d", or "forever" (`None`).
+fn keep_period(
+    raw: Option<&Spanned<String>>,
+    default: Option<Duration>,
+    key: &str,
+    path: &Path,
+    text: &str,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    let err = |msg: String| {
+        let mut e = located(path, text, Some(raw.span().start), msg);
+        e.key = Some(format!("storage.{key}"));
+        e
+    };
+    let value = raw.get_ref().trim();
+    if value.eq_ignore_ascii_case("forever") {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(value).map_err(|e| {
+        err(format!(
+            "invalid retention {value:?} ({e}); expected a duration such as \"180d\" or \"2years\", or \"forever\""
+        ))
+    })?;
+    if d < MIN_KEEP {
+        return Err(err(format!(
+            "retention {} is too short; the minimum is 1 day (or \"forever\")",
+            humantime::format_duration(d)
+        )));
+    }
+    Ok(Some(d))
+}
 
 impl Config {
     /// Loads the configuration: an explicit path, else `config/veille.toml` when it exists,
@@ -348,10 +408,20 @@ impl Config {
             .map(|f| f.name.get_ref().trim().to_string())
             .collect();
         let mut feeds = Vec::with_capacity(raw.feeds.len());
+        let mut categories = std::collections::BTreeMap::new();
         let mut seen = HashSet::new();
         for (i, f) in raw.feeds.into_iter().enumerate() {
+            let label = category(i, f.category.as_ref(), path, text).unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            });
             match feed(i, f, path, text, &mut seen) {
-                Ok(f) => feeds.push(f),
+                Ok(f) => {
+                    if let Some(label) = label {
+                        categories.insert(f.name.clone(), label);
+                    }
+                    feeds.push(f)
+                }
                 Err(e) => errors.push(e),
             }
         }
@@ -444,6 +514,28 @@ impl Config {
                     Vec::new()
                 }
             };
+        let keep_items = keep_period(
+            raw.storage.keep_items.as_ref(),
+            Some(DEFAULT_KEEP_ITEMS),
+            "keep_items",
+            path,
+            text,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let keep_matches = keep_period(
+            raw.storage.keep_matches.as_ref(),
+            None,
+            "keep_matches",
+            path,
+            text,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
         let Some(mail) = mail.filter(|_| errors.is_empty()) else {
             return Err(errors);
         };
@@ -454,12 +546,15 @@ impl Config {
             server,
             storage: Storage {
                 database: normalise(&base.join(&raw.storage.database)),
+                keep_items,
+                keep_matches,
             },
             fetch,
             classifier: ClassifierSettings { topics_dir },
             feeds,
             watchlists,
             mail,
+            categories,
         })
     }
 
@@ -700,6 +795,30 @@ fn feed(
     Ok(feed)
 }
 
+/// A feed's `category` label, checked (`feeds[i].category`).
+fn category(
+    i: usize,
+    raw: Option<&Spanned<String>>,
+    path: &Path,
+    text: &str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(c) = raw else {
+        return Ok(None);
+    };
+    let label = c.get_ref().trim();
+    if label.is_empty() || label.chars().count() > 200 || label.contains(['\n', '\r']) {
+        let mut e = located(
+            path,
+            text,
+            Some(c.span().start),
+            "a category is a label on one line of at most 200 characters, such as \"EU agencies\" or \"Press/Council\"".into(),
+        );
+        e.key = Some(format!("feeds[{i}].category"));
+        return Err(e);
+    }
+    Ok(Some(label.to_string()))
+}
+
 /// The first of a list of errors (there is always one).
 fn first(mut errors: Vec<ConfigError>) -> ConfigError {
     errors.remove(0)
@@ -893,6 +1012,32 @@ mod tests {
         );
         let e = parse("[server]\nurl = \"ftp://x\"\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("server.url"), "{e}");
+    }
+
+    #[test]
+    fn retention_defaults_to_180_days_for_unmatched_items_and_forever_for_matches() {
+        let c = parse("").unwrap();
+        assert_eq!(c.storage.keep_items, Some(DEFAULT_KEEP_ITEMS));
+        assert_eq!(c.storage.keep_matches, None);
+        let c = parse("[storage]\nkeep_items = \"forever\"\nkeep_matches = \"2years\"\n").unwrap();
+        assert_eq!(c.storage.keep_items, None);
+        assert!(c.storage.keep_matches.unwrap() > Duration::from_secs(700 * 86_400));
+        for (text, line, expected) in [
+            ("[storage]\nkeep_items = \"6 monts\"\n", 2, "forever"),
+            (
+                "[storage]\n\nkeep_matches = \"1h\"\n",
+                3,
+                "minimum is 1 day",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(
+                e.key.as_deref().unwrap().starts_with("storage.keep_"),
+                "{e}"
+            );
+            assert!(e.message.contains(expected), "{e}");
+        }
     }
 
     #[test]

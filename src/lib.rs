@@ -14,6 +14,7 @@ pub mod digest;
 pub mod duration;
 pub mod error;
 pub mod eval;
+pub mod feedlist;
 pub mod links;
 pub mod model;
 pub mod pipeline;

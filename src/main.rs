@@ -43,7 +43,7 @@ enum Command {
     Run(commands::run::Args),
     /// Serve the analyst web view over the database (no polling) until Ctrl-C or SIGTERM
     Serve(commands::serve::Args),
-    /// List feeds with their health
+    /// List feeds with their health; add, remove, import (OPML) or export them
     Feeds(commands::feeds::Args),
     /// List stored items
     Items(commands::items::Args),
@@ -57,6 +57,10 @@ enum Command {
     PreviewSource(commands::preview_source::Args),
     /// Show the topics, score and evidence of texts or pages (first line = title)
     Classify(commands::classify::Args),
+    /// Write a consistent copy of the database to FILE (safe while the service runs)
+    Backup(commands::backup::Args),
+    /// Apply the retention of [storage] now: prune old items, shrink the file (--dry-run counts)
+    Prune(commands::prune::Args),
     /// Re-run the topic rules over the stored items and report what changed
     Reclassify(commands::reclassify::Args),
     /// Fetch again the article pages that gave no text (once the cause is fixed)
@@ -107,7 +111,7 @@ fn main() -> ExitCode {
             Command::Poll(args) => commands::poll::run(config, args).await,
             Command::Run(args) => commands::run::run(config, args).await,
             Command::Serve(args) => commands::serve::run(config, args).await,
-            Command::Feeds(args) => commands::feeds::run(config, args),
+            Command::Feeds(args) => commands::feeds::run(config, args).await,
             Command::Items(args) => commands::items::run(config, args),
             Command::Digest(args) => commands::digest::run(config, args).await,
             Command::Check => commands::check(config),
@@ -117,6 +121,8 @@ fn main() -> ExitCode {
             Command::Fit(args) => commands::fit::run(config, args),
             Command::ExportLabels(args) => commands::export_labels::run(config, args),
             Command::Reclassify(args) => commands::reclassify::run(config, args),
+            Command::Prune(args) => commands::prune::run(config, args),
+            Command::Backup(args) => commands::backup::run(config, args),
             Command::Refetch(args) => commands::refetch::run(config, args).await,
             Command::EvalExtract(args) => commands::eval_extract::run(args),
             Command::PreviewSource(args) => commands::preview_source::run(config, args).await,

@@ -73,7 +73,7 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
     for wl in &config.watchlists {
         let next = store.watch_state(&wl.name)?.map(|s| s.next_fire_at);
         println!(
-            "{}: {} ({}), next {}, topics {}, to {}",
+            "{}: {} ({}), next {}, topics {}, to {}{}",
             wl.name,
             wl.schedule,
             wl.timezone.name(),
@@ -87,28 +87,54 @@ pub async fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode>
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            wl.webhook
+                .as_ref()
+                .map(|h| format!(
+                    "; webhook {} ({})",
+                    h.url.host_str().unwrap_or("?"),
+                    h.format.as_str()
+                ))
+                .unwrap_or_default()
         );
     }
     for d in store.digests(args.watchlist.as_deref())?.iter().take(20) {
         let tz = zone_of(&config, &d.watchlist);
-        let next = if d.status == "pending" {
-            format!(", next attempt {}", zoned_time(d.next_attempt_at, tz))
-        } else {
-            String::new()
+        let mail = match &d.mail_status {
+            Some(s) => format!(
+                ", mail {s} (attempts {}){}{}",
+                d.attempts,
+                if s == "pending" {
+                    format!(", next attempt {}", zoned_time(d.next_attempt_at, tz))
+                } else {
+                    String::new()
+                },
+                d.last_error
+                    .as_deref()
+                    .map(|e| format!(", last error: {e}"))
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
+        };
+        let hook = match &d.webhook {
+            Some(w) => format!(
+                ", webhook {} (attempts {}){}",
+                w.status,
+                w.attempts,
+                w.last_error
+                    .as_deref()
+                    .map(|e| format!(", last error: {e}"))
+                    .unwrap_or_default()
+            ),
+            None => String::new(),
         };
         println!(
-            "  #{} {} {} {}, {} (attempts {}){next}{}",
+            "  #{} {} {} {}, {}{mail}{hook}",
             d.id,
             zoned_time(d.composed_at, tz),
             d.watchlist,
             plural(d.item_count as usize, "item", "items"),
             d.status,
-            d.attempts,
-            d.last_error
-                .as_deref()
-                .map(|e| format!(", last error: {e}"))
-                .unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -142,6 +168,15 @@ async fn send(config: &Config, store: &mut Store, args: &Args) -> anyhow::Result
             zoned_time(*next, zone_of(config, wl))
         );
     }
+    for (id, wl) in &r.posted {
+        println!("posted: {wl} digest {id} to its webhook");
+    }
+    for (id, wl, e, next) in &r.post_failed {
+        println!(
+            "post failed: {wl} digest {id}: {e} (kept; next attempt {})",
+            zoned_time(*next, zone_of(config, wl))
+        );
+    }
     let failed: Vec<i64> = r.failed.iter().map(|f| f.0).collect();
     let waiting: Vec<_> = store
         .waiting_digests(now, args.watchlist.as_deref())?
@@ -167,12 +202,14 @@ async fn send(config: &Config, store: &mut Store, args: &Args) -> anyhow::Result
     if r.composed.is_empty()
         && r.sent.is_empty()
         && r.failed.is_empty()
+        && r.posted.is_empty()
+        && r.post_failed.is_empty()
         && r.skipped_empty.is_empty()
         && waiting.is_empty()
     {
         println!("nothing due (use --now to compose regardless of the schedule)");
     }
-    Ok(if r.failed.is_empty() {
+    Ok(if r.failed.is_empty() && r.post_failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

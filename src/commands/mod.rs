@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments, then a `run` that calls the library and prints.
 
+pub mod backup;
 pub mod classify;
 pub mod digest;
 pub mod eval;
@@ -11,6 +12,7 @@ pub mod fit;
 pub mod items;
 pub mod poll;
 pub mod preview_source;
+pub mod prune;
 pub mod reclassify;
 pub mod refetch;
 pub mod run;

@@ -58,6 +58,11 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     let svc = service::service(pipeline, file, Some(digests));
     svc.started_with(&config);
     let signals = service::process_signals();
+    let retention = service::spawn_retention(
+        svc.clone(),
+        config.storage.database.clone(),
+        signals.clone(),
+    );
     let server = match config.server.listen {
         Some(listen) => {
             let web = veille::web::router(&config).context("setting up the web view")?;
@@ -83,5 +88,6 @@ pub async fn run(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Exit
     if let Some(server) = server {
         let _ = server.await;
     }
+    let _ = retention.await;
     Ok(ExitCode::SUCCESS)
 }

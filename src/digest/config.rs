@@ -35,6 +35,36 @@ pub struct Watchlist {
     pub cron: Cron,
     pub timezone: Tz,
     pub send_empty: bool,
+    /// A chat webhook the digests also (or, without recipients, only) go to.
+    pub webhook: Option<Webhook>,
+}
+
+/// Where a watch list's digests are posted: `webhook = { url = "…", format = "slack" }`.
+#[derive(Clone, PartialEq)]
+pub struct Webhook {
+    pub url: Url,
+    pub format: WebhookFormat,
+}
+
+impl std::fmt::Debug for Webhook {
+    /// Chat webhook URLs carry their secret in the path: only the host is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("host", &self.url.host_str())
+            .field("format", &self.format)
+            .finish()
+    }
+}
+
+/// The body a webhook gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// A Slack incoming webhook (`text` with mrkdwn, and `blocks`).
+    Slack,
+    /// A Microsoft Teams workflow or connector webhook (an Adaptive Card).
+    Teams,
+    /// veille's own JSON: the digest's stories, versions, evidence and feed health.
+    Json,
 }
 
 impl Watchlist {
@@ -88,12 +118,22 @@ pub struct RawWatchlist {
     languages: Vec<Spanned<String>>,
     #[serde(default)]
     min_score: Option<Spanned<f64>>,
-    recipients: Spanned<Vec<Spanned<String>>>,
+    recipients: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    webhook: Option<Spanned<RawWebhook>>,
     schedule: Spanned<String>,
     #[serde(default)]
     timezone: Option<Spanned<String>>,
     #[serde(default)]
     send_empty: bool,
+}
+
+/// `webhook = { url = "…", format = "…" }` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    url: Spanned<String>,
+    format: Option<Spanned<String>>,
 }
 
 /// The `[mail]` table as written.
@@ -515,15 +555,49 @@ fn validate(
         Some(s) => *s.get_ref(),
         None => 0.0,
     };
-    if w.recipients.get_ref().is_empty() {
+    let webhook = match &w.webhook {
+        Some(h) => {
+            let h = h.get_ref();
+            let url = Url::parse(h.url.get_ref().trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    err(
+                        h.url.span().start,
+                        "webhook.url",
+                        "invalid webhook URL; expected the http(s) address the chat service gave, e.g. \"https://hooks.slack.com/services/…\"".into(),
+                    )
+                })?;
+            let format = match h.format.as_ref().map(|f| f.get_ref().trim()) {
+                None | Some("json") => WebhookFormat::Json,
+                Some("slack") => WebhookFormat::Slack,
+                Some("teams") => WebhookFormat::Teams,
+                Some(other) => {
+                    return Err(err(
+                        h.format.as_ref().map_or(0, |f| f.span().start),
+                        "webhook.format",
+                        format!(
+                            "unknown webhook format {other:?}; expected \"slack\", \"teams\" or \"json\""
+                        ),
+                    ));
+                }
+            };
+            Some(Webhook { url, format })
+        }
+        None => None,
+    };
+    let listed: &[Spanned<String>] = w.recipients.as_ref().map_or(&[], |r| r.get_ref());
+    if listed.is_empty() && webhook.is_none() {
         return Err(err(
-            w.recipients.span().start,
+            w.recipients
+                .as_ref()
+                .map_or(w.name.span().start, |r| r.span().start),
             "recipients",
-            "a watch list needs at least one recipient address".into(),
+            "a watch list needs at least one recipient address, or a `webhook`".into(),
         ));
     }
     let mut recipients = Vec::new();
-    for r in w.recipients.get_ref() {
+    for r in listed {
         let mb = Mailbox::from_str(r.get_ref().trim()).map_err(|e| {
             err(
                 r.span().start,
@@ -576,6 +650,7 @@ fn validate(
         languages,
         min_score,
         recipients,
+        webhook,
         schedule,
         cron,
         timezone,
@@ -693,6 +768,71 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("send_emtpy"), "{e}");
+    }
+
+    #[test]
+    fn a_webhook_parses_alone_or_beside_recipients_and_bad_ones_say_what_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse_in(
+            dir.path(),
+            &format!("{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nschedule = \"0 8 * * *\"\nwebhook = {{ url = \"https://hooks.slack.com/services/T0/B0/SECRET\", format = \"slack\" }}\n"),
+        )
+        .unwrap();
+        let w = c.watchlist("w").unwrap();
+        assert!(w.recipients.is_empty());
+        let hook = w.webhook.as_ref().unwrap();
+        assert_eq!(hook.format, super::WebhookFormat::Slack);
+        assert!(
+            !format!("{hook:?}").contains("SECRET"),
+            "the URL's secret is never shown"
+        );
+        let c = parse_in(
+            dir.path(),
+            &wl("schedule = \"0 8 * * *\"\nwebhook = { url = \"http://127.0.0.1:8080/hook\" }\n"),
+        )
+        .unwrap();
+        let w = c.watchlist("w").unwrap();
+        assert_eq!(w.recipients.len(), 1);
+        assert_eq!(
+            w.webhook.as_ref().unwrap().format,
+            super::WebhookFormat::Json,
+            "json by default"
+        );
+        for (hook, key, expected) in [
+            (
+                "{ url = \"https://x.eu/h\", format = \"discord\" }",
+                "watchlists[0].webhook.format",
+                "\"slack\", \"teams\" or \"json\"",
+            ),
+            (
+                "{ url = \"hooks.slack.com/services/SECRET\", format = \"slack\" }",
+                "watchlists[0].webhook.url",
+                "http(s)",
+            ),
+            (
+                "{ url = \"https://x.eu/h\", fromat = \"slack\" }",
+                "webhook",
+                "unknown field `fromat`, expected `url` or `format`",
+            ),
+        ] {
+            let e = parse_in(
+                dir.path(),
+                &wl(&format!("schedule = \"0 8 * * *\"\nwebhook = {hook}\n")),
+            )
+            .unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+            assert!(e.message.contains(expected), "{e}");
+            assert!(e.to_string().contains("veille.toml:9"), "{e}");
+            assert!(!e.to_string().contains("SECRET"), "{e}");
+        }
+        let e = parse_in(
+            dir.path(),
+            &format!(
+                "{FEED}[[watchlists]]\nname = \"w\"\ntopics = [\"eu-us-cyber\"]\nschedule = \"0 8 * * *\"\n"
+            ),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("or a `webhook`"), "{e}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
 
@@ -34,6 +35,14 @@ pub fn message_id(d: &DigestContent, from: &Mailbox) -> String {
     )
 }
 
+/// The `List-Id` of a watch list (RFC 2919): its name at the sender's domain.
+pub fn list_id(watchlist: &str, from: &Mailbox) -> String {
+    format!(
+        "\"veille digest {watchlist}\" <{watchlist}.{}>",
+        from.email.domain()
+    )
+}
+
 /// Builds the message of `d` for `wl`, ready to store and send.
 pub fn compose(
     d: &DigestContent,
@@ -47,8 +56,26 @@ pub fn compose(
         .subject(subject.clone())
         .message_id(Some(id.clone()))
         .date(SystemTime::from(d.composed_at));
+    // Machine-made mail, one list per watch list: auto-responders (out of office) stay quiet
+    // (RFC 3834; Exchange reads its own header) and readers can filter on the list.
+    for (name, value) in [
+        ("Auto-Submitted", "auto-generated".to_string()),
+        ("X-Auto-Response-Suppress", "All".to_string()),
+        ("List-Id", list_id(&wl.name, from)),
+    ] {
+        b = b.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str(name),
+            value,
+        ));
+    }
     for r in &wl.recipients {
         b = b.to(r.clone());
+    }
+    // A watch list with only a webhook: the message is still composed (the web view shows it)
+    // and addressed to the sender, but never mailed.
+    let mailed = !wl.recipients.is_empty();
+    if !mailed {
+        b = b.to(from.clone());
     }
     let msg = b.multipart(MultiPart::alternative_plain_html(
         render::text(d),
@@ -60,9 +87,15 @@ pub fn compose(
         message_id: id,
         subject,
         envelope_from: envelope.from().map(ToString::to_string).unwrap_or_default(),
-        envelope_to: envelope.to().iter().map(ToString::to_string).collect(),
+        envelope_to: if mailed {
+            envelope.to().iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
         message: msg.formatted(),
         item_ids: d.item_ids(),
         composed_at: d.composed_at,
+        mailed,
+        webhook: None,
     })
 }

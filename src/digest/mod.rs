@@ -1,5 +1,5 @@
 //! Digests: for each watch list, select what is due, group it into stories, render it, store the
-//! composed message, then mail it — exactly once.
+//! composed message (and the webhook body), then mail it and post it — each exactly once.
 //!
 //! The delivery protocol, in two steps each safe to interrupt:
 //!
@@ -19,10 +19,17 @@
 //! (connecting, each command, the data and the server's final reply all within it), so a
 //! silent server costs one timeout, recorded as a failure and retried later.
 //!
+//! A watch list may also (or, without recipients, only) post its digests to a chat webhook
+//! ([`webhook`]). Each destination is delivered on its own by the same protocol: the body is
+//! stored at compose time, the webhook delivery has its own state, lease, attempts and backoff
+//! (`digest_webhooks`), and it is `sent` only once the endpoint answered 2xx. A failing webhook
+//! never resends the mail, nor a failing mail the post.
+//!
 //! Nothing is dropped: a digest stays pending until some transport accepts it. The one window
 //! left — the transport accepted but the process died before `sent` was written — resends the
 //! identical message (same Message-ID, which mail clients collapse; the outbox rewrites the
-//! same file), never a different one.
+//! same file), never a different one. For a webhook that window resends the same body with the
+//! same `Idempotency-Key` header (the Message-ID; the `id` of the JSON body).
 
 pub mod config;
 pub mod evidence;
@@ -32,6 +39,7 @@ pub mod render;
 pub mod schedule;
 pub mod select;
 pub mod transport;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -45,7 +53,7 @@ use self::transport::{Mailer, SendError};
 use crate::config::Config;
 use crate::error::StoreError;
 use crate::pipeline::schedule::FAILING_AFTER;
-use crate::store::{Store, WatchState};
+use crate::store::{Channel, NewWebhook, Store, WatchState};
 
 /// The first digest of a new watch list covers items fetched this long before it was first seen.
 pub const LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -98,6 +106,10 @@ pub struct StepReport {
     pub sent: Vec<(i64, String, String)>,
     /// (digest id, watch list, error, next attempt) left pending.
     pub failed: Vec<(i64, String, SendError, DateTime<Utc>)>,
+    /// (digest id, watch list) posted to the watch list's webhook (a 2xx answer).
+    pub posted: Vec<(i64, String)>,
+    /// (digest id, watch list, error, next attempt) whose post is left pending.
+    pub post_failed: Vec<(i64, String, SendError, DateTime<Utc>)>,
 }
 
 /// What deliveries are doing, shared with whoever reports health (`/health`).
@@ -178,6 +190,7 @@ pub struct Digester {
     watchlists: Vec<Watchlist>,
     from: Mailbox,
     mailer: Mailer,
+    poster: webhook::Poster,
     lease: Duration,
     delivery: std::sync::Arc<Delivery>,
     /// The web view's address, for the judgement links of entries.
@@ -196,6 +209,7 @@ impl Digester {
             watchlists: config.watchlists.clone(),
             from: config.mail.from.clone(),
             mailer,
+            poster: webhook::Poster::new(),
             lease: SEND_LEASE,
             delivery: Default::default(),
             web: config.server.public_url(),
@@ -303,7 +317,15 @@ impl Digester {
                 report.skipped_empty.push(wl.name.clone());
                 continue;
             }
-            let composed = message::compose(&d, wl, &self.from)?;
+            let mut composed = message::compose(&d, wl, &self.from)?;
+            if let Some(hook) = &wl.webhook {
+                let from = store.last_digest_at(&wl.name)?.unwrap_or(state.since);
+                composed.webhook = Some(NewWebhook {
+                    format: hook.format.as_str().to_string(),
+                    host: hook.url.host_str().unwrap_or_default().to_string(),
+                    payload: webhook::payload(&d, &composed.message_id, Some(from), hook.format),
+                });
+            }
             let items = composed.item_ids.len();
             let id = store.save_digest(&composed, next)?;
             tracing::info!(watchlist = %wl.name, digest = id, items, message_id = %composed.message_id, "digest composed");
@@ -338,7 +360,16 @@ impl Digester {
             }
             self.delivery.start(d.id, &d.watchlist);
             let attempt = Attempt(&self.delivery);
-            let result = self.send_leased(store, &d, &token, &clock, lease).await?;
+            let result = self
+                .leased(
+                    store,
+                    (Channel::Mail, d.id, &d.watchlist),
+                    &token,
+                    &clock,
+                    lease,
+                    self.mailer.send(&d),
+                )
+                .await?;
             std::mem::forget(attempt);
             match result {
                 Ok(()) => {
@@ -358,20 +389,83 @@ impl Digester {
                 }
             }
         }
+        self.post(store, now, scope, report, &clock, lease).await
+    }
+
+    /// Step 2 for webhooks: posts every webhook delivery whose attempt is due to the URL the
+    /// watch list has now, under the same lease, retry and backoff rules as mail.
+    async fn post(
+        &self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+        scope: Scope<'_>,
+        report: &mut StepReport,
+        clock: &impl Fn() -> DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<(), DigestError> {
+        for p in store.pending_webhooks(now, scope.watchlist)? {
+            let Some(hook) = self
+                .watchlists
+                .iter()
+                .find(|w| w.name == p.watchlist)
+                .and_then(|w| w.webhook.as_ref())
+            else {
+                tracing::warn!(watchlist = %p.watchlist, digest = p.digest_id,
+                    "a digest waits for a webhook the watch list no longer has; it stays pending");
+                continue;
+            };
+            let token = lease_token();
+            let taken = clock();
+            if !store.lease(Channel::Webhook, p.digest_id, taken, taken + lease, &token)? {
+                continue;
+            }
+            let result = self
+                .leased(
+                    store,
+                    (Channel::Webhook, p.digest_id, &p.watchlist),
+                    &token,
+                    clock,
+                    lease,
+                    self.poster.post(&hook.url, &p.message_id, &p.payload),
+                )
+                .await?;
+            let host = hook.url.host_str().unwrap_or_default();
+            match result {
+                Ok(()) => {
+                    store.mark_sent(Channel::Webhook, p.digest_id, Utc::now().max(clock()))?;
+                    tracing::info!(watchlist = %p.watchlist, digest = p.digest_id, host, format = %p.format, "digest posted");
+                    report.posted.push((p.digest_id, p.watchlist));
+                }
+                Err(e) => {
+                    let wait = retry_delay(p.attempts + 1);
+                    let next = crate::duration::later(clock(), wait);
+                    store.record_failure(
+                        Channel::Webhook,
+                        p.digest_id,
+                        &token,
+                        &e.message,
+                        next,
+                    )?;
+                    tracing::warn!(watchlist = %p.watchlist, digest = p.digest_id, host, attempts = p.attempts + 1,
+                        permanent = e.permanent, error = %e, next_attempt_at = %next, "digest post failed; will retry");
+                    report.post_failed.push((p.digest_id, p.watchlist, e, next));
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Hands one leased digest to the transport, renewing the lease every third of its length
-    /// until the transport is done (which `mail.timeout` bounds).
-    async fn send_leased(
+    /// Runs one delivery attempt (`send`) of a leased destination, renewing the lease every
+    /// third of its length until the attempt is done (which its timeout bounds).
+    async fn leased<T>(
         &self,
         store: &mut Store,
-        d: &crate::store::PendingDigest,
+        (channel, id, watchlist): (Channel, i64, &str),
         token: &str,
         clock: &impl Fn() -> DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> Result<Result<(), SendError>, DigestError> {
-        let send = self.mailer.send(d);
+        send: impl std::future::Future<Output = T>,
+    ) -> Result<T, DigestError> {
         tokio::pin!(send);
         let period = self.lease / 3;
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -380,8 +474,8 @@ impl Digester {
             tokio::select! {
                 result = &mut send => return Ok(result),
                 _ = renew.tick() => {
-                    if !store.renew_lease(d.id, token, clock() + lease)? {
-                        tracing::warn!(watchlist = %d.watchlist, digest = d.id, "the send lease was lost while sending");
+                    if !store.renew(channel, id, token, clock() + lease)? {
+                        tracing::warn!(watchlist, digest = id, channel = channel.as_str(), "the send lease was lost while sending");
                     }
                 }
             }

@@ -405,6 +405,7 @@ mod tests {
             language: Some(lang.into()),
             published: Some("2026-11-23T10:00:00Z".parse().unwrap()),
             snippet: "<b>bold</b> & co".into(),
+            topics: vec![("eu-nato-cyber".into(), 0.82)],
         };
         DigestContent {
             watchlist: "cyber-cooperation".into(),

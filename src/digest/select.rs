@@ -19,6 +19,8 @@ pub struct Version {
     pub language: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub snippet: String,
+    /// The item's matches on the watch list's topics, best first.
+    pub topics: Vec<(String, f64)>,
 }
 
 /// One story: its versions (the first is the lead), best topic and score, and why it matched.
@@ -159,7 +161,7 @@ pub fn build(
             language: c.language.as_deref(),
             published: c.published,
             text: &c.text,
-            html: c.content_html.as_deref().or(c.summary_html.as_deref()),
+            html: c.links.as_deref(),
         })
         .collect();
     let mut sections: Vec<Section> = wl
@@ -213,6 +215,12 @@ pub fn build(
                 language: c.language.clone(),
                 published: c.published,
                 snippet: snippet(c),
+                topics: c
+                    .matches
+                    .iter()
+                    .filter(|m| wl.topics.contains(&m.topic))
+                    .map(|m| (m.topic.clone(), m.score))
+                    .collect(),
             })
             .collect();
         let section = sections
@@ -276,21 +284,15 @@ fn one_line(s: &str) -> String {
 }
 
 /// A short plain-text snippet: the article's text when it was extracted, else the item's clean
-/// text, else its summary with every tag removed by ammonia, cut at a word boundary.
+/// text (derived from its feed HTML when the feed was parsed: the HTML itself is not stored),
+/// cut at a word boundary.
 pub fn snippet(c: &Candidate) -> String {
-    let text = if let Some(article) = c.article_text.as_deref().filter(|t| !t.trim().is_empty()) {
-        article.to_string()
-    } else if c.text.trim().is_empty() {
-        let html = c
-            .summary_html
-            .as_deref()
-            .or(c.content_html.as_deref())
-            .unwrap_or("");
-        strip_html(html)
-    } else {
-        c.text.clone()
-    };
-    cut(&one_line(&text), SNIPPET_CHARS)
+    let text = c
+        .article_text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(&c.text);
+    cut(&one_line(text), SNIPPET_CHARS)
 }
 
 /// Feed HTML to plain text: ammonia with no tag allowed, script and style dropped with their
@@ -342,6 +344,7 @@ mod tests {
             cron: croner::Cron::from_str("0 8 * * *").unwrap(),
             timezone: chrono_tz::UTC,
             send_empty: false,
+            webhook: None,
         }
     }
 
@@ -380,8 +383,7 @@ mod tests {
             url: None,
             canonical_url: None,
             title: format!("title {id}"),
-            summary_html: None,
-            content_html: None,
+            links: None,
             text: format!("text {id}"),
             article_text: None,
             published: None,

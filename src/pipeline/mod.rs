@@ -7,6 +7,7 @@ pub mod charset;
 pub mod classify;
 pub mod clean;
 pub mod date;
+pub mod discover;
 pub mod extract;
 pub mod feed_repair;
 pub mod fetch;

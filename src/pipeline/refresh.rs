@@ -450,8 +450,9 @@ impl Pipeline {
                             ..NewItem::default()
                         }),
                         Seen::Unchanged(_) | Seen::Reissued { changed: false, .. } => None,
-                        // From another feed: one more source row.
-                        Seen::SameUrl(_) => Some(NewItem {
+                        // From another feed: one more source row. Pruned by retention: its
+                        // tombstone is marked seen today.
+                        Seen::SameUrl(_) | Seen::Pruned => Some(NewItem {
                             parsed: item.clone(),
                             ..NewItem::default()
                         }),
@@ -699,8 +700,20 @@ pub(crate) fn enrich(
     let language = detected.map(|d| d.code.to_string());
     let matches = classifier.matches(&item.title, body, language.as_deref());
     let article = article.map(|a| a.article);
+    // The text was derived from the feed's HTML; of the HTML only its links are kept.
+    let links: Vec<String> = [&item.content_html, &item.summary_html]
+        .into_iter()
+        .flatten()
+        .flat_map(|h| super::text::links_in(h))
+        .fold(Vec::new(), |mut all, l| {
+            if !all.contains(&l) {
+                all.push(l);
+            }
+            all
+        });
     NewItem {
         parsed: item.clone(),
+        links: (!links.is_empty()).then(|| links.join("\n")),
         language,
         language_source: detected.map(|d| (d.source.as_str().to_string(), d.confidence)),
         matches,

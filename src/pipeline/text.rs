@@ -107,9 +107,92 @@ pub fn collapse(s: &str) -> String {
     out
 }
 
+/// The links at most kept per item (story grouping looks for translations among them).
+pub const MAX_LINKS: usize = 64;
+/// A longer `href` is not kept.
+pub const MAX_LINK_BYTES: usize = 2048;
+
+/// The `href` values of an HTML fragment, as written (entities not decoded: story grouping looks
+/// for links in them as it did in the raw HTML), each once, in order, at most [`MAX_LINKS`].
+/// What is kept of a feed item's HTML once its text has been derived from it.
+pub fn links_in(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let bytes = html.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    for at in memchr::memmem::find_iter(lower.as_bytes(), b"href") {
+        // `href` as an attribute name: after white space, then `=` (spaces allowed around it)
+        if at == 0 || !bytes[at - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let mut i = at + 4;
+        let skip_ws = |i: &mut usize| {
+            while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+                *i += 1;
+            }
+        };
+        skip_ws(&mut i);
+        if bytes.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let (start, end) = match bytes.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let start = i + 1;
+                match memchr::memchr(q, &bytes[start..]) {
+                    Some(n) => (start, start + n),
+                    None => continue,
+                }
+            }
+            Some(_) => {
+                let n = bytes[i..]
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || *b == b'>')
+                    .unwrap_or(bytes.len() - i);
+                (i, i + n)
+            }
+            None => continue,
+        };
+        let link = html[start..end].trim();
+        if link.is_empty() || link.len() > MAX_LINK_BYTES || link.starts_with('#') {
+            continue;
+        }
+        if !out.iter().any(|l| l == link) {
+            out.push(link.to_string());
+            if out.len() == MAX_LINKS {
+                break;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_the_href_values_as_written_each_once() {
+        let html = "<p>See <a href=\"https://ec.europa.eu/fr/a?x=1&amp;y=2\">fr</a>, <A HREF='/de/a'>de</A>,\n\
+            <a class=x href = https://x.eu/it/a>it</a> <a href=\"#top\">top</a>\n\
+            <a href=\"https://ec.europa.eu/fr/a?x=1&amp;y=2\">again</a> <a data-href=\"no\">x</a>\n\
+            <img src=\"https://x.eu/i.png\"> href=\"not-an-attribute\"</p>";
+        assert_eq!(
+            links_in(html),
+            [
+                "https://ec.europa.eu/fr/a?x=1&amp;y=2",
+                "/de/a",
+                "https://x.eu/it/a",
+                "not-an-attribute"
+            ]
+        );
+        assert!(links_in("no links at all").is_empty());
+        assert!(links_in("<a href=\"unclosed").is_empty());
+        let many: String = (0..100)
+            .map(|i| format!("<a href=\"/{i}\">x</a>"))
+            .collect();
+        assert_eq!(links_in(&many).len(), MAX_LINKS);
+    }
 
     #[test]
     fn paragraphs_become_lines_and_entities_decode() {

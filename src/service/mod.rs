@@ -6,8 +6,10 @@
 pub mod http;
 pub mod memory;
 pub mod metrics;
+pub mod retention;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use crate::digest;
 use crate::error::StoreError;
 use crate::pipeline::schedule::FAILING_AFTER;
 use crate::pipeline::{Pipeline, PipelineError};
-use crate::store::Store;
+use crate::store::{Retention, Store};
 use metrics::Metrics;
 
 /// How often the service looks for due feeds (a cheap query).
@@ -48,6 +50,8 @@ pub struct Service {
     started: Instant,
     last_poll: Mutex<Option<DateTime<Utc>>>,
     last_digest: Mutex<Option<DateTime<Utc>>>,
+    /// What the daily retention keeps (`[storage]`, follows reloads); forever until set.
+    retention: Mutex<Retention>,
 }
 
 /// Settings a reload cannot change in a running service.
@@ -153,6 +157,7 @@ impl Service {
             started: Instant::now(),
             last_poll: Mutex::new(None),
             last_digest: Mutex::new(None),
+            retention: Mutex::new(Retention::default()),
         }
     }
 
@@ -161,6 +166,17 @@ impl Service {
     pub fn started_with(&self, config: &Config) {
         *self.restart_only.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(RestartOnly::of(config));
+        self.set_retention(config.storage.retention());
+    }
+
+    /// What the daily retention keeps.
+    pub fn retention(&self) -> Retention {
+        *self.retention.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets what the daily retention keeps (at start and on reload).
+    pub fn set_retention(&self, retention: Retention) {
+        *self.retention.lock().unwrap_or_else(|p| p.into_inner()) = retention;
     }
 
     pub fn last_poll(&self) -> Option<DateTime<Utc>> {
@@ -189,7 +205,13 @@ impl Service {
             for _ in &report.failed {
                 self.metrics.record_digest(false);
             }
-            if !report.sent.is_empty() {
+            for _ in &report.posted {
+                self.metrics.record_digest(true);
+            }
+            for _ in &report.post_failed {
+                self.metrics.record_digest(false);
+            }
+            if !report.sent.is_empty() || !report.posted.is_empty() {
                 *self.last_digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Utc::now());
             }
         }
@@ -252,6 +274,7 @@ impl Service {
             tracing::error!(error = %e, "reload failed; keeping the running configuration");
             return;
         }
+        self.set_retention(config.storage.retention());
         let mut not_reloaded = Vec::new();
         match &self.digests {
             Some(d) if config.watchlists.is_empty() => d.set_digester(None),
@@ -567,6 +590,94 @@ pub fn process_signals() -> watch::Receiver<Option<Signal>> {
         }
     });
     rx
+}
+
+/// The daily retention of `veille run`, on its own connection to `database` so that polls and
+/// digests go on while it works (it takes the write lock one short batch at a time). Runs when
+/// retention last ran a day ago or more (at once on a database never pruned), then every day;
+/// a stop signal ends it between two batches.
+pub fn spawn_retention(
+    service: Arc<Service>,
+    database: PathBuf,
+    mut signals: watch::Receiver<Option<Signal>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut store = None;
+        loop {
+            let (opened, last) = match tokio::task::spawn_blocking({
+                let database = database.clone();
+                move || -> Result<(Store, Option<DateTime<Utc>>), crate::error::StoreError> {
+                    let s = match store {
+                        Some(s) => s,
+                        None => Store::open(&database)?,
+                    };
+                    let last = s.last_prune()?;
+                    Ok((s, last))
+                }
+            })
+            .await
+            {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "retention cannot read the database; trying again in an hour");
+                    store = None;
+                    if sleep_or_stop(Duration::from_secs(3600), &mut signals).await {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => return,
+            };
+            let now = Utc::now();
+            let next = retention::next_run(last, now);
+            let wait = (next - now).to_std().unwrap_or_default();
+            if sleep_or_stop(wait, &mut signals).await {
+                return;
+            }
+            let keep = service.retention();
+            if keep.is_forever() {
+                store = Some(opened);
+                if sleep_or_stop(retention::EVERY, &mut signals).await {
+                    return;
+                }
+                continue;
+            }
+            let flag = stop.clone();
+            let mut work = tokio::task::spawn_blocking(move || {
+                let mut s = opened;
+                let r = retention::run(&mut s, &keep, Utc::now(), false, &flag);
+                (s, r)
+            });
+            let finished = tokio::select! {
+                done = &mut work => done,
+                _ = wait_for_stop(&mut signals) => {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = work.await;
+                    return;
+                }
+            };
+            match finished {
+                Ok((s, Ok(_))) => store = Some(s),
+                Ok((_, Err(e))) => {
+                    tracing::error!(error = %e, "retention failed; trying again in an hour");
+                    store = None;
+                    if sleep_or_stop(Duration::from_secs(3600), &mut signals).await {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    })
+}
+
+/// Sleeps for `d` unless a stop comes first (then `true`).
+async fn sleep_or_stop(d: Duration, signals: &mut watch::Receiver<Option<Signal>>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = wait_for_stop(signals) => true,
+    }
 }
 
 /// Resolves once a stop is signalled on `signals` (for servers that shut down with the service).

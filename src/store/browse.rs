@@ -138,7 +138,7 @@ pub fn fts_expression(terms: &[SearchTerm]) -> Option<String> {
 const DATE: &str = "COALESCE(i.published_at, i.fetched_at)";
 
 const LISTED: &str = "i.id, f.name, i.url, i.title, i.published_at, i.fetched_at, i.language,
-    COALESCE(i.article_text, i.text), COALESCE(i.content_html, i.summary_html)";
+    veille_text(COALESCE(i.article_text, i.text)), COALESCE(i.links, i.content_html, i.summary_html)";
 
 fn listed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListedItem> {
     Ok(ListedItem {
@@ -355,7 +355,7 @@ impl Store {
         let found = self
             .conn
             .prepare_cached(
-                "SELECT i.id, f.name, f.language, i.url, i.canonical_url, i.title, i.text, i.article_text,
+                "SELECT i.id, f.name, f.language, i.url, i.canonical_url, i.title, veille_text(i.text), veille_text(i.article_text),
                         i.article_status, i.author, i.published_at, i.fetched_at, i.language,
                         i.language_source, i.language_confidence,
                         (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
@@ -419,28 +419,13 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, watchlist, message_id, subject, item_count, status, attempts, last_error,
-                        composed_at, next_attempt_at, sent_at, message
-                 FROM digests WHERE id = ?1",
+                &format!(
+                    "SELECT {}, d.message
+                     FROM digests d LEFT JOIN digest_webhooks w ON w.digest_id = d.id WHERE d.id = ?1",
+                    super::digests::DIGEST_ROW_COLUMNS
+                ),
                 [id],
-                |r| {
-                    Ok((
-                        DigestRow {
-                            id: r.get(0)?,
-                            watchlist: r.get(1)?,
-                            message_id: r.get(2)?,
-                            subject: r.get(3)?,
-                            item_count: r.get(4)?,
-                            status: r.get(5)?,
-                            attempts: r.get(6)?,
-                            last_error: r.get(7)?,
-                            composed_at: r.get(8)?,
-                            next_attempt_at: r.get(9)?,
-                            sent_at: r.get(10)?,
-                        },
-                        r.get(11)?,
-                    ))
-                },
+                |r| Ok((super::digests::digest_row(r)?, r.get(18)?)),
             )
             .optional()?)
     }

@@ -1,5 +1,6 @@
 //! Digest rows: candidate items per watch list, composed digests and the items they claim,
-//! delivery state (pending → sent, attempts, next retry) and each watch list's next fire time.
+//! delivery state per destination (mail in `digests`, a chat webhook in `digest_webhooks`:
+//! pending → sent, attempts, next retry, lease) and each watch list's next fire time.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params, params_from_iter};
@@ -18,8 +19,9 @@ pub struct Candidate {
     pub url: Option<String>,
     pub canonical_url: Option<String>,
     pub title: String,
-    pub summary_html: Option<String>,
-    pub content_html: Option<String>,
+    /// The links of the item's feed HTML, one per line (for items stored before migration 0008,
+    /// the HTML itself): where story grouping looks for links to other language versions.
+    pub links: Option<String>,
     pub text: String,
     /// The article page's text, when it was extracted.
     pub article_text: Option<String>,
@@ -48,6 +50,57 @@ pub struct NewDigest {
     pub message: Vec<u8>,
     pub item_ids: Vec<i64>,
     pub composed_at: DateTime<Utc>,
+    /// Whether the message goes by mail (a watch list with only a webhook: no).
+    pub mailed: bool,
+    /// The webhook delivery, when the watch list has one.
+    pub webhook: Option<NewWebhook>,
+}
+
+/// The webhook delivery of a composed digest.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    /// `slack`, `teams` or `json`.
+    pub format: String,
+    /// The URL's host, for display (the URL is a secret and is not stored).
+    pub host: String,
+    /// The body, posted as is on every attempt.
+    pub payload: Vec<u8>,
+}
+
+/// One destination of a digest, delivered on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Mail,
+    Webhook,
+}
+
+impl Channel {
+    /// The table holding this destination's state, and its digest id column.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Channel::Mail => ("digests", "id"),
+            Channel::Webhook => ("digest_webhooks", "digest_id"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Mail => "mail",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+/// A webhook delivery still to make: the exact body to post again.
+#[derive(Debug, Clone)]
+pub struct PendingWebhook {
+    pub digest_id: i64,
+    pub watchlist: String,
+    /// The digest's Message-ID: the idempotency key of every attempt.
+    pub message_id: String,
+    pub format: String,
+    pub payload: Vec<u8>,
+    pub attempts: i64,
 }
 
 /// A digest still to deliver: the exact bytes to send again.
@@ -62,7 +115,9 @@ pub struct PendingDigest {
     pub attempts: i64,
 }
 
-/// A digest as `veille digest --status` and tests see it.
+/// A digest as `veille digest --status` and tests see it. `status` is `sent` once every
+/// destination accepted it; `attempts`, `last_error`, `next_attempt_at` and `sent_at` are the
+/// mail's (the webhook's in `webhook`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DigestRow {
     pub id: i64,
@@ -71,11 +126,62 @@ pub struct DigestRow {
     pub subject: String,
     pub item_count: i64,
     pub status: String,
+    /// The mail's own status; `None` when the digest is not mailed.
+    pub mail_status: Option<String>,
+    pub webhook: Option<WebhookRow>,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub composed_at: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The webhook delivery of a digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRow {
+    pub format: String,
+    pub host: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The columns [`digest_row`] reads, from `digests d LEFT JOIN digest_webhooks w`.
+pub(super) const DIGEST_ROW_COLUMNS: &str = "d.id, d.watchlist, d.message_id, d.subject, d.item_count,
+    CASE WHEN (d.mailed = 1 AND d.status = 'pending') OR w.status = 'pending' THEN 'pending' ELSE 'sent' END,
+    CASE WHEN d.mailed = 1 THEN d.status END, d.attempts, d.last_error, d.composed_at, d.next_attempt_at,
+    CASE WHEN d.mailed = 1 THEN d.sent_at ELSE w.sent_at END,
+    w.format, w.host, w.status, w.attempts, w.last_error, w.sent_at";
+
+/// A [`DigestRow`] from the first columns of `r` ([`DIGEST_ROW_COLUMNS`]).
+pub(super) fn digest_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DigestRow> {
+    let webhook = match r.get::<_, Option<String>>(12)? {
+        Some(format) => Some(WebhookRow {
+            format,
+            host: r.get(13)?,
+            status: r.get(14)?,
+            attempts: r.get(15)?,
+            last_error: r.get(16)?,
+            sent_at: r.get(17)?,
+        }),
+        None => None,
+    };
+    Ok(DigestRow {
+        id: r.get(0)?,
+        watchlist: r.get(1)?,
+        message_id: r.get(2)?,
+        subject: r.get(3)?,
+        item_count: r.get(4)?,
+        status: r.get(5)?,
+        mail_status: r.get(6)?,
+        attempts: r.get(7)?,
+        last_error: r.get(8)?,
+        composed_at: r.get(9)?,
+        next_attempt_at: r.get(10)?,
+        sent_at: r.get(11)?,
+        webhook,
+    })
 }
 
 /// Where a watch list stands: items count from `since`; the next digest is due at `next_fire_at`.
@@ -100,10 +206,10 @@ impl Store {
         }
         let marks = vec!["?"; topics.len()].join(", ");
         let sql = format!(
-            "SELECT i.id, f.name, i.url, i.canonical_url, i.title, i.summary_html, i.content_html,
-                    i.text, i.published_at, i.fetched_at, i.language,
+            "SELECT i.id, f.name, i.url, i.canonical_url, i.title,
+                    COALESCE(i.links, i.content_html, i.summary_html), NULL, veille_text(i.text), i.published_at, i.fetched_at, i.language,
                     (SELECT group_concat(g.name, char(10)) FROM item_sources s JOIN feeds g ON g.id = s.feed_id
-                     WHERE s.item_id = i.id), i.article_text
+                     WHERE s.item_id = i.id), veille_text(i.article_text)
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.fetched_at >= ?
                AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.watchlist = ? AND d.item_id = i.id)
@@ -124,8 +230,7 @@ impl Store {
                     url: r.get(2)?,
                     canonical_url: r.get(3)?,
                     title: r.get(4)?,
-                    summary_html: r.get(5)?,
-                    content_html: r.get(6)?,
+                    links: r.get(5)?,
                     text: r.get(7)?,
                     published: r.get(8)?,
                     fetched_at: r.get(9)?,
@@ -202,8 +307,8 @@ impl Store {
         let tx = self.write()?;
         tx.execute(
             "INSERT INTO digests (watchlist, message_id, subject, envelope_from, envelope_to, message,
-               item_count, composed_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+               item_count, composed_at, next_attempt_at, mailed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
             params![
                 digest.watchlist,
                 digest.message_id,
@@ -212,10 +317,18 @@ impl Store {
                 serde_json::to_string(&digest.envelope_to)?,
                 digest.message,
                 digest.item_ids.len() as i64,
-                digest.composed_at
+                digest.composed_at,
+                digest.mailed
             ],
         )?;
         let id = tx.last_insert_rowid();
+        if let Some(w) = &digest.webhook {
+            tx.execute(
+                "INSERT INTO digest_webhooks (digest_id, format, host, payload, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, w.format, w.host, w.payload, digest.composed_at],
+            )?;
+        }
         {
             let mut claim = tx.prepare(
                 "INSERT INTO digest_items (watchlist, item_id, digest_id) VALUES (?1, ?2, ?3)",
@@ -232,6 +345,15 @@ impl Store {
         }
         tx.commit()?;
         Ok(id)
+    }
+
+    /// When the last digest of `watchlist` was composed, if one was.
+    pub fn last_digest_at(&self, watchlist: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(composed_at) FROM digests WHERE watchlist = ?1",
+            [watchlist],
+            |r| r.get(0),
+        )?)
     }
 
     /// Moves a watch list's next fire time on without a digest (nothing new, `send_empty` off).
@@ -257,7 +379,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, watchlist, message_id, envelope_from, envelope_to, message, attempts
              FROM digests
-             WHERE status = 'pending' AND next_attempt_at <= ?1 AND (?2 IS NULL OR watchlist = ?2)
+             WHERE status = 'pending' AND mailed = 1 AND next_attempt_at <= ?1
+               AND (?2 IS NULL OR watchlist = ?2)
              ORDER BY composed_at, id",
         )?;
         let rows = stmt.query_map(params![now, watchlist], |r| {
@@ -283,6 +406,32 @@ impl Store {
         Ok(out)
     }
 
+    /// Webhook deliveries whose next attempt is due at `now` (of one watch list when given),
+    /// oldest first.
+    pub fn pending_webhooks(
+        &self,
+        now: DateTime<Utc>,
+        watchlist: Option<&str>,
+    ) -> Result<Vec<PendingWebhook>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT w.digest_id, d.watchlist, d.message_id, w.format, w.payload, w.attempts
+             FROM digest_webhooks w JOIN digests d ON d.id = w.digest_id
+             WHERE w.status = 'pending' AND w.next_attempt_at <= ?1 AND (?2 IS NULL OR d.watchlist = ?2)
+             ORDER BY d.composed_at, d.id",
+        )?;
+        let rows = stmt.query_map(params![now, watchlist], |r| {
+            Ok(PendingWebhook {
+                digest_id: r.get(0)?,
+                watchlist: r.get(1)?,
+                message_id: r.get(2)?,
+                format: r.get(3)?,
+                payload: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Takes a pending digest for one send attempt: if it is still pending and due at `now`
     /// (no live lease), leases it to `token` until `until`. `false` means another sender holds it
     /// (or it was sent meanwhile): do not send. The holder renews the lease while it sends
@@ -294,12 +443,7 @@ impl Store {
         until: DateTime<Utc>,
         token: &str,
     ) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "UPDATE digests SET next_attempt_at = ?3, lease_token = ?4
-             WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
-            params![id, now, until, token],
-        )?;
-        Ok(n == 1)
+        self.lease(Channel::Mail, id, now, until, token)
     }
 
     /// Extends the lease `token` holds on a pending digest to `until`; `false` when it holds it
@@ -310,23 +454,12 @@ impl Store {
         token: &str,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "UPDATE digests SET next_attempt_at = ?3
-             WHERE id = ?1 AND status = 'pending' AND lease_token = ?2",
-            params![id, token, until],
-        )?;
-        Ok(n == 1)
+        self.renew(Channel::Mail, id, token, until)
     }
 
     /// Marks a digest sent: called only after a transport accepted it.
     pub fn mark_digest_sent(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
-               lease_token = NULL
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, now],
-        )?;
-        Ok(())
+        self.mark_sent(Channel::Mail, id, now)
     }
 
     /// Records a failed attempt by the holder of `token`; the digest stays pending until
@@ -338,10 +471,83 @@ impl Store {
         error: &str,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.record_failure(Channel::Mail, id, token, error, next_attempt_at)
+    }
+
+    /// [`Store::lease_digest`] for one destination of digest `id`.
+    pub fn lease(
+        &mut self,
+        channel: Channel,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let (table, key) = channel.table();
+        let n = self.conn.execute(
+            &format!(
+                "UPDATE {table} SET next_attempt_at = ?3, lease_token = ?4
+                 WHERE {key} = ?1 AND status = 'pending' AND next_attempt_at <= ?2"
+            ),
+            params![id, now, until, token],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// [`Store::renew_lease`] for one destination of digest `id`.
+    pub fn renew(
+        &mut self,
+        channel: Channel,
+        id: i64,
+        token: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (table, key) = channel.table();
+        let n = self.conn.execute(
+            &format!(
+                "UPDATE {table} SET next_attempt_at = ?3
+                 WHERE {key} = ?1 AND status = 'pending' AND lease_token = ?2"
+            ),
+            params![id, token, until],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// [`Store::mark_digest_sent`] for one destination of digest `id`.
+    pub fn mark_sent(
+        &mut self,
+        channel: Channel,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (table, key) = channel.table();
         self.conn.execute(
-            "UPDATE digests SET attempts = attempts + 1, last_error = ?3, next_attempt_at = ?4,
-               lease_token = NULL
-             WHERE id = ?1 AND status = 'pending' AND (lease_token IS NULL OR lease_token = ?2)",
+            &format!(
+                "UPDATE {table} SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                   last_error = NULL, lease_token = NULL
+                 WHERE {key} = ?1 AND status = 'pending'"
+            ),
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// [`Store::record_digest_failure`] for one destination of digest `id`.
+    pub fn record_failure(
+        &mut self,
+        channel: Channel,
+        id: i64,
+        token: &str,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (table, key) = channel.table();
+        self.conn.execute(
+            &format!(
+                "UPDATE {table} SET attempts = attempts + 1, last_error = ?3, next_attempt_at = ?4,
+                   lease_token = NULL
+                 WHERE {key} = ?1 AND status = 'pending' AND (lease_token IS NULL OR lease_token = ?2)"
+            ),
             params![id, token, error, next_attempt_at],
         )?;
         Ok(())
@@ -350,7 +556,9 @@ impl Store {
     /// How many digests are pending, and when the oldest of them was composed.
     pub fn pending_summary(&self) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*), MIN(composed_at) FROM digests WHERE status = 'pending'",
+            "SELECT COUNT(*), MIN(d.composed_at) FROM digests d
+             LEFT JOIN digest_webhooks w ON w.digest_id = d.id
+             WHERE (d.mailed = 1 AND d.status = 'pending') OR w.status = 'pending'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
@@ -358,31 +566,18 @@ impl Store {
 
     /// Digests, newest first (of one watch list when given).
     pub fn digests(&self, watchlist: Option<&str>) -> Result<Vec<DigestRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, watchlist, message_id, subject, item_count, status, attempts, last_error,
-                    composed_at, next_attempt_at, sent_at
-             FROM digests WHERE (?1 IS NULL OR watchlist = ?1) ORDER BY composed_at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map(params![watchlist], |r| {
-            Ok(DigestRow {
-                id: r.get(0)?,
-                watchlist: r.get(1)?,
-                message_id: r.get(2)?,
-                subject: r.get(3)?,
-                item_count: r.get(4)?,
-                status: r.get(5)?,
-                attempts: r.get(6)?,
-                last_error: r.get(7)?,
-                composed_at: r.get(8)?,
-                next_attempt_at: r.get(9)?,
-                sent_at: r.get(10)?,
-            })
-        })?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {DIGEST_ROW_COLUMNS}
+             FROM digests d LEFT JOIN digest_webhooks w ON w.digest_id = d.id
+             WHERE (?1 IS NULL OR d.watchlist = ?1) ORDER BY d.composed_at DESC, d.id DESC"
+        ))?;
+        let rows = stmt.query_map(params![watchlist], digest_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Pending digests of one watch list (or all) that wait for a later attempt: a retry after
-    /// a failed send, or a send under way in another process. Oldest first.
+    /// Pending mails of one watch list (or all) that wait for a later attempt: a retry after a
+    /// failed send, or a send under way in another process. Oldest first. (A webhook delivery
+    /// that waits is shown on the digest's status line.)
     pub fn waiting_digests(
         &self,
         now: DateTime<Utc>,
@@ -392,15 +587,19 @@ impl Store {
             .digests(watchlist)?
             .into_iter()
             .rev()
-            .filter(|d| d.status == "pending" && d.next_attempt_at > now)
+            .filter(|d| d.mail_status.as_deref() == Some("pending") && d.next_attempt_at > now)
             .collect())
     }
 
-    /// When a digest was last accepted by a transport, by any process on this database.
+    /// When a digest was last accepted by a transport (mail or webhook), by any process on this
+    /// database.
     pub fn last_digest_sent_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT MAX(sent_at) FROM digests", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT MAX(t) FROM (SELECT sent_at AS t FROM digests
+                                     UNION ALL SELECT sent_at FROM digest_webhooks)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Item ids a digest carries, ascending.
@@ -464,6 +663,7 @@ mod tests {
                     evidence_json: "[]".into(),
                 }],
                 article: None,
+                links: None,
             })
             .collect();
         let r = s.store_items(1, &items, now).unwrap();
@@ -480,7 +680,68 @@ mod tests {
             message: b"raw".to_vec(),
             item_ids: items,
             composed_at: at("2026-11-24T08:00:00Z"),
+            mailed: true,
+            webhook: None,
         }
+    }
+
+    /// Regression (merge of issue 16 into the packed texts of issue 18): candidates read
+    /// `article_text` as stored, a deflated BLOB, so the snippet of an extracted article could
+    /// not be built. Both texts come back as the text.
+    #[test]
+    fn candidates_carry_the_article_text_and_text_unpacked() {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Always,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        let now = at("2026-11-24T07:00:00Z");
+        s.sync_feeds(&[feed], now).unwrap();
+        let article = "The Council adopted the regulation on cyber resilience today. ".repeat(20);
+        let summary = "One line of summary from the feed, said several times over. ".repeat(8);
+        let item = NewItem {
+            parsed: ParsedItem {
+                guid: "g".into(),
+                title: "t".into(),
+                text: summary.clone(),
+                ..ParsedItem::default()
+            },
+            language: Some("en".into()),
+            language_source: None,
+            matches: vec![StoredMatch {
+                topic: "a".into(),
+                score: 0.9,
+                evidence_json: "[]".into(),
+            }],
+            article: Some(crate::store::Article {
+                text: Some(article.clone()),
+                status: "ok".into(),
+            }),
+            links: None,
+        };
+        s.store_items(1, &[item], now).unwrap();
+        let stored: (String, String) = s
+            .conn
+            .query_row(
+                "SELECT typeof(text), typeof(article_text) FROM items",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(stored, ("blob".into(), "blob".into()), "both stored packed");
+        let c = s
+            .digest_candidates("w", &["a".to_string()], at("2026-11-01T00:00:00Z"))
+            .unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].article_text.as_deref(), Some(article.as_str()));
+        assert_eq!(c[0].text, summary);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct NewItem {
     pub matches: Vec<StoredMatch>,
     /// The article page's text and the extraction status, when the page was fetched.
     pub article: Option<Article>,
+    /// The links of the feed's HTML for the item, one per line: kept instead of the HTML itself,
+    /// which is not stored (the text is derived from it).
+    pub links: Option<String>,
 }
 
 /// What article extraction gave for an item.
@@ -69,6 +72,8 @@ pub enum Seen {
     /// feed changed its guid. Not a new item; `changed` when its content differs (it is then
     /// updated in place).
     Reissued { id: i64, changed: bool },
+    /// Stored once and pruned by retention since (a tombstone remains): not new, nothing to do.
+    Pruned,
 }
 
 impl Seen {
@@ -207,6 +212,9 @@ fn seen(
     if let Some(id) = by_content {
         return Ok(Seen::Reissued { id, changed: false });
     }
+    if super::retention::tombstoned(tx, feed_id, &item.guid, item.canonical_url.as_deref())? {
+        return Ok(Seen::Pruned);
+    }
     Ok(Seen::New)
 }
 
@@ -290,6 +298,16 @@ impl Store {
                     )?;
                     report.unchanged += 1;
                 }
+                Seen::Pruned => {
+                    super::retention::touch(
+                        &tx,
+                        feed_id,
+                        &it.guid,
+                        it.canonical_url.as_deref(),
+                        now,
+                    )?;
+                    report.unchanged += 1;
+                }
                 Seen::SameUrl(id) => {
                     execute(
                         &tx,
@@ -320,7 +338,7 @@ impl Store {
                 Seen::New => {
                     execute(
                         &tx,
-                        "INSERT INTO items (feed_id, guid, url, canonical_url, title, summary_html, content_html,
+                        "INSERT INTO items (feed_id, guid, url, canonical_url, title, links, content_html,
                            text, author, published_at, fetched_at, content_hash, language,
                            article_text, article_status, language_source, language_confidence)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -330,15 +348,15 @@ impl Store {
                             it.url,
                             it.canonical_url,
                             it.title,
-                            it.summary_html,
-                            it.content_html,
-                            it.text,
+                            new.links,
+                            None::<String>,
+                            super::packed::pack(&it.text),
                             it.author,
                             it.published,
                             now,
                             hash,
                             new.language,
-                            new.article.as_ref().and_then(|a| a.text.as_deref()),
+                            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
                             new.article.as_ref().map(|a| a.status.as_str()),
                             new.language_source.as_ref().map(|l| l.0.as_str()),
                             new.language_source.as_ref().map(|l| l.1)
@@ -412,7 +430,7 @@ impl Store {
     /// the whole table for reclassification.
     pub fn texts(&self, after: i64, limit: usize) -> Result<Vec<StoredText>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, i.title, COALESCE(i.article_text, i.text), i.url, f.language, i.language,
+            "SELECT i.id, i.title, veille_text(COALESCE(i.article_text, i.text)), i.url, f.language, i.language,
                     (SELECT group_concat(m.topic, ',') FROM (SELECT topic FROM matches WHERE item_id = i.id ORDER BY topic) m)
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.id > ?1 ORDER BY i.id LIMIT ?2",
@@ -460,7 +478,7 @@ impl Store {
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<RetryItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, f.name, i.url, i.title, i.text, f.language, i.article_status
+            "SELECT i.id, f.name, i.url, i.title, veille_text(i.text), f.language, i.article_status
              FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE i.article_status IS NOT NULL AND i.article_status <> 'ok' AND i.url IS NOT NULL
                AND (?1 IS NULL OR f.name = ?1
@@ -503,7 +521,7 @@ impl Store {
             params![
                 item_id,
                 article.status,
-                article.text,
+                super::packed::pack_opt(article.text.as_deref()),
                 language,
                 language_source.map(|l| l.0),
                 language_source.map(|l| l.1)
@@ -557,7 +575,7 @@ fn update_item(
     let it = &new.parsed;
     execute(
         tx,
-        "UPDATE items SET url = ?2, title = ?3, summary_html = ?4, content_html = ?5, text = ?6,
+        "UPDATE items SET url = ?2, title = ?3, links = ?4, summary_html = NULL, content_html = ?5, text = ?6,
            author = ?7, published_at = COALESCE(?8, published_at), content_hash = ?9,
            language = ?10, article_text = COALESCE(?11, article_text),
            article_status = COALESCE(?12, article_status),
@@ -567,14 +585,14 @@ fn update_item(
             id,
             it.url,
             it.title,
-            it.summary_html,
-            it.content_html,
-            it.text,
+            new.links,
+            None::<String>,
+            super::packed::pack(&it.text),
             it.author,
             it.published,
             hash,
             new.language,
-            new.article.as_ref().and_then(|a| a.text.as_deref()),
+            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
             new.article.as_ref().map(|a| a.status.as_str()),
             new.language_source.as_ref().map(|l| l.0.as_str()),
             new.language_source.as_ref().map(|l| l.1)
@@ -622,4 +640,76 @@ fn write_matches(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (merge of issue 16's `veille refetch` with issue 18's packed texts): the items
+    /// to fetch again were read with their text as stored, a deflated BLOB, which does not read
+    /// as a string; and a refetched article text was written unpacked.
+    #[test]
+    fn refetch_reads_packed_texts_and_stores_the_new_article_packed() {
+        let mut s = Store::open_in_memory().unwrap();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Always,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        let now = DateTime::parse_from_rfc3339("2026-11-24T07:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        s.sync_feeds(&[feed], now).unwrap();
+        let summary = "One line of summary from the feed, said several times over. ".repeat(8);
+        let item = NewItem {
+            parsed: ParsedItem {
+                guid: "g".into(),
+                title: "t".into(),
+                url: Some("https://x.eu/a".into()),
+                text: summary.clone(),
+                ..ParsedItem::default()
+            },
+            language: Some("en".into()),
+            language_source: None,
+            matches: Vec::new(),
+            article: Some(Article {
+                text: None,
+                status: "blocked".into(),
+            }),
+            links: None,
+        };
+        let id = s.store_items(1, &[item], now).unwrap().new_ids[0];
+        let retries = s.article_retries(None, None).unwrap();
+        assert_eq!(retries.len(), 1);
+        assert_eq!(retries[0].text, summary);
+        let article = "The Council adopted the regulation on cyber resilience today. ".repeat(20);
+        s.set_article(
+            id,
+            &Article {
+                text: Some(article.clone()),
+                status: "ok".into(),
+            },
+            Some("en"),
+            None,
+            &[],
+            now,
+        )
+        .unwrap();
+        let (kind, text): (String, String) = s
+            .conn
+            .query_row(
+                "SELECT typeof(article_text), veille_text(article_text) FROM items WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((kind.as_str(), text), ("blob", article));
+    }
 }

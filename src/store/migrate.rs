@@ -40,6 +40,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_article_reports",
         include_str!("../../migrations/0007_article_reports.sql"),
     ),
+    (
+        8,
+        "0008_retention",
+        include_str!("../../migrations/0008_retention.sql"),
+    ),
+    (
+        9,
+        "0009_webhooks",
+        include_str!("../../migrations/0009_webhooks.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.
@@ -147,6 +157,18 @@ mod tests {
             assert_eq!(feeds.len(), 1, "from version {version}");
             assert_eq!(feeds[0].article_report, None);
             assert_eq!(feeds[0].reissued, 0);
+            // 0008 (retention) and 0009 (webhooks) are in place whatever the starting version.
+            let present = |sql: &str| -> i64 {
+                store
+                    .conn
+                    .query_row(sql, [], |r| r.get(0))
+                    .unwrap_or_else(|e| panic!("from version {version}: {sql}: {e}"))
+            };
+            assert_eq!(present("SELECT COUNT(*) FROM tombstones"), 0);
+            assert_eq!(present("SELECT COUNT(*) FROM maintenance"), 0);
+            assert_eq!(present("SELECT COUNT(links) FROM items"), 0);
+            assert_eq!(present("SELECT COUNT(*) FROM digest_webhooks"), 0);
+            assert_eq!(present("SELECT COUNT(mailed) FROM digests"), 0);
         }
     }
 

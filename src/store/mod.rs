@@ -1,22 +1,30 @@
 //! Storage: the only code that speaks SQL. One SQLite file in WAL mode, migrated at open.
 
+mod backup;
 mod browse;
 mod digests;
 mod feeds;
 mod items;
 mod judgements;
 mod migrate;
+mod packed;
+mod retention;
 
+pub use backup::{BackupError, BackupReport};
 pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
 };
-pub use digests::{Candidate, CandidateMatch, DigestRow, NewDigest, PendingDigest, WatchState};
+pub use digests::{
+    Candidate, CandidateMatch, Channel, DigestRow, NewDigest, NewWebhook, PendingDigest,
+    PendingWebhook, WatchState, WebhookRow,
+};
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
     Article, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
     content_hash, source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
+pub use retention::{FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,6 +131,13 @@ impl Store {
 
     fn setup(mut conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(10))?;
+        // A new file gives pages freed by retention back to the file system in steps
+        // (`PRAGMA incremental_vacuum`); the mode can only be chosen before the first table.
+        let fresh: bool =
+            conn.query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        if fresh {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         // Room for every statement of the poll's write path and the web view's queries at once
         // (rusqlite keeps 16 by default; an evicted statement is parsed again on its next use).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -213,9 +228,18 @@ impl Store {
 
 /// SQL functions the schema relies on, registered on every connection before migrating:
 /// `veille_fold(text)` folds text for the full-text index (see migration 0005) exactly as the
-/// classifier folds it, so search is blind to case and diacritics in all 24 EU languages.
+/// classifier folds it, so search is blind to case and diacritics in all 24 EU languages;
+/// `veille_text(x)` reads a text column that may be stored compressed (see `packed`).
 fn register_functions(conn: &Connection) -> Result<(), StoreError> {
     use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "veille_text",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            packed::unpack(ctx.get_raw(0)).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )?;
     conn.create_scalar_function(
         "veille_fold",
         1,

@@ -318,6 +318,7 @@ fn seed_match(config: &Config, feed: &str) {
             evidence_json: "[]".into(),
         }],
         article: None,
+        links: None,
     };
     store.store_items(id, &[item], Utc::now()).unwrap();
 }

@@ -87,6 +87,7 @@ fn item(
             evidence_json: evidence(ev),
         }],
         article: None,
+        links: None,
     }
 }
 
@@ -261,6 +262,18 @@ async fn smtp_digest_is_multipart_grouped_explained_and_utf8_clean() {
     let mid = stored_message_id(&store);
     assert_eq!(format!("<{}>", msg.message_id().unwrap()), mid);
     assert_eq!(msg.date().unwrap().to_timestamp(), now.timestamp());
+    // machine-made mail on a list of its own: filters and out-of-office replies behave
+    let header = |name: &str| {
+        msg.header_raw(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("Auto-Submitted"), "auto-generated");
+    assert_eq!(header("X-Auto-Response-Suppress"), "All");
+    assert_eq!(
+        header("List-Id"),
+        "\"veille digest cyber-cooperation\" <cyber-cooperation.example.org>"
+    );
     let to = msg.to().unwrap().first().unwrap();
     assert_eq!(
         (to.name(), to.address()),

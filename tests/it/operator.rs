@@ -520,7 +520,10 @@ async fn one_of_a_thing_is_singular() {
         "{status}"
     );
     let status = ok(&veille(&["--config", cfg, "digest"]).await);
-    assert!(status.contains(" w 0 items, sent (attempts 1)"), "{status}");
+    assert!(
+        status.contains(" w 0 items, sent, mail sent (attempts 1)"),
+        "{status}"
+    );
 }
 
 /// Point 11: the start-up log counted disabled feeds as polled ones.

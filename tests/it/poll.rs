@@ -297,14 +297,31 @@ async fn short_items_get_their_article_page_and_failures_keep_the_summary() {
     assert!(server.seen("/pages/eeas-sahel-fr.html").is_empty());
 
     let db = rusqlite::Connection::open(&config.storage.database).unwrap();
+    // Long texts are stored deflated (store::packed): a BLOB is inflated here.
+    let stored = |v: rusqlite::types::Value| -> Option<String> {
+        use std::io::Read;
+        match v {
+            rusqlite::types::Value::Text(t) => Some(t),
+            rusqlite::types::Value::Blob(b) => {
+                let mut t = String::new();
+                flate2::read::DeflateDecoder::new(&b[..])
+                    .read_to_string(&mut t)
+                    .unwrap();
+                Some(t)
+            }
+            _ => None,
+        }
+    };
     let row = |guid: &str| -> (String, Option<String>, Option<String>) {
-        db.query_row(
-            "SELECT i.text, i.article_text, i.article_status FROM items i
-             JOIN item_sources s ON s.item_id = i.id WHERE s.guid = ?1",
-            [guid],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap()
+        let (text, article, status) = db
+            .query_row(
+                "SELECT i.text, i.article_text, i.article_status FROM items i
+                 JOIN item_sources s ON s.item_id = i.id WHERE s.guid = ?1",
+                [guid],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        (stored(text).unwrap(), stored(article), status)
     };
     let (feed_text, article, status) = row("short-1");
     assert_eq!(status.as_deref(), Some("ok"));

@@ -51,6 +51,10 @@ pub fn one(d: &DigestRow, items: &[i64]) -> Markup {
                 dt { "Watch list" } dd { (d.watchlist) }
                 dt { "State" } dd { (d.status) " after " (d.attempts) " attempts"
                     @if let Some(e) = &d.last_error { " — last error: " span.error { (e) } } }
+                @if let Some(w) = &d.webhook {
+                    dt { "Webhook" } dd { (w.format) " to " (w.host) ": " (w.status) " after " (w.attempts) " attempts"
+                        @if let Some(e) = &w.last_error { " — last error: " span.error { (e) } } }
+                }
                 dt { "Composed" } dd { (time(Some(d.composed_at))) }
                 dt { "Sent" } dd { (time(d.sent_at)) }
                 dt { "Message-ID" } dd { code { (d.message_id) } }

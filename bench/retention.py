@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Retention benchmark: a simulated year, then `veille prune` while polls go on.
+
+1. `bench-year` (bench/year.rs) writes a year of items through veille's store (`--per-day` items a
+   day, real article texts from ../shared/extraction-benchmark when present) into a new database;
+   its size is the size without retention.
+2. A loopback feed server (bench/server.rs) serves `--poll-feeds` feeds whose every item changes
+   from one round to the next (a new seed each round), so that each poll writes; `veille poll`
+   polls them into the same database, a few rounds before the prune (baseline), then round after
+   round while `veille prune` runs (keep_items = "180d"), then after.
+3. Prints the database size before and after, the prune time, and each feed's refresh time
+   (fetch, parse, store: the store waits for the write lock) before and during the prune.
+
+    cargo build --release --bin veille --example bench-server --example bench-year
+    python3 bench/retention.py                      # 10,000 items a day (needs ~9 GB of disk)
+    python3 bench/retention.py --per-day 2500       # a quarter of that
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import DATA, ROOT, SERVER, VEILLE, machine, need_binaries
+
+YEAR = ROOT / "target" / os.environ.get("VEILLE_PROFILE", "release") / "examples" / "bench-year"
+TEXTS = ROOT.parent / "shared" / "extraction-benchmark" / "ground-truth.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def size(db: Path) -> int:
+    c = sqlite3.connect(db)
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    return db.stat().st_size
+
+
+def poll_round(config: Path, port: int, feeds: int, seed: int) -> list[float]:
+    """One poll of every feed, each item changed since the last round; per-feed elapsed ms."""
+    server = subprocess.Popen([str(SERVER), "--feeds", str(feeds), "--items", "20", "--seed", str(seed),
+                               "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    server.stdout.readline()
+    try:
+        out = subprocess.run([str(VEILLE), "--config", str(config), "--log-format", "json", "-v",
+                              "poll", "--all"], capture_output=True, text=True)
+    finally:
+        server.terminate()
+        server.wait()
+    if out.returncode != 0:
+        sys.exit(f"poll failed: {out.stderr[-500:]}")
+    times = []
+    for line in out.stderr.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("message") in ("feed refreshed", "feed not modified", "feed failed"):
+            if e.get("message") == "feed failed":
+                print(f"  feed failed: {e.get('error')}", flush=True)
+            times.append(float(e.get("elapsed_ms", 0)))
+    return times
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--per-day", type=int, default=10_000)
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--poll-feeds", type=int, default=20)
+    p.add_argument("--reuse", action="store_true", help="keep an existing generated database")
+    args = p.parse_args()
+    need_binaries()
+    if not YEAR.exists():
+        sys.exit("build bench-year first: cargo build --release --example bench-year")
+    root = DATA / "year"
+    db = root / "veille.db"
+    if not args.reuse:
+        shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}", flush=True)
+    if not db.exists():
+        cmd = [str(YEAR), "--db", str(db), "--days", str(args.days), "--per-day", str(args.per_day)]
+        if TEXTS.exists():
+            cmd += ["--texts", str(TEXTS)]
+        else:
+            print(f"{TEXTS} absent: synthetic article texts", flush=True)
+        t = time.monotonic()
+        subprocess.run(cmd, check=True)
+        print(f"generated in {time.monotonic() - t:.0f} s", flush=True)
+    items = sqlite3.connect(db).execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    before = size(db)
+    print(f"without retention: {items} items, {before / 1e6:.0f} MB ({before / items:.0f} bytes per item)", flush=True)
+
+    port = free_port()
+    config = root / "veille.toml"
+    lines = ["[storage]", 'database = "veille.db"', 'keep_items = "180d"', "[fetch]",
+             "concurrency = 4", "per_host = 4", 'per_host_delay = "0s"', "[mail]",
+             'transport = "outbox"', 'outbox = "outbox"', ""]
+    for i in range(args.poll_feeds):
+        lines += ["[[feeds]]", f'name = "bench-{i:05}"', f'url = "http://127.0.0.1:{port}/feeds/bench-{i:05}.xml"',
+                  'fetch_article = "never"', ""]
+    config.write_text("\n".join(lines))
+
+    baseline = []
+    seed = 1000
+    for _ in range(3):
+        seed += 1
+        baseline += poll_round(config, port, args.poll_feeds, seed)
+    prune = subprocess.Popen([str(VEILLE), "--config", str(config), "prune"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    t = time.monotonic()
+    during = []
+    rounds = 0
+    while prune.poll() is None:
+        seed += 1
+        during += poll_round(config, port, args.poll_feeds, seed)
+        rounds += 1
+    prune_s = time.monotonic() - t
+    out = prune.stdout.read()
+    print(out, flush=True)
+    if prune.returncode != 0:
+        sys.exit("prune failed")
+    after_items = sqlite3.connect(db).execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    after = size(db)
+
+    def stats(xs):
+        xs = sorted(xs)
+        return f"median {xs[len(xs) // 2]:.0f} ms, max {xs[-1]:.0f} ms over {len(xs)} feed refreshes"
+
+    print()
+    print(f"{args.per_day} items a day for {args.days} days; keep_items = 180d")
+    print(f"| | items | database MB | bytes per item |")
+    print(f"| --- | ---: | ---: | ---: |")
+    print(f"| without retention | {items} | {before / 1e6:.0f} | {before / items:.0f} |")
+    print(f"| after `veille prune` | {after_items} | {after / 1e6:.0f} | {after / after_items:.0f} |")
+    print(f"prune: {prune_s:.0f} s ({rounds} poll rounds of {args.poll_feeds} feeds ran meanwhile)")
+    print(f"feed refresh before the prune: {stats(baseline)}")
+    print(f"feed refresh during the prune: {stats(during)}")
+    print(f"longest refresh during the prune / longest before: {max(during) / max(baseline):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+//! `veille prune`: apply the retention of `[storage]` now (the service does it once a day).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use veille::service::retention;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Count what would be pruned; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Rewrite a database made before veille 0.1 used incremental vacuum so that its file can
+    /// shrink (once; takes the write lock while the whole file is copied: stop the service first)
+    #[arg(long)]
+    vacuum: bool,
+}
+
+pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
+    let (config, mut store) = super::open(config)?;
+    let keep = config.storage.retention();
+    let shown =
+        |d: Option<std::time::Duration>| d.map_or("forever".to_string(), veille::duration::show);
+    println!(
+        "retention ({}): items that matched no topic are kept {}, matched items {}; judged items and items carried by a digest are always kept",
+        config.path.display(),
+        shown(keep.keep_items),
+        shown(keep.keep_matches)
+    );
+    let stop = AtomicBool::new(false);
+    let r = retention::run(&mut store, &keep, chrono::Utc::now(), args.dry_run, &stop)?;
+    let verb = if r.dry_run { "would prune" } else { "pruned" };
+    println!(
+        "{verb} {} items ({} that matched no topic, {} matched); {} old enough but kept (judged or in a digest); {} items looked at",
+        r.pruned(),
+        r.unmatched,
+        r.matched,
+        r.kept,
+        r.scanned
+    );
+    if !r.dry_run {
+        println!(
+            "{} tombstones written, {} expired; {} batches (longest {} ms) in {:.1} s",
+            r.tombstones,
+            r.tombstones_expired,
+            r.batches,
+            r.longest_batch.as_millis(),
+            r.elapsed.as_secs_f64()
+        );
+    }
+    if args.vacuum && !args.dry_run && r.cannot_shrink {
+        println!("rewriting the database in incremental vacuum mode (VACUUM; this takes a while)…");
+        store.enable_incremental_vacuum()?;
+    }
+    let after = store.file_stats()?;
+    println!(
+        "database {}: {} before, {} now ({} free inside the file)",
+        config.storage.database.display(),
+        mib(r.bytes_before),
+        mib(after.bytes()),
+        mib(after.free_bytes())
+    );
+    if !after.incremental() && !args.dry_run {
+        println!(
+            "note: this database was made before incremental vacuum: freed space is reused but the file does not shrink; run `veille prune --vacuum` once, with the service stopped"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mib(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}

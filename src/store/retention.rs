@@ -1,0 +1,700 @@
+//! Retention: which old items may go, the tombstones they leave, and giving the freed space back
+//! to the file system (incremental vacuum). Every call is one short transaction; the caller
+//! (`service::retention`) paces them so that polls and digests go on meanwhile.
+//!
+//! An item may go when it is older (by first sight, `fetched_at`) than `keep_items` and matched
+//! no topic, or older than `keep_matches` and matched one. An item someone judged, or that a
+//! digest carried, is always kept. A pruned item leaves tombstones — 8-byte keys of its
+//! (feed, guid) pairs and of its canonical URL — that triage checks, so that an item pruned and
+//! seen again is not new; a tombstone goes once it was not seen for the retention period.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+use super::Store;
+use crate::error::StoreError;
+
+/// How long items are kept (`[storage] keep_items`, `keep_matches`); `None` is forever.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Items that matched no topic.
+    pub keep_items: Option<Duration>,
+    /// Items that matched a topic.
+    pub keep_matches: Option<Duration>,
+}
+
+impl Retention {
+    /// Keeps everything: nothing to prune.
+    pub fn is_forever(&self) -> bool {
+        self.keep_items.is_none() && self.keep_matches.is_none()
+    }
+
+    fn cutoff(keep: Option<Duration>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        keep.map(|k| now - chrono::Duration::from_std(k).unwrap_or(chrono::Duration::MAX))
+    }
+
+    /// How many days a tombstone outlives its last sighting: the longer retention period.
+    fn tombstone_days(&self) -> Option<i64> {
+        let days = |d: Duration| (d.as_secs() / 86_400) as i64;
+        match (self.keep_items, self.keep_matches) {
+            (Some(a), Some(b)) => Some(days(a.max(b))),
+            (a, b) => a.or(b).map(days),
+        }
+    }
+}
+
+/// An item old enough to be looked at.
+struct Candidate {
+    id: i64,
+    /// `fetched_at` as stored (the cursor compares text).
+    fetched_text: String,
+    fetched_at: DateTime<Utc>,
+    canonical_url: Option<String>,
+    matched: bool,
+    /// Judged, or carried by a digest.
+    kept: bool,
+}
+
+/// Where a pass over the items stands: the last item looked at, by (`fetched_at`, id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneCursor {
+    fetched_at: String,
+    id: i64,
+}
+
+/// What one batch did (or, in a dry run, would do).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneBatch {
+    /// Items looked at.
+    pub scanned: usize,
+    /// Items that matched no topic, pruned.
+    pub unmatched: usize,
+    /// Items that matched a topic, pruned (`keep_matches`).
+    pub matched: usize,
+    /// Items old enough to go but kept: judged, or carried by a digest.
+    pub kept: usize,
+    /// Tombstones written.
+    pub tombstones: usize,
+    /// No item old enough is left after this batch.
+    pub done: bool,
+}
+
+/// The database file's pages: its size and the space that vacuum can give back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileStats {
+    pub page_size: i64,
+    pub pages: i64,
+    pub free_pages: i64,
+    /// 0 none, 1 full, 2 incremental (`PRAGMA auto_vacuum`).
+    pub auto_vacuum: i64,
+}
+
+impl FileStats {
+    pub fn bytes(&self) -> i64 {
+        self.page_size * self.pages
+    }
+    pub fn free_bytes(&self) -> i64 {
+        self.page_size * self.free_pages
+    }
+    pub fn incremental(&self) -> bool {
+        self.auto_vacuum == 2
+    }
+}
+
+/// The tombstone key of an item seen in feed `feed_id` under `guid`.
+pub fn guid_key(feed_id: i64, guid: &str) -> i64 {
+    key(&[b"guid", &feed_id.to_le_bytes(), guid.as_bytes()])
+}
+
+/// The tombstone key of an item's canonical URL.
+pub fn url_key(canonical_url: &str) -> i64 {
+    key(&[b"url", canonical_url.as_bytes()])
+}
+
+fn key(parts: &[&[u8]]) -> i64 {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let d = h.finalize();
+    i64::from_le_bytes(d[..8].try_into().expect("8 bytes of a SHA-256"))
+}
+
+/// Days since 1970-01-01 (the unit of `tombstones.seen_on`).
+pub fn day(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(86_400)
+}
+
+/// Whether an item is tombstoned: seen in `feed_id` under `guid`, or at `canonical_url`, and
+/// pruned since.
+pub(super) fn tombstoned(
+    conn: &rusqlite::Connection,
+    feed_id: i64,
+    guid: &str,
+    canonical_url: Option<&str>,
+) -> Result<bool, StoreError> {
+    let url = canonical_url.map(url_key);
+    // On the poll's write path (every item not stored): a cached statement, as its neighbours.
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM tombstones WHERE key = ?1 OR key = ?2")?
+        .query_row(params![guid_key(feed_id, guid), url], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Marks the tombstones of an item seen again today, so they outlive its last sighting.
+pub(super) fn touch(
+    conn: &rusqlite::Connection,
+    feed_id: i64,
+    guid: &str,
+    canonical_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE tombstones SET seen_on = ?3 WHERE (key = ?1 OR key = ?2) AND seen_on < ?3",
+    )?
+    .execute(params![
+        guid_key(feed_id, guid),
+        canonical_url.map(url_key),
+        day(now)
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    /// Looks at up to `scan` items after `cursor` that are old enough for `retention`, prunes
+    /// those that may go (unless `dry_run`) with their sources, matches and search rows, writes
+    /// their tombstones, and moves the cursor on. One transaction.
+    pub fn prune_batch(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+        cursor: &mut PruneCursor,
+        scan: usize,
+        dry_run: bool,
+    ) -> Result<PruneBatch, StoreError> {
+        let mut out = PruneBatch::default();
+        let items_before = Retention::cutoff(retention.keep_items, now);
+        let matches_before = Retention::cutoff(retention.keep_matches, now);
+        let Some(bound) = items_before.max(matches_before) else {
+            out.done = true;
+            return Ok(out);
+        };
+        // A dry run only reads: it takes no write lock.
+        let tx = self.conn.transaction_with_behavior(if dry_run {
+            TransactionBehavior::Deferred
+        } else {
+            TransactionBehavior::Immediate
+        })?;
+        let rows: Vec<Candidate> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT i.id, i.fetched_at, i.fetched_at, i.canonical_url,
+                        EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id),
+                        EXISTS (SELECT 1 FROM judgements j WHERE j.item_id = i.id)
+                          OR EXISTS (SELECT 1 FROM digest_items d WHERE d.item_id = i.id)
+                 FROM items i
+                 WHERE i.fetched_at < ?1 AND i.fetched_at >= ?2 AND (i.fetched_at, i.id) > (?2, ?3)
+                 ORDER BY i.fetched_at, i.id LIMIT ?4",
+            )?;
+            stmt.query_map(
+                params![bound, cursor.fetched_at, cursor.id, scan as i64],
+                |r| {
+                    Ok(Candidate {
+                        id: r.get(0)?,
+                        fetched_text: r.get(1)?,
+                        fetched_at: r.get(2)?,
+                        canonical_url: r.get(3)?,
+                        matched: r.get(4)?,
+                        kept: r.get(5)?,
+                    })
+                },
+            )?
+            .collect::<Result<_, _>>()?
+        };
+        out.scanned = rows.len();
+        out.done = rows.len() < scan;
+        let today = day(now);
+        for Candidate {
+            id,
+            fetched_text,
+            fetched_at,
+            canonical_url,
+            matched,
+            kept,
+        } in rows
+        {
+            cursor.fetched_at = fetched_text;
+            cursor.id = id;
+            let before = if matched {
+                matches_before
+            } else {
+                items_before
+            };
+            if before.is_none_or(|b| fetched_at >= b) {
+                continue;
+            }
+            if kept {
+                out.kept += 1;
+                continue;
+            }
+            if matched {
+                out.matched += 1;
+            } else {
+                out.unmatched += 1;
+            }
+            if dry_run {
+                continue;
+            }
+            let mut keys: Vec<i64> = {
+                let mut s =
+                    tx.prepare_cached("SELECT feed_id, guid FROM item_sources WHERE item_id = ?1")?;
+                s.query_map([id], |r| Ok(guid_key(r.get(0)?, &r.get::<_, String>(1)?)))?
+                    .collect::<Result<_, _>>()?
+            };
+            keys.extend(canonical_url.as_deref().map(url_key));
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO tombstones (key, seen_on) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET seen_on = MAX(seen_on, excluded.seen_on)",
+                )?;
+                for k in &keys {
+                    put.execute(params![k, today])?;
+                }
+            }
+            out.tombstones += keys.len();
+            tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
+                .execute([id])?;
+        }
+        if dry_run {
+            tx.rollback()?;
+        } else {
+            tx.commit()?;
+        }
+        Ok(out)
+    }
+
+    /// Removes up to `limit` tombstones not seen for the retention period; returns how many.
+    pub fn expire_tombstones(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<usize, StoreError> {
+        let Some(days) = retention.tombstone_days() else {
+            return Ok(0);
+        };
+        let n = self.conn.execute(
+            "DELETE FROM tombstones WHERE key IN
+               (SELECT key FROM tombstones WHERE seen_on < ?1 LIMIT ?2)",
+            params![day(now) - days, limit as i64],
+        )?;
+        Ok(n)
+    }
+
+    /// How many tombstones are kept.
+    pub fn tombstone_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM tombstones", [], |r| r.get(0))?)
+    }
+
+    /// The file's pages and free pages.
+    pub fn file_stats(&self) -> Result<FileStats, StoreError> {
+        let get = |p: &str| -> Result<i64, StoreError> {
+            Ok(self.conn.pragma_query_value(None, p, |r| r.get(0))?)
+        };
+        Ok(FileStats {
+            page_size: get("page_size")?,
+            pages: get("page_count")?,
+            free_pages: get("freelist_count")?,
+            auto_vacuum: get("auto_vacuum")?,
+        })
+    }
+
+    /// Gives up to `pages` free pages back to the file system (incremental vacuum); returns how
+    /// many free pages are left. Does nothing unless the file is in incremental mode.
+    pub fn vacuum_step(&mut self, pages: usize) -> Result<i64, StoreError> {
+        if self.file_stats()?.incremental() {
+            self.conn
+                .execute_batch(&format!("PRAGMA incremental_vacuum({pages})"))?;
+        }
+        Ok(self.file_stats()?.free_pages)
+    }
+
+    /// Rewrites the whole file in incremental auto-vacuum mode (databases made before veille
+    /// set it). Takes the write lock for as long as the file takes to copy.
+    pub fn enable_incremental_vacuum(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+        Ok(())
+    }
+
+    /// One step of merging the search index's segments, which drops the rows of deleted items
+    /// for good; `false` when there was nothing left to merge.
+    pub fn search_index_merge_step(&mut self, pages: usize) -> Result<bool, StoreError> {
+        let before = self.conn.total_changes();
+        self.conn.execute(
+            "INSERT INTO items_fts (items_fts, rank) VALUES ('merge', ?1)",
+            [pages as i64],
+        )?;
+        Ok(self.conn.total_changes() - before >= 2)
+    }
+
+    /// Copies the write-ahead log into the file (without waiting for readers), which is when a
+    /// vacuumed file shrinks.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// When retention last ran to the end.
+    pub fn last_prune(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let v: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM maintenance WHERE name = 'last_prune'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(v.and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Records that retention ran to the end at `at`.
+    pub fn set_last_prune(&mut self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO maintenance (name, value) VALUES ('last_prune', ?1)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            [at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ParsedItem;
+    use crate::store::{NewDigest, NewItem, NewJudgement, Seen, StoredMatch, Verdict};
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn feed(s: &mut Store) {
+        let f = |name: &str| crate::config::FeedConfig {
+            name: name.into(),
+            url: url::Url::parse(&format!("https://x.eu/{name}")).unwrap(),
+            every: Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Never,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        s.sync_feeds(&[f("f"), f("g")], at("2026-01-01T00:00:00Z"))
+            .unwrap();
+    }
+
+    fn item(guid: &str, matched: bool) -> NewItem {
+        NewItem {
+            parsed: ParsedItem {
+                guid: guid.into(),
+                url: Some(format!("https://x.eu/a/{guid}")),
+                canonical_url: Some(format!("https://x.eu/a/{guid}")),
+                title: format!("title {guid}"),
+                text: format!("zebra body of {guid}"),
+                ..ParsedItem::default()
+            },
+            matches: if matched {
+                vec![StoredMatch {
+                    topic: "t".into(),
+                    score: 0.9,
+                    evidence_json: "[]".into(),
+                }]
+            } else {
+                Vec::new()
+            },
+            ..NewItem::default()
+        }
+    }
+
+    fn keep(items: u64, matches: Option<u64>) -> Retention {
+        Retention {
+            keep_items: Some(DAY * items as u32),
+            keep_matches: matches.map(|d| DAY * d as u32),
+        }
+    }
+
+    fn prune_all(s: &mut Store, r: &Retention, now: DateTime<Utc>, scan: usize) -> PruneBatch {
+        let mut cursor = PruneCursor::default();
+        let mut total = PruneBatch::default();
+        loop {
+            let b = s.prune_batch(r, now, &mut cursor, scan, false).unwrap();
+            total.scanned += b.scanned;
+            total.unmatched += b.unmatched;
+            total.matched += b.matched;
+            total.kept += b.kept;
+            total.tombstones += b.tombstones;
+            if b.done {
+                return total;
+            }
+        }
+    }
+
+    /// As the pipeline asks: recognised by source first, then triaged.
+    fn triage(s: &mut Store, feed: i64, items: &[ParsedItem]) -> Result<Vec<Seen>, StoreError> {
+        let known = s.recognise(feed, items)?;
+        s.triage(feed, items, &known)
+    }
+
+    fn fts_rows(s: &Store) -> i64 {
+        s.conn
+            .query_row(
+                "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'zebra'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn old_unmatched_items_go_with_their_sources_and_search_rows_and_the_rest_stays() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        let old = at("2026-01-10T00:00:00Z");
+        let ids = s
+            .store_items(
+                1,
+                &[
+                    item("plain", false),
+                    item("matched", true),
+                    item("judged", false),
+                    item("carried", false),
+                ],
+                old,
+            )
+            .unwrap()
+            .new_ids;
+        // the same article seen in feed g too
+        s.store_items(2, &[item("plain", false)], old).unwrap();
+        let recent = s
+            .store_items(1, &[item("recent", false)], at("2026-07-01T00:00:00Z"))
+            .unwrap()
+            .new_ids;
+        s.record_judgement(&NewJudgement {
+            item_id: ids[2],
+            topic: "t".into(),
+            verdict: Verdict::ShouldMatch,
+            via: "page",
+            at: old,
+        })
+        .unwrap();
+        s.save_digest(
+            &NewDigest {
+                watchlist: "w".into(),
+                message_id: "<1@x>".into(),
+                subject: "s".into(),
+                envelope_from: "a@x".into(),
+                envelope_to: vec!["b@x".into()],
+                message: b"m".to_vec(),
+                item_ids: vec![ids[3]],
+                composed_at: old,
+                mailed: true,
+                webhook: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(fts_rows(&s), 5);
+
+        let now = at("2026-08-01T00:00:00Z");
+        let r = keep(180, None);
+        let mut cursor = PruneCursor::default();
+        let dry = s.prune_batch(&r, now, &mut cursor, 100, true).unwrap();
+        assert_eq!((dry.unmatched, dry.matched, dry.kept), (1, 0, 2));
+        assert_eq!(s.item_count().unwrap(), 5, "a dry run changes nothing");
+
+        let done = prune_all(&mut s, &r, now, 100);
+        assert_eq!((done.unmatched, done.matched, done.kept), (1, 0, 2));
+        assert_eq!(done.tombstones, 3, "two (feed, guid) pairs and the URL");
+        let left: Vec<i64> = s
+            .items(&Default::default())
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert!(!left.contains(&ids[0]));
+        for id in [ids[1], ids[2], ids[3], recent[0]] {
+            assert!(left.contains(&id), "item {id} kept");
+        }
+        assert_eq!(fts_rows(&s), 4, "its search row went with it");
+        let sources: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM item_sources WHERE item_id = ?1",
+                [ids[0]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sources, 0);
+
+        // keep_matches prunes old matched items too, but never judged or carried ones
+        let done = prune_all(&mut s, &keep(180, Some(30)), now, 100);
+        assert_eq!((done.unmatched, done.matched, done.kept), (0, 1, 2));
+        assert_eq!(s.item_count().unwrap(), 3);
+    }
+
+    #[test]
+    fn an_item_pruned_and_seen_again_is_not_new_in_its_feed_nor_in_another() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        let old = at("2026-01-10T00:00:00Z");
+        s.store_items(1, &[item("a", false), item("b", false)], old)
+            .unwrap();
+        let now = at("2026-08-01T00:00:00Z");
+        prune_all(&mut s, &keep(180, None), now, 100);
+        assert_eq!(s.item_count().unwrap(), 0);
+        let again = [item("a", false).parsed, item("b", false).parsed];
+        assert_eq!(
+            triage(&mut s, 1, &again).unwrap(),
+            [Seen::Pruned, Seen::Pruned]
+        );
+        // same URL under another guid in another feed
+        let mut moved = item("a", false).parsed;
+        moved.guid = "elsewhere".into();
+        assert_eq!(triage(&mut s, 2, &[moved]).unwrap(), [Seen::Pruned]);
+        let report = s.store_items(1, &[item("a", false)], now).unwrap();
+        assert_eq!((report.new, report.unchanged), (0, 1));
+        assert_eq!(s.item_count().unwrap(), 0);
+        // a really new item is still new
+        assert_eq!(
+            triage(&mut s, 1, &[item("c", false).parsed]).unwrap(),
+            [Seen::New]
+        );
+    }
+
+    #[test]
+    fn tombstones_outlive_their_last_sighting_by_the_retention_period() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        s.store_items(
+            1,
+            &[item("a", false), item("b", false)],
+            at("2026-01-10T00:00:00Z"),
+        )
+        .unwrap();
+        let r = keep(180, None);
+        prune_all(&mut s, &r, at("2026-08-01T00:00:00Z"), 100);
+        assert_eq!(s.tombstone_count().unwrap(), 4);
+        // "a" is still listed by its feed months later: its tombstones are refreshed
+        s.store_items(1, &[item("a", false)], at("2026-12-01T00:00:00Z"))
+            .unwrap();
+        let later = at("2027-03-01T00:00:00Z"); // 212 days after the prune
+        assert_eq!(s.expire_tombstones(&r, later, 1).unwrap(), 1, "in batches");
+        assert_eq!(s.expire_tombstones(&r, later, 100).unwrap(), 1);
+        assert_eq!(s.tombstone_count().unwrap(), 2);
+        assert_eq!(
+            triage(&mut s, 1, &[item("a", false).parsed]).unwrap(),
+            [Seen::Pruned]
+        );
+        assert_eq!(
+            triage(&mut s, 1, &[item("b", false).parsed]).unwrap(),
+            [Seen::New]
+        );
+    }
+
+    #[test]
+    fn batches_walk_past_kept_items_and_stop_at_the_cutoff() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        for day in 0..40 {
+            let t = at("2026-01-01T00:00:00Z") + chrono::Duration::days(day);
+            let batch: Vec<NewItem> = (0..5)
+                .map(|i| item(&format!("d{day}-{i}"), i == 0))
+                .collect();
+            s.store_items(1, &batch, t).unwrap();
+        }
+        // keep 30 days on Feb 20: items fetched before Jan 21 (days 0 to 19) go
+        let now = at("2026-02-20T00:00:00Z");
+        let done = prune_all(&mut s, &keep(30, None), now, 7);
+        assert_eq!(done.unmatched, 4 * 20, "four unmatched a day");
+        assert_eq!(done.scanned, 5 * 20, "nothing past the cutoff is looked at");
+        assert_eq!(s.item_count().unwrap(), 200 - 80);
+        let again = prune_all(&mut s, &keep(30, None), now, 7);
+        assert_eq!(again.unmatched, 0);
+    }
+
+    #[test]
+    fn forever_prunes_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        s.store_items(1, &[item("a", false)], at("2000-01-01T00:00:00Z"))
+            .unwrap();
+        let mut cursor = PruneCursor::default();
+        let b = s
+            .prune_batch(&Retention::default(), Utc::now(), &mut cursor, 10, false)
+            .unwrap();
+        assert_eq!(
+            b,
+            PruneBatch {
+                done: true,
+                ..PruneBatch::default()
+            }
+        );
+        assert_eq!(s.item_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_new_database_file_shrinks_when_items_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let mut s = Store::open(&path).unwrap();
+        assert!(s.file_stats().unwrap().incremental());
+        feed(&mut s);
+        // words from a small generator: text that compresses about as much as prose
+        let mut x: u64 = 42;
+        let mut words = |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("w{:x}", x % 100_000)
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let batch: Vec<NewItem> = (0..500)
+            .map(|i| {
+                let mut it = item(&format!("i{i}"), false);
+                it.parsed.text = words(600);
+                it
+            })
+            .collect();
+        s.store_items(1, &batch, at("2026-01-01T00:00:00Z"))
+            .unwrap();
+        s.checkpoint().unwrap();
+        let full = s.file_stats().unwrap().bytes();
+        prune_all(&mut s, &keep(30, None), at("2026-06-01T00:00:00Z"), 100);
+        assert!(s.file_stats().unwrap().free_pages > 0);
+        while s.vacuum_step(64).unwrap() > 0 {}
+        while s.search_index_merge_step(64).unwrap() {}
+        while s.vacuum_step(64).unwrap() > 0 {}
+        s.checkpoint().unwrap();
+        let after = s.file_stats().unwrap().bytes();
+        assert!(after * 5 < full, "{full} bytes before, {after} after");
+        drop(s);
+        let on_disk = std::fs::metadata(&path).unwrap().len() as i64;
+        assert!(on_disk * 5 < full, "the file itself shrank: {on_disk}");
+    }
+}
