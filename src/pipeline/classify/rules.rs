@@ -1,6 +1,6 @@
 //! Topic rule files (`config/topics/<topic>.toml`) → compiled rules, with errors that name the
 //! file, the line and the key. The file format is documented in the header of each shipped file
-//! and in the README.
+//! and in `docs/rules.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
