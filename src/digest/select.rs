@@ -329,7 +329,7 @@ fn cut(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::CandidateMatch;
+    use crate::store::StoredMatch;
     use std::str::FromStr;
 
     fn watchlist(feeds: &[&str], languages: &[&str]) -> Watchlist {
@@ -391,7 +391,7 @@ mod tests {
             language: lang.map(String::from),
             matches: m
                 .iter()
-                .map(|(t, s)| CandidateMatch {
+                .map(|(t, s)| StoredMatch {
                     topic: t.to_string(),
                     score: *s,
                     evidence_json: "[]".into(),

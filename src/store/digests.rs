@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::Store;
+use super::{Store, StoredMatch};
 use crate::error::StoreError;
 
 /// A stored item that may go into a digest, with its matches on the watch list's topics.
@@ -28,15 +28,7 @@ pub struct Candidate {
     pub published: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
     pub language: Option<String>,
-    pub matches: Vec<CandidateMatch>,
-}
-
-/// One topic match of a candidate, evidence as stored (JSON text).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CandidateMatch {
-    pub topic: String,
-    pub score: f64,
-    pub evidence_json: String,
+    pub matches: Vec<StoredMatch>,
 }
 
 /// A composed digest, ready to be stored before any send is tried.
@@ -250,7 +242,7 @@ impl Store {
         for c in &mut out {
             c.matches = m
                 .query_map([c.id], |r| {
-                    Ok(CandidateMatch {
+                    Ok(StoredMatch {
                         topic: r.get(0)?,
                         score: r.get(1)?,
                         evidence_json: r.get(2)?,
@@ -626,7 +618,7 @@ pub(super) fn since_text(t: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use crate::model::ParsedItem;
-    use crate::store::{NewItem, StoredMatch};
+    use crate::store::NewItem;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

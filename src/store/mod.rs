@@ -15,8 +15,8 @@ pub use browse::{
     Cursor, DigestRef, ItemDetail, ListedItem, MatchQuery, Page, SearchTerm, fts_expression,
 };
 pub use digests::{
-    Candidate, CandidateMatch, Channel, DigestRow, NewDigest, NewWebhook, PendingDigest,
-    PendingWebhook, WatchState, WebhookRow,
+    Candidate, Channel, DigestRow, NewDigest, NewWebhook, PendingDigest, PendingWebhook,
+    WatchState, WebhookRow,
 };
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
