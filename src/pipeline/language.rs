@@ -8,6 +8,13 @@
 //! that does not; a hint written in another script than the text is ignored; within families of
 //! close languages (cs/sk, hr/sl/sr/bs, da/sv/nb, es/pt/gl, bg/ru/uk/mk) distinctive letters
 //! decide, else the hint does.
+//!
+//! Most items declare their language and are written in it: when the start of the text holds
+//! enough of a declared language's common function words, with a clear margin over every other
+//! language of its script, that declaration is taken without a statistical reading (the
+//! shortcut; `tests/it/language.rs` checks that it answers as the full reading does, or right).
+
+mod words;
 
 use std::sync::LazyLock;
 
@@ -93,6 +100,71 @@ pub struct Detected {
 /// when neither the text nor any hint says anything.
 pub fn detect(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
     let declared = declared(hints);
+    confirmed_by_words(title, body, &declared).or_else(|| read(title, body, &declared))
+}
+
+/// What [`detect`] answers without its shortcut: the text read statistically, always.
+pub fn detect_without_shortcut(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
+    read(title, body, &declared(hints))
+}
+
+/// [`detect`]'s shortcut alone: a declared language its function words confirm, or `None` when
+/// the evidence is not conclusive (then `detect` reads the text statistically).
+pub fn shortcut(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
+    confirmed_by_words(title, body, &declared(hints))
+}
+
+/// Words the start of the text must have for its function words to decide.
+const SHORTCUT_WORDS: usize = 20;
+
+/// The declared language the function words of the text's sample confirm: at least one word in
+/// eight is one of its function words, it leads every other Latin-script EU language by a
+/// quarter and three words, the text is in Latin script, and within a family of close languages
+/// the distinctive letters do not name the sibling. Irish and Maltese are left to their own
+/// reader. (Thresholds chosen on the tuning corpora, never on the blind one.)
+fn confirmed_by_words(
+    title: &str,
+    body: &str,
+    declared: &[(&'static str, Source)],
+) -> Option<Detected> {
+    if declared.is_empty() {
+        return None;
+    }
+    let sample = sample(title, body, SAMPLE_BYTES);
+    let (hits, count) = words::count(&sample);
+    if count < SHORTCUT_WORDS {
+        return None;
+    }
+    let (lead, &best) = hits.iter().enumerate().max_by_key(|&(_, h)| *h)?;
+    let runner_up = hits
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != lead)
+        .map(|(_, h)| *h)
+        .max()
+        .unwrap_or(0);
+    let (best, runner_up) = (usize::from(best), usize::from(runner_up));
+    let code = words::LANGUAGES[lead];
+    let &(_, source) = declared.iter().find(|(c, _)| *c == code)?;
+    if matches!(code, "ga" | "mt") || best * 8 < count || best * 4 < runner_up * 5 + 12 {
+        return None;
+    }
+    let stats = Stats::of(&sample);
+    if stats.script() != Script::Latin {
+        return None;
+    }
+    if let Some(other) = sibling(code)
+        && letters_vote(&stats, code, other) == Some(other)
+    {
+        return None;
+    }
+    let margin = (best - runner_up) as f64 / best as f64;
+    Some(confirmed(code, margin, source))
+}
+
+/// The full reading: the text's start, then its sample, read statistically and weighed against
+/// the declarations.
+fn read(title: &str, body: &str, declared: &[(&'static str, Source)]) -> Option<Detected> {
     if let Some(agreed) = quick_agreement(title, body, &declared) {
         return Some(agreed);
     }
@@ -117,7 +189,7 @@ pub fn detect(title: &str, body: &str, hints: &Hints) -> Option<Detected> {
     };
     // A hint that agrees with the text wins over those that do not.
     if let Some(&(_, agreeing)) = declared.iter().find(|(c, _)| *c == text.code) {
-        return Some(confirmed(text, agreeing));
+        return Some(confirmed(text.code, text.confidence, agreeing));
     }
     let from_hint = Detected {
         code: hint,
@@ -250,15 +322,16 @@ fn quick_agreement(
         return None;
     }
     let text = read_text(&sample, &stats)?;
-    (text.code == hint && text.confidence >= 0.5).then(|| confirmed(text, source))
+    (text.code == hint && text.confidence >= 0.5)
+        .then(|| confirmed(text.code, text.confidence, source))
 }
 
-/// The text's language, confirmed by a declaration from `source`: both must be wrong for the
-/// answer to be.
-fn confirmed(text: TextGuess, source: Source) -> Detected {
+/// The text's language `code`, read with `confidence` and confirmed by a declaration from
+/// `source`: both must be wrong for the answer to be.
+fn confirmed(code: &'static str, confidence: f64, source: Source) -> Detected {
     Detected {
-        code: text.code,
-        confidence: 1.0 - (1.0 - text.confidence) * (1.0 - source.trust()),
+        code,
+        confidence: 1.0 - (1.0 - confidence) * (1.0 - source.trust()),
         source: Source::Text,
     }
 }
@@ -382,7 +455,18 @@ fn read_text(sample: &str, stats: &Stats) -> Option<TextGuess> {
 
 /// Fixes whatlang's pick within a family when the text's letters clearly say otherwise.
 fn correct(stats: &Stats, code: &'static str) -> &'static str {
-    let sibling = match code {
+    let Some(sibling) = sibling(code) else {
+        return code;
+    };
+    match letters_vote(stats, code, sibling) {
+        Some(c) => c,
+        None => code,
+    }
+}
+
+/// The EU language whatlang most confuses with `code`, told apart by their letters.
+fn sibling(code: &str) -> Option<&'static str> {
+    Some(match code {
         "cs" => "sk",
         "sk" => "cs",
         "hr" => "sl",
@@ -395,12 +479,8 @@ fn correct(stats: &Stats, code: &'static str) -> &'static str {
         "lt" => "lv",
         "et" => "fi",
         "fi" => "et",
-        _ => return code,
-    };
-    match letters_vote(stats, code, sibling) {
-        Some(c) => c,
-        None => code,
-    }
+        _ => return None,
+    })
 }
 
 /// Which of two close languages the distinctive letters of the text favour, if clearly one.
@@ -1030,6 +1110,43 @@ mod tests {
             code("Il-Kunsill jadotta r-regoli", "", &feed_mt),
             Some(("mt", Source::Feed))
         );
+    }
+
+    #[test]
+    fn a_declared_language_its_function_words_confirm_needs_no_statistical_reading() {
+        let declared = |code: &'static str| Hints {
+            configured: Some(code),
+            ..Hints::default()
+        };
+        let quick = shortcut("", GERMAN, &declared("de")).unwrap();
+        assert_eq!((quick.code, quick.source), ("de", Source::Text));
+        assert!(quick.confidence > 0.9, "{quick:?}");
+        // Declared otherwise, the German text is read in full (and found German).
+        assert_eq!(shortcut("", GERMAN, &declared("nl")), None);
+        assert_eq!(
+            code("", GERMAN, &declared("nl")),
+            Some(("de", Source::Text))
+        );
+        // A later declaration the words confirm is taken, as the full reading would.
+        let both = Hints {
+            item: Some("nl"),
+            feed: Some("de"),
+            ..Hints::default()
+        };
+        assert_eq!(shortcut("", GERMAN, &both).map(|d| d.code), Some("de"));
+        assert_eq!(
+            detect_without_shortcut("", GERMAN, &both).map(|d| d.code),
+            Some("de")
+        );
+        // Too few words, or Irish and Maltese: the full reading decides.
+        assert_eq!(
+            shortcut("Die Kommission und der Rat", "", &declared("de")),
+            None
+        );
+        let maltese = "L-Unjoni Ewropea u n-NATO qablu li jsaħħu l-kooperazzjoni tagħhom dwar \
+            iċ-ċibersigurtà u l-ġlieda kontra t-theddid ibridu, u li jaqsmu aktar informazzjoni \
+            dwar it-theddid fil-qasam.";
+        assert_eq!(shortcut("", maltese, &declared("mt")), None);
     }
 
     #[test]
