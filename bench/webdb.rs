@@ -173,6 +173,7 @@ fn main() -> anyhow::Result<()> {
                     matches,
                     article: None,
                     links: None,
+                    hashes: None,
                 }
             })
             .collect();

@@ -215,6 +215,7 @@ fn main() -> anyhow::Result<()> {
                         },
                         article,
                         links: Some(link),
+                        hashes: None,
                     }
                 })
                 .collect();

@@ -18,7 +18,7 @@ pub struct Bounded {
 /// Keeps the `max` newest items (by publication date, undated ones in document order after
 /// the dated ones), then gives each repeated guid with new content a guid of its own
 /// (`guid#content-hash`) and drops exact repeats. Pure, and linear in the number of items
-/// apart from the sort.
+/// apart from the sort; contents are hashed only when a guid repeats.
 pub fn bound_items(items: &mut Vec<ParsedItem>, max: usize) -> Bounded {
     let mut out = Bounded::default();
     if items.len() > max {
@@ -32,6 +32,14 @@ pub fn bound_items(items: &mut Vec<ParsedItem>, max: usize) -> Bounded {
             (None, None) => std::cmp::Ordering::Equal,
         });
         items.truncate(max);
+    }
+    // Only a guid given more than once needs its items' contents compared.
+    let mut guids: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    for item in items.iter() {
+        *guids.entry(item.guid.as_str()).or_default() += 1;
+    }
+    if guids.values().all(|&n| n == 1) {
+        return out;
     }
     let mut first_hash: HashMap<String, String> = HashMap::new();
     let mut kept_guids: HashSet<String> = HashSet::new();

@@ -85,7 +85,7 @@ impl Pipeline {
             let status = page.article.status.clone();
             let new = self
                 .off_runtime(move || {
-                    enrich(&parsed, Some(page), &feed_doc, config.as_ref(), &classifier)
+                    enrich(parsed, Some(page), &feed_doc, config.as_ref(), &classifier)
                 })
                 .await
                 .map_err(PipelineError::Internal)?;

@@ -21,7 +21,7 @@ use super::sources::{self, Source};
 use crate::config::{Config, ConfigError, FeedConfig, FetchSettings};
 use crate::error::{FetchError, StoreError};
 use crate::model::{ArticleReport, ParsedFeed, ParsedItem};
-use crate::store::{DueFeed, FetchRecord, NewItem, Seen, Store};
+use crate::store::{DueFeed, FetchRecord, Hashes, NewItem, Seen, Store, content_hash, source_hash};
 
 /// Article pages fetched at once for one feed (the fetcher's per-host limit applies too).
 pub(crate) const ARTICLES_IN_FLIGHT: usize = 4;
@@ -390,26 +390,38 @@ impl Pipeline {
         //    content. Only new and changed items go on.
         // (Each store call is its own statement: the lock is released before a failure is
         // recorded, which takes it again.)
-        let known = self.store().recognise(feed.id, &parsed.items);
+        // Each item's hashes are computed once, here, and carried to the store.
+        let sources: Vec<String> = parsed.items.iter().map(source_hash).collect();
+        let known = self
+            .store()
+            .recognise_hashed(feed.id, &parsed.items, &sources);
         let known = match known {
             Ok(known) => known,
             Err(e) => return self.storage_failed(feed, every, &e),
         };
         let finished = self
             .off_runtime(move || {
-                for (item, known) in parsed.items.iter_mut().zip(&known) {
-                    if known.is_none() {
-                        clean::finish(item);
-                    }
-                }
-                (parsed, known)
+                let contents: Vec<Option<String>> = parsed
+                    .items
+                    .iter_mut()
+                    .zip(&known)
+                    .map(|(item, known)| {
+                        known.is_none().then(|| {
+                            clean::finish(item);
+                            content_hash(item)
+                        })
+                    })
+                    .collect();
+                (parsed, known, contents)
             })
             .await;
-        let (parsed, known) = match finished {
+        let (mut parsed, known, contents) = match finished {
             Ok(done) => done,
             Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
         };
-        let seen = self.store().triage(feed.id, &parsed.items, &known);
+        let seen = self
+            .store()
+            .triage_hashed(feed.id, &parsed.items, &known, &contents);
         let seen = match seen {
             Ok(seen) => seen,
             Err(e) => return self.storage_failed(feed, every, &e),
@@ -435,35 +447,45 @@ impl Pipeline {
 
         // 5. Enrich (language, topics) and 6. store in one transaction.
         let (classifier, feed_config) = (self.classifier(), config.cloned());
+        let item_count = parsed.items.len();
+        let items = std::mem::take(&mut parsed.items);
         let enriched = self
             .off_runtime(move || {
-                let batch: Vec<NewItem> = parsed
-                    .items
-                    .iter()
+                let batch: Vec<NewItem> = items
+                    .into_iter()
                     .zip(seen.iter().zip(&known))
+                    .zip(sources.into_iter().zip(contents))
                     .zip(articles)
-                    .filter_map(|((item, (seen, known)), article)| match seen {
-                        // Recognised by its text: its source is written down, to be
-                        // recognised without finishing it next time.
-                        Seen::Unchanged(_) if known.is_none() => Some(NewItem {
-                            parsed: item.clone(),
-                            ..NewItem::default()
-                        }),
-                        Seen::Unchanged(_) | Seen::Reissued { changed: false, .. } => None,
-                        // From another feed: one more source row. Pruned by retention: its
-                        // tombstone is marked seen today.
-                        Seen::SameUrl(_) | Seen::Pruned => Some(NewItem {
-                            parsed: item.clone(),
-                            ..NewItem::default()
-                        }),
-                        Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. } => {
-                            Some(enrich(
-                                item,
-                                article,
-                                &parsed,
-                                feed_config.as_ref(),
-                                &classifier,
-                            ))
+                    .filter_map(|(((item, (seen, known)), (source, content)), article)| {
+                        let hashes = content.map(|content| Hashes { content, source });
+                        match seen {
+                            // Recognised by its text: its source is written down, to be
+                            // recognised without finishing it next time.
+                            Seen::Unchanged(_) if known.is_none() => Some(NewItem {
+                                parsed: item,
+                                hashes,
+                                ..NewItem::default()
+                            }),
+                            Seen::Unchanged(_) | Seen::Reissued { changed: false, .. } => None,
+                            // From another feed: one more source row. Pruned by retention: its
+                            // tombstone is marked seen today.
+                            Seen::SameUrl(_) | Seen::Pruned => Some(NewItem {
+                                parsed: item,
+                                hashes,
+                                ..NewItem::default()
+                            }),
+                            Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. } => {
+                                Some(NewItem {
+                                    hashes,
+                                    ..enrich(
+                                        item,
+                                        article,
+                                        &parsed,
+                                        feed_config.as_ref(),
+                                        &classifier,
+                                    )
+                                })
+                            }
                         }
                     })
                     .collect();
@@ -509,7 +531,7 @@ impl Pipeline {
             record,
             Outcome::Updated {
                 status: fetched.status,
-                items: parsed.items.len(),
+                items: item_count,
                 new: stored.new,
                 updated: stored.updated,
                 articles_failed,
@@ -677,7 +699,7 @@ impl Pipeline {
 /// its page, its link, its feed and the configuration declare, and the topics it matches
 /// (classified on the title and the same text).
 pub(crate) fn enrich(
-    item: &ParsedItem,
+    item: ParsedItem,
     article: Option<article::Fetched>,
     feed: &ParsedFeed,
     config: Option<&FeedConfig>,
@@ -712,12 +734,13 @@ pub(crate) fn enrich(
             all
         });
     NewItem {
-        parsed: item.clone(),
+        parsed: item,
         links: (!links.is_empty()).then(|| links.join("\n")),
         language,
         language_source: detected.map(|d| (d.source.as_str().to_string(), d.confidence)),
         matches,
         article,
+        hashes: None,
     }
 }
 

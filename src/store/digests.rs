@@ -656,6 +656,7 @@ mod tests {
                 }],
                 article: None,
                 links: None,
+                hashes: None,
             })
             .collect();
         let r = s.store_items(1, &items, now).unwrap();
@@ -717,6 +718,7 @@ mod tests {
                 status: "ok".into(),
             }),
             links: None,
+            hashes: None,
         };
         s.store_items(1, &[item], now).unwrap();
         let stored: (String, String) = s

@@ -23,6 +23,16 @@ pub struct NewItem {
     /// The links of the feed's HTML for the item, one per line: kept instead of the HTML itself,
     /// which is not stored (the text is derived from it).
     pub links: Option<String>,
+    /// The item's hashes when the pipeline has computed them already; computed on storing when
+    /// `None`.
+    pub hashes: Option<Hashes>,
+}
+
+/// An item's [`content_hash`] and [`source_hash`], computed once per item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hashes {
+    pub content: String,
+    pub source: String,
 }
 
 /// What article extraction gave for an item.
@@ -227,6 +237,17 @@ impl Store {
         feed_id: i64,
         items: &[ParsedItem],
     ) -> Result<Vec<Option<Seen>>, StoreError> {
+        let sources: Vec<String> = items.iter().map(source_hash).collect();
+        self.recognise_hashed(feed_id, items, &sources)
+    }
+
+    /// [`Store::recognise`] with each item's [`source_hash`] computed already.
+    pub fn recognise_hashed(
+        &mut self,
+        feed_id: i64,
+        items: &[ParsedItem],
+        sources: &[String],
+    ) -> Result<Vec<Option<Seen>>, StoreError> {
         let mut by_guid = self.conn.prepare_cached(
             "SELECT item_id, source_hash FROM item_sources WHERE feed_id = ?1 AND guid = ?2",
         )?;
@@ -234,15 +255,12 @@ impl Store {
             "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND source_hash = ?2 LIMIT 1",
         )?;
         let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let source = source_hash(item);
+        for (item, source) in items.iter().zip(sources) {
             let known: Option<(i64, Option<String>)> = by_guid
                 .query_row(params![feed_id, item.guid], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             out.push(match known {
-                Some((id, stored)) if stored.as_deref() == Some(source.as_str()) => {
-                    Some(Seen::Unchanged(id))
-                }
+                Some((id, stored)) if stored.as_ref() == Some(source) => Some(Seen::Unchanged(id)),
                 Some(_) => None,
                 None => by_source
                     .query_row(params![feed_id, source], |r| r.get(0))
@@ -261,13 +279,39 @@ impl Store {
         items: &[ParsedItem],
         known: &[Option<Seen>],
     ) -> Result<Vec<Seen>, StoreError> {
+        let contents: Vec<Option<String>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                known
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_none()
+                    .then(|| content_hash(it))
+            })
+            .collect();
+        self.triage_hashed(feed_id, items, known, &contents)
+    }
+
+    /// [`Store::triage`] with the [`content_hash`] of each item not `known` computed already.
+    pub fn triage_hashed(
+        &mut self,
+        feed_id: i64,
+        items: &[ParsedItem],
+        known: &[Option<Seen>],
+        contents: &[Option<String>],
+    ) -> Result<Vec<Seen>, StoreError> {
         let tx = self.conn.transaction()?;
         let out = items
             .iter()
             .enumerate()
             .map(|(i, it)| match known.get(i).copied().flatten() {
                 Some(seen) => Ok(seen),
-                None => seen(&tx, feed_id, it, &content_hash(it)),
+                None => match contents.get(i).and_then(Option::as_deref) {
+                    Some(hash) => seen(&tx, feed_id, it, hash),
+                    None => seen(&tx, feed_id, it, &content_hash(it)),
+                },
             })
             .collect::<Result<Vec<_>, _>>()?;
         tx.rollback()?;
@@ -285,8 +329,20 @@ impl Store {
         let mut report = StoreReport::default();
         for new in items {
             let it = &new.parsed;
-            let hash = content_hash(it);
-            let source = source_hash(it);
+            let computed;
+            let Hashes {
+                content: hash,
+                source,
+            } = match &new.hashes {
+                Some(h) => h,
+                None => {
+                    computed = Hashes {
+                        content: content_hash(it),
+                        source: source_hash(it),
+                    };
+                    &computed
+                }
+            };
             match seen(&tx, feed_id, it, &hash)? {
                 Seen::Unchanged(_) => {
                     // Recognised by its text: remember its source, to recognise it sooner.
@@ -684,6 +740,7 @@ mod tests {
                 status: "blocked".into(),
             }),
             links: None,
+            hashes: None,
         };
         let id = s.store_items(1, &[item], now).unwrap().new_ids[0];
         let retries = s.article_retries(None, None).unwrap();

@@ -20,7 +20,7 @@ pub use digests::{
 };
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{
-    Article, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
+    Article, Hashes, ItemFilter, NewItem, RetryItem, Seen, StoreReport, StoredMatch, StoredText,
     content_hash, source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};

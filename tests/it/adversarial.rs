@@ -319,6 +319,7 @@ fn seed_match(config: &Config, feed: &str) {
         }],
         article: None,
         links: None,
+        hashes: None,
     };
     store.store_items(id, &[item], Utc::now()).unwrap();
 }

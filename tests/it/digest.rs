@@ -88,6 +88,7 @@ fn item(
         }],
         article: None,
         links: None,
+        hashes: None,
     }
 }
 

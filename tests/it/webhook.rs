@@ -174,6 +174,7 @@ fn seed(config: &Config, now: DateTime<Utc>) -> Store {
         }],
         article: None,
         links: None,
+        hashes: None,
     };
     store
         .store_items(
