@@ -331,7 +331,10 @@ async fn a_500_is_retried_after_backoff_and_the_mail_is_not_sent_again() {
         &[("both", true, "slack")],
     );
     let config = Config::from_file(&path).unwrap();
-    let now = Utc::now();
+    // A fixed time: three hours from a real `now` may cross the schedule's next 08:00 fire.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
     let mut store = seed(&config, now);
     let digester = Digester::new(&config).unwrap();
 
