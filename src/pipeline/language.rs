@@ -165,7 +165,7 @@ fn confirmed_by_words(
 /// The full reading: the text's start, then its sample, read statistically and weighed against
 /// the declarations.
 fn read(title: &str, body: &str, declared: &[(&'static str, Source)]) -> Option<Detected> {
-    if let Some(agreed) = quick_agreement(title, body, &declared) {
+    if let Some(agreed) = quick_agreement(title, body, declared) {
         return Some(agreed);
     }
     let sample = sample(title, body, SAMPLE_BYTES);

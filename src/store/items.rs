@@ -343,7 +343,7 @@ impl Store {
                     &computed
                 }
             };
-            match seen(&tx, feed_id, it, &hash)? {
+            match seen(&tx, feed_id, it, hash)? {
                 Seen::Unchanged(_) => {
                     // Recognised by its text: remember its source, to recognise it sooner.
                     execute(
@@ -374,7 +374,7 @@ impl Store {
                     report.same_url += 1;
                 }
                 Seen::Changed(id) => {
-                    update_item(&tx, id, new, &hash, now)?;
+                    update_item(&tx, id, new, hash, now)?;
                     execute(
                         &tx,
                         "UPDATE item_sources SET source_hash = ?3 WHERE feed_id = ?1 AND guid = ?2",
@@ -386,7 +386,7 @@ impl Store {
                     // Not a new item, and no new source row either: a feed that changes every
                     // guid on every poll must not grow the table by its whole content each time.
                     if changed {
-                        update_item(&tx, id, new, &hash, now)?;
+                        update_item(&tx, id, new, hash, now)?;
                         report.updated += 1;
                     }
                     report.reissued += 1;
