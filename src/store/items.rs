@@ -327,6 +327,8 @@ impl Store {
     ) -> Result<StoreReport, StoreError> {
         let tx = self.write()?;
         let mut report = StoreReport::default();
+        // New rows get ids above every row before them: the batch's are `first_new..`.
+        let mut first_new: Option<i64> = None;
         for new in items {
             let it = &new.parsed;
             let computed;
@@ -419,6 +421,7 @@ impl Store {
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
+                    first_new.get_or_insert(id);
                     execute(
                         &tx,
                         "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
@@ -430,6 +433,17 @@ impl Store {
                     report.new_ids.push(id);
                 }
             }
+        }
+        // The batch's full-text rows in one statement: FTS5 flushes its pending terms at every
+        // statement, so one per item would flush (and merge) the index once per item.
+        if let Some(first) = first_new {
+            execute(
+                &tx,
+                "INSERT INTO items_fts (rowid, title, body)
+                 SELECT id, veille_fold(title), veille_fold(veille_text(COALESCE(article_text, text)))
+                 FROM items WHERE id >= ?1",
+                params![first],
+            )?;
         }
         tx.commit()?;
         Ok(report)
@@ -768,5 +782,56 @@ mod tests {
             )
             .unwrap();
         assert_eq!((kind.as_str(), text), ("blob", article));
+    }
+
+    /// The batch's full-text rows are written in one statement after its items (not by a
+    /// trigger per row): every new item of every batch is found, and only those.
+    #[test]
+    fn every_new_item_of_a_batch_gets_its_full_text_row() {
+        let mut s = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let item = |guid: &str, title: &str| NewItem {
+            parsed: ParsedItem {
+                guid: guid.into(),
+                title: title.into(),
+                text: format!("Body of {guid} about cyber resilience."),
+                ..ParsedItem::default()
+            },
+            ..NewItem::default()
+        };
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Never,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        s.sync_feeds(&[feed], now).unwrap();
+        let first = s
+            .store_items(1, &[item("a", "Alpha"), item("b", "Bravo")], now)
+            .unwrap();
+        // Unchanged (no new row) and new items in one batch.
+        let second = s
+            .store_items(1, &[item("a", "Alpha"), item("c", "Charlie")], now)
+            .unwrap();
+        assert_eq!((first.new, second.new, second.unchanged), (2, 1, 1));
+        let found = |word: &str| -> Vec<i64> {
+            let mut q = s
+                .conn
+                .prepare("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid")
+                .unwrap();
+            q.query_map([word], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let ids: Vec<i64> = [&first.new_ids[..], &second.new_ids[..]].concat();
+        assert_eq!(found("resilience"), ids);
+        assert_eq!(found("charlie"), second.new_ids);
+        assert_eq!(found("alpha"), vec![first.new_ids[0]]);
     }
 }

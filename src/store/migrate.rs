@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_webhooks",
         include_str!("../../migrations/0009_webhooks.sql"),
     ),
+    (
+        10,
+        "0010_fts_batch",
+        include_str!("../../migrations/0010_fts_batch.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.
