@@ -327,8 +327,8 @@ impl Store {
     ) -> Result<StoreReport, StoreError> {
         let tx = self.write()?;
         let mut report = StoreReport::default();
-        // New rows get ids above every row before them: the batch's are `first_new..`.
-        let mut first_new: Option<i64> = None;
+        // New rows get ids above every row before them: those not yet indexed are `unindexed..`.
+        let mut unindexed: Option<i64> = None;
         for new in items {
             let it = &new.parsed;
             let computed;
@@ -376,6 +376,7 @@ impl Store {
                     report.same_url += 1;
                 }
                 Seen::Changed(id) => {
+                    index_new_rows(&tx, &mut unindexed, id)?;
                     update_item(&tx, id, new, hash, now)?;
                     execute(
                         &tx,
@@ -388,6 +389,7 @@ impl Store {
                     // Not a new item, and no new source row either: a feed that changes every
                     // guid on every poll must not grow the table by its whole content each time.
                     if changed {
+                        index_new_rows(&tx, &mut unindexed, id)?;
                         update_item(&tx, id, new, hash, now)?;
                         report.updated += 1;
                     }
@@ -421,7 +423,7 @@ impl Store {
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
-                    first_new.get_or_insert(id);
+                    unindexed.get_or_insert(id);
                     execute(
                         &tx,
                         "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
@@ -434,17 +436,7 @@ impl Store {
                 }
             }
         }
-        // The batch's full-text rows in one statement: FTS5 flushes its pending terms at every
-        // statement, so one per item would flush (and merge) the index once per item.
-        if let Some(first) = first_new {
-            execute(
-                &tx,
-                "INSERT INTO items_fts (rowid, title, body)
-                 SELECT id, veille_fold(title), veille_fold(veille_text(COALESCE(article_text, text)))
-                 FROM items WHERE id >= ?1",
-                params![first],
-            )?;
-        }
+        index_new_rows(&tx, &mut unindexed, i64::MIN)?;
         tx.commit()?;
         Ok(report)
     }
@@ -674,6 +666,32 @@ fn update_item(
 /// Runs one statement of the write path, prepared once per connection (SQLite's cache of
 /// prepared statements): a poll writes every item with the same few statements, and parsing
 /// them again for every row cost more than the insert.
+/// Writes the full-text rows of the items inserted since `unindexed` in one statement (FTS5
+/// flushes its pending terms at every statement: one per item would flush, and merge, the index
+/// once per item), when row `before` is one of them (about to be updated, which re-indexes it)
+/// or at the end of the batch (`i64::MIN`).
+fn index_new_rows(
+    tx: &Transaction<'_>,
+    unindexed: &mut Option<i64>,
+    before: i64,
+) -> rusqlite::Result<()> {
+    let Some(first) = *unindexed else {
+        return Ok(());
+    };
+    if before != i64::MIN && before < first {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "INSERT INTO items_fts (rowid, title, body)
+         SELECT id, veille_fold(title), veille_fold(veille_text(COALESCE(article_text, text)))
+         FROM items WHERE id >= ?1",
+        params![first],
+    )?;
+    *unindexed = None;
+    Ok(())
+}
+
 fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
@@ -819,7 +837,7 @@ mod tests {
             .store_items(1, &[item("a", "Alpha"), item("c", "Charlie")], now)
             .unwrap();
         assert_eq!((first.new, second.new, second.unchanged), (2, 1, 1));
-        let found = |word: &str| -> Vec<i64> {
+        let found = |s: &Store, word: &str| -> Vec<i64> {
             let mut q = s
                 .conn
                 .prepare("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid")
@@ -830,8 +848,35 @@ mod tests {
                 .unwrap()
         };
         let ids: Vec<i64> = [&first.new_ids[..], &second.new_ids[..]].concat();
-        assert_eq!(found("resilience"), ids);
-        assert_eq!(found("charlie"), second.new_ids);
-        assert_eq!(found("alpha"), vec![first.new_ids[0]]);
+        assert_eq!(found(&s, "resilience"), ids);
+        assert_eq!(found(&s, "charlie"), second.new_ids);
+        assert_eq!(found(&s, "alpha"), vec![first.new_ids[0]]);
+        // A row of the batch updated later in the same batch (a second guid for its link, with
+        // new text) is indexed once, with its new text.
+        let linked = |guid: &str, text: &str| {
+            let mut it = item(guid, "Delta");
+            it.parsed.canonical_url = Some("https://x.eu/delta".into());
+            it.parsed.text = text.into();
+            it
+        };
+        let third = s
+            .store_items(
+                1,
+                &[linked("d1", "Echo first."), linked("d2", "Foxtrot second.")],
+                now,
+            )
+            .unwrap();
+        assert_eq!((third.new, third.updated), (1, 1), "{third:?}");
+        assert_eq!(found(&s, "foxtrot"), third.new_ids);
+        assert_eq!(found(&s, "echo"), Vec::<i64>::new());
+        let rows: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'delta'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 1);
     }
 }
