@@ -41,11 +41,13 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     );
     if !r.dry_run {
         println!(
-            "{} tombstones written, {} expired; {} batches (longest {} ms) in {:.1} s",
+            "{} tombstones written, {} expired; {} batches (longest {} ms), {} vacuum steps, {} pauses, in {:.1} s",
             r.tombstones,
             r.tombstones_expired,
             r.batches,
             r.longest_batch.as_millis(),
+            r.vacuum_steps,
+            r.pauses,
             r.elapsed.as_secs_f64()
         );
     }

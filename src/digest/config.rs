@@ -128,11 +128,12 @@ pub struct RawWatchlist {
     send_empty: bool,
 }
 
-/// `webhook = { url = "…", format = "…" }` as written.
+/// `webhook = { url = "…", format = "…" }` (or `url_env = "NAME"` instead of `url`) as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWebhook {
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
+    url_env: Option<Spanned<String>>,
     format: Option<Spanned<String>>,
 }
 
@@ -556,15 +557,52 @@ fn validate(
         None => 0.0,
     };
     let webhook = match &w.webhook {
-        Some(h) => {
-            let h = h.get_ref();
-            let url = Url::parse(h.url.get_ref().trim())
+        Some(spanned) => {
+            let h = spanned.get_ref();
+            // The URL as written, or read from the environment variable `url_env` names (the
+            // URL is a secret: keeping it out of the file keeps it out of backups and diffs).
+            let (written, at, key) = match (&h.url, &h.url_env) {
+                (Some(u), None) => (
+                    u.get_ref().trim().to_string(),
+                    u.span().start,
+                    "webhook.url",
+                ),
+                (None, Some(v)) => {
+                    let name = v.get_ref().trim();
+                    let value = std::env::var(name).unwrap_or_default();
+                    if name.is_empty() || value.trim().is_empty() {
+                        return Err(err(
+                            v.span().start,
+                            "webhook.url_env",
+                            format!(
+                                "the environment variable {name:?} that `url_env` names is not set (or empty); set it to the webhook URL in the service's environment (e.g. `Environment=` or `EnvironmentFile=` of its systemd unit), or write the URL as `url`"
+                            ),
+                        ));
+                    }
+                    (value.trim().to_string(), v.span().start, "webhook.url_env")
+                }
+                (Some(_), Some(v)) => {
+                    return Err(err(
+                        v.span().start,
+                        "webhook.url_env",
+                        "a webhook takes `url` or `url_env`, not both; keep one".into(),
+                    ));
+                }
+                (None, None) => {
+                    return Err(err(
+                        spanned.span().start,
+                        "webhook",
+                        "a webhook needs `url = \"https://…\"`, or `url_env = \"NAME\"` naming an environment variable that holds the URL".into(),
+                    ));
+                }
+            };
+            let url = Url::parse(&written)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
                 .ok_or_else(|| {
                     err(
-                        h.url.span().start,
-                        "webhook.url",
+                        at,
+                        key,
                         "invalid webhook URL; expected the http(s) address the chat service gave, e.g. \"https://hooks.slack.com/services/…\"".into(),
                     )
                 })?;
@@ -812,7 +850,7 @@ mod tests {
             (
                 "{ url = \"https://x.eu/h\", fromat = \"slack\" }",
                 "webhook",
-                "unknown field `fromat`, expected `url` or `format`",
+                "unknown field `fromat`, expected one of `url`, `url_env`, `format`",
             ),
         ] {
             let e = parse_in(
@@ -833,6 +871,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("or a `webhook`"), "{e}");
+    }
+
+    #[test]
+    fn a_webhook_url_from_the_environment_needs_its_variable_and_excludes_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let hook = |h: &str| wl(&format!("schedule = \"0 8 * * *\"\nwebhook = {h}\n"));
+        for (h, key, expected) in [
+            (
+                "{ url_env = \"VEILLE_TEST_UNSET_HOOK_ZZ\" }",
+                "watchlists[0].webhook.url_env",
+                "\"VEILLE_TEST_UNSET_HOOK_ZZ\" that `url_env` names is not set",
+            ),
+            (
+                "{ url = \"https://x.eu/SECRET\", url_env = \"HOOK\" }",
+                "watchlists[0].webhook.url_env",
+                "`url` or `url_env`, not both",
+            ),
+            (
+                "{ format = \"slack\" }",
+                "watchlists[0].webhook",
+                "`url_env = \"NAME\"`",
+            ),
+            // Set, but not a URL: said without showing the value.
+            (
+                "{ url_env = \"PATH\" }",
+                "watchlists[0].webhook.url_env",
+                "invalid webhook URL",
+            ),
+        ] {
+            let e = parse_in(dir.path(), &hook(h)).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+            assert!(e.message.contains(expected), "{e}");
+            assert!(e.to_string().contains("veille.toml:9"), "{e}");
+            assert!(!e.to_string().contains("SECRET"), "{e}");
+        }
+        let path = std::env::var("PATH").unwrap();
+        let e = parse_in(dir.path(), &hook("{ url_env = \"PATH\" }")).unwrap_err();
+        assert!(
+            !e.to_string().contains(&path),
+            "the value is never shown: {e}"
+        );
     }
 
     #[test]

@@ -86,6 +86,14 @@ pub fn retry_delay(attempts: i64) -> Duration {
     RETRY_BASE.saturating_mul(factor).min(RETRY_MAX)
 }
 
+/// The wait after a failed post: the backoff, or longer when the endpoint's `Retry-After` asked
+/// for longer (a 429 or 503), never past [`RETRY_MAX`].
+pub fn post_retry_delay(attempts: i64, retry_after: Option<Duration>) -> Duration {
+    retry_delay(attempts)
+        .max(retry_after.unwrap_or_default())
+        .min(RETRY_MAX)
+}
+
 /// Which watch lists a step looks at, and whether their schedule is bypassed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
@@ -437,7 +445,7 @@ impl Digester {
                     report.posted.push((p.digest_id, p.watchlist));
                 }
                 Err(e) => {
-                    let wait = retry_delay(p.attempts + 1);
+                    let wait = post_retry_delay(p.attempts + 1, e.retry_after);
                     let next = crate::duration::later(clock(), wait);
                     store.record_failure(
                         Channel::Webhook,
@@ -447,7 +455,8 @@ impl Digester {
                         next,
                     )?;
                     tracing::warn!(watchlist = %p.watchlist, digest = p.digest_id, host, attempts = p.attempts + 1,
-                        permanent = e.permanent, error = %e, next_attempt_at = %next, "digest post failed; will retry");
+                        permanent = e.permanent, error = %e, retry_after_s = e.retry_after.map(|d| d.as_secs()),
+                        next_attempt_at = %next, "digest post failed; will retry");
                     report.post_failed.push((p.digest_id, p.watchlist, e, next));
                 }
             }

@@ -22,12 +22,15 @@ use crate::store::PendingDigest;
 pub struct SendError {
     pub permanent: bool,
     pub message: String,
+    /// How long the server asked to wait before the next attempt (a webhook's `Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 impl SendError {
     fn transient(message: impl Into<String>) -> Self {
         SendError {
             permanent: false,
+            retry_after: None,
             message: message.into(),
         }
     }
@@ -73,12 +76,14 @@ impl Mailer {
                 if let Some(var) = password_env {
                     let pw = std::env::var(var).map_err(|_| SendError {
                         permanent: true,
+                        retry_after: None,
                         message: format!(
                             "the SMTP password variable {var} is not set (mail.password_env)"
                         ),
                     })?;
                     url.set_password(Some(&pw)).map_err(|()| SendError {
                         permanent: true,
+                        retry_after: None,
                         message:
                             "mail.smtp_url needs a user name (user@host) to log in with a password"
                                 .into(),
@@ -87,6 +92,7 @@ impl Mailer {
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
                     .map_err(|e| SendError {
                         permanent: true,
+                        retry_after: None,
                         message: format!("mail.smtp_url: {e}"),
                     })?;
                 Mailer::Smtp(builder.timeout(Some(settings.timeout)).build())
@@ -127,6 +133,7 @@ impl Mailer {
                     .map(|_| ())
                     .map_err(|e| SendError {
                         permanent: e.is_permanent(),
+                        retry_after: None,
                         message: format!("SMTP: {e}"),
                     })
             }
@@ -143,6 +150,7 @@ impl Mailer {
 fn envelope(d: &PendingDigest) -> Result<Envelope, SendError> {
     let bad = |e: lettre::address::AddressError| SendError {
         permanent: true,
+        retry_after: None,
         message: format!("stored envelope is invalid: {e}"),
     };
     let from = if d.envelope_from.is_empty() {
@@ -158,6 +166,7 @@ fn envelope(d: &PendingDigest) -> Result<Envelope, SendError> {
         .map_err(bad)?;
     Envelope::new(from, to).map_err(|e| SendError {
         permanent: true,
+        retry_after: None,
         message: format!("stored envelope is invalid: {e}"),
     })
 }

@@ -367,6 +367,7 @@ impl Poster {
             .await
             .map_err(|e| SendError {
                 permanent: false,
+                retry_after: None,
                 message: format!(
                     "webhook {host}: {}",
                     if e.is_timeout() {
@@ -385,11 +386,16 @@ impl Poster {
         if status.is_success() {
             return Ok(());
         }
+        // Rate limited or down for maintenance: the endpoint may say when to come back.
+        let retry_after = matches!(status.as_u16(), 429 | 503)
+            .then(|| crate::pipeline::fetch::cache_hints(resp.headers(), Utc::now()).retry_after)
+            .flatten();
         let body = resp.text().await.unwrap_or_default();
         let said: String = body.chars().take(200).collect();
         Err(SendError {
             // gone, unauthorised, malformed: a human must act (it is retried all the same)
             permanent: status.is_client_error() && status.as_u16() != 429,
+            retry_after,
             message: format!("webhook {host}: HTTP {}{}", status.as_u16(), {
                 let said = said.trim();
                 if said.is_empty() {

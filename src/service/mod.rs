@@ -367,6 +367,10 @@ impl Service {
             .digests
             .as_ref()
             .map(|d| self.mail_health(d, &mut reasons));
+        let webhooks = self
+            .digests
+            .as_ref()
+            .map(|d| self.webhook_health(d, &mut reasons));
         let status = if reasons.is_empty() { "ok" } else { "degraded" };
         let mut body = serde_json::json!({
             "status": status,
@@ -385,7 +389,77 @@ impl Service {
         if let Some(mail) = mail {
             body["mail"] = mail;
         }
+        if let Some(webhooks) = webhooks {
+            body["webhooks"] = webhooks;
+        }
         Ok(body)
+    }
+
+    /// The webhooks part of `/health`: one entry per watch list with a webhook (and per watch
+    /// list whose webhook was removed with deliveries still pending), `idle`, `pending` (a
+    /// digest waits for its first post) or `failing` (the endpoint refused the last attempt or
+    /// did not answer), with the host only: the URL is a secret.
+    fn webhook_health(&self, d: &digest::Service, reasons: &mut Vec<String>) -> serde_json::Value {
+        let stored = {
+            let own = self.health_store.lock().unwrap_or_else(|p| p.into_inner());
+            own.as_ref()
+                .and_then(|s| s.webhook_states().ok())
+                .unwrap_or_default()
+        };
+        let configured: Vec<(String, String, Option<&'static str>)> = d
+            .digester()
+            .map(|dg| {
+                dg.watchlists()
+                    .iter()
+                    .filter_map(|w| {
+                        let h = w.webhook.as_ref()?;
+                        let host = h.url.host_str().unwrap_or_default().to_string();
+                        Some((w.name.clone(), host, Some(h.format.as_str())))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut names: Vec<&str> = configured.iter().map(|c| c.0.as_str()).collect();
+        names.extend(
+            stored
+                .iter()
+                .filter(|s| s.pending > 0)
+                .map(|s| s.watchlist.as_str()),
+        );
+        names.sort_unstable();
+        names.dedup();
+        let entries: Vec<serde_json::Value> = names
+            .into_iter()
+            .map(|name| {
+                let conf = configured.iter().find(|c| c.0 == name);
+                let st = stored.iter().find(|s| s.watchlist == name);
+                let pending = st.map_or(0, |s| s.pending);
+                let last_error = st
+                    .filter(|_| pending > 0)
+                    .and_then(|s| s.last_error.clone());
+                let state = if pending == 0 {
+                    "idle"
+                } else if last_error.is_some() {
+                    reasons.push(format!("webhook of {name} failing"));
+                    "failing"
+                } else {
+                    "pending"
+                };
+                serde_json::json!({
+                    "watchlist": name,
+                    "host": conf.map(|c| c.1.clone()).or_else(|| st.map(|s| s.host.clone())),
+                    "format": conf.and_then(|c| c.2),
+                    "configured": conf.is_some(),
+                    "state": state,
+                    "pending": pending,
+                    "attempts": st.map_or(0, |s| s.attempts),
+                    "last_error": last_error,
+                    "next_attempt_at": st.and_then(|s| s.next_attempt_at),
+                    "last_sent_at": st.and_then(|s| s.last_sent_at),
+                })
+            })
+            .collect();
+        serde_json::json!(entries)
     }
 
     /// The mail part of `/health`: `idle`, `sending`, `stuck` (an attempt has run past

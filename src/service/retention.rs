@@ -41,6 +41,10 @@ pub struct Report {
     pub tombstones: usize,
     pub tombstones_expired: usize,
     pub batches: usize,
+    /// Pauses taken between transactions (none when there was nothing to do).
+    pub pauses: usize,
+    /// Incremental vacuum transactions.
+    pub vacuum_steps: usize,
     /// The longest prune transaction.
     pub longest_batch: Duration,
     pub bytes_before: i64,
@@ -100,7 +104,7 @@ pub fn run(
             break;
         }
         if !dry_run && b.unmatched + b.matched > 0 {
-            pause(took);
+            pause(&mut report, took);
         }
     }
 
@@ -117,7 +121,7 @@ pub fn run(
             if n < TOMBSTONE_BATCH {
                 break;
             }
-            pause(t.elapsed());
+            pause(&mut report, t.elapsed());
         }
         // 3. Merge the search index, which drops deleted items' entries for good.
         if report.pruned() > 0 {
@@ -130,21 +134,26 @@ pub fn run(
                 if !store.search_index_merge_step(MERGE_PAGES)? {
                     break;
                 }
-                pause(t.elapsed());
+                pause(&mut report, t.elapsed());
             }
         }
-        // 4. Give free pages back.
+        // 4. Give free pages back, [`VACUUM_PAGES`] a transaction, until none is left or a step
+        // gave nothing back (polls meanwhile free pages too: they are for the next run).
         if !report.cannot_shrink {
-            loop {
+            let mut free = store.file_stats()?.free_pages;
+            while free > 0 {
                 if stopped() {
                     report.interrupted = true;
                     break;
                 }
                 let t = Instant::now();
-                if store.vacuum_step(VACUUM_PAGES)? == 0 {
+                let left = store.vacuum_step(VACUUM_PAGES)?;
+                report.vacuum_steps += 1;
+                if left == 0 || left >= free {
                     break;
                 }
-                pause(t.elapsed());
+                free = left;
+                pause(&mut report, t.elapsed());
             }
         }
         store.checkpoint()?;
@@ -165,6 +174,8 @@ pub fn run(
         tombstones = report.tombstones,
         tombstones_expired = report.tombstones_expired,
         batches = report.batches,
+        pauses = report.pauses,
+        vacuum_steps = report.vacuum_steps,
         longest_batch_ms = report.longest_batch.as_millis() as u64,
         bytes_before = report.bytes_before,
         bytes_after = report.bytes_after,
@@ -177,7 +188,8 @@ pub fn run(
 
 /// Sleeps between two transactions: at least [`PAUSE`], and at least as long as the last one
 /// took, so retention never holds the write lock more than half the time.
-fn pause(took: Duration) {
+fn pause(report: &mut Report, took: Duration) {
+    report.pauses += 1;
     std::thread::sleep(PAUSE.max(took));
 }
 

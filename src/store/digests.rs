@@ -139,6 +139,23 @@ pub struct WebhookRow {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// Where one watch list's webhook deliveries stand (`/health`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookState {
+    pub watchlist: String,
+    /// The host of its newest delivery (the URL is a secret and is not stored).
+    pub host: String,
+    /// Deliveries not yet accepted by the endpoint.
+    pub pending: i64,
+    /// Failed attempts of the pending delivery tried most (0 when none is pending).
+    pub attempts: i64,
+    /// That delivery's last error (it names the host, never the URL).
+    pub last_error: Option<String>,
+    /// The next attempt of a pending delivery, soonest first.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
 /// The columns [`digest_row`] reads, from `digests d LEFT JOIN digest_webhooks w`.
 pub(super) const DIGEST_ROW_COLUMNS: &str = "d.id, d.watchlist, d.message_id, d.subject, d.item_count,
     CASE WHEN (d.mailed = 1 AND d.status = 'pending') OR w.status = 'pending' THEN 'pending' ELSE 'sent' END,
@@ -543,6 +560,36 @@ impl Store {
             params![id, token, error, next_attempt_at],
         )?;
         Ok(())
+    }
+
+    /// Each watch list's webhook deliveries: pending, attempts, last error, next attempt.
+    pub fn webhook_states(&self) -> Result<Vec<WebhookState>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.watchlist,
+                    (SELECT w2.host FROM digest_webhooks w2 JOIN digests d2 ON d2.id = w2.digest_id
+                      WHERE d2.watchlist = d.watchlist ORDER BY d2.composed_at DESC, d2.id DESC LIMIT 1),
+                    COUNT(*) FILTER (WHERE w.status = 'pending'),
+                    COALESCE(MAX(w.attempts) FILTER (WHERE w.status = 'pending'), 0),
+                    (SELECT w3.last_error FROM digest_webhooks w3 JOIN digests d3 ON d3.id = w3.digest_id
+                      WHERE d3.watchlist = d.watchlist AND w3.status = 'pending'
+                      ORDER BY w3.attempts DESC, d3.composed_at DESC LIMIT 1),
+                    MIN(w.next_attempt_at) FILTER (WHERE w.status = 'pending'),
+                    MAX(w.sent_at)
+             FROM digest_webhooks w JOIN digests d ON d.id = w.digest_id
+             GROUP BY d.watchlist ORDER BY d.watchlist",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(WebhookState {
+                watchlist: r.get(0)?,
+                host: r.get(1)?,
+                pending: r.get(2)?,
+                attempts: r.get(3)?,
+                last_error: r.get(4)?,
+                next_attempt_at: r.get(5)?,
+                last_sent_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many digests are pending, and when the oldest of them was composed.

@@ -16,7 +16,7 @@ pub use browse::{
 };
 pub use digests::{
     Candidate, Channel, DigestRow, NewDigest, NewWebhook, PendingDigest, PendingWebhook,
-    WatchState, WebhookRow,
+    WatchState, WebhookRow, WebhookState,
 };
 pub use feeds::{DueFeed, FetchRecord};
 pub use items::{

@@ -15,6 +15,7 @@ mod kill;
 mod language;
 mod operator;
 mod poll;
+mod prune;
 mod realworld;
 pub mod server;
 mod service;

@@ -55,6 +55,8 @@ impl Post {
 struct Endpoint {
     /// Statuses to answer next, in order; 200 once empty.
     script: Mutex<VecDeque<u16>>,
+    /// `Retry-After` values to send with the next failing answers, in order.
+    retry_after: Mutex<VecDeque<String>>,
     /// Answer 500 to this percentage of posts (after the script).
     fail_percent: AtomicU64,
     /// Take up to this long to answer.
@@ -89,7 +91,7 @@ async fn receive(
     UrlPath((secret, name)): UrlPath<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, HeaderMap) {
     assert_eq!(secret, SECRET);
     s.arrived.fetch_add(1, Ordering::Relaxed);
     let delay = s.max_delay_ms.load(Ordering::Relaxed);
@@ -121,7 +123,13 @@ async fn receive(
             .unwrap();
         assert!(killed.success());
     }
-    StatusCode::from_u16(status).unwrap()
+    let mut answer = HeaderMap::new();
+    if status >= 300
+        && let Some(v) = s.retry_after.lock().unwrap().pop_front()
+    {
+        answer.insert("retry-after", v.parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), answer)
 }
 
 fn random_below(n: u64) -> u64 {
@@ -199,6 +207,21 @@ fn seed(config: &Config, now: DateTime<Utc>) -> Store {
         )
         .unwrap();
     store
+}
+
+/// Nothing composed, sent or posted. A watch list may fire meanwhile (the schedule is a real
+/// `0 8 * * 1-5`: a step hours after `Utc::now()` crosses 08:00 on a weekday morning) and skip,
+/// having nothing new: that is not a delivery.
+#[track_caller]
+fn assert_nothing_delivered(r: &veille::digest::StepReport) {
+    assert!(
+        r.composed.is_empty()
+            && r.sent.is_empty()
+            && r.failed.is_empty()
+            && r.posted.is_empty()
+            && r.post_failed.is_empty(),
+        "{r:?}"
+    );
 }
 
 fn outbox_files(dir: &Path) -> usize {
@@ -367,7 +390,7 @@ async fn a_500_is_retried_after_backoff_and_the_mail_is_not_sent_again() {
         .step(&mut store, now + chrono::Duration::seconds(30), DUE)
         .await
         .unwrap();
-    assert_eq!(r, Default::default());
+    assert_nothing_delivered(&r);
     // Then once, and the mail is not sent again.
     let r = digester.step(&mut store, *next, DUE).await.unwrap();
     assert_eq!((r.sent.len(), r.posted.len()), (0, 1), "{r:?}");
@@ -375,7 +398,7 @@ async fn a_500_is_retried_after_backoff_and_the_mail_is_not_sent_again() {
         .step(&mut store, now + chrono::Duration::hours(3), DUE)
         .await
         .unwrap();
-    assert_eq!(r, Default::default());
+    assert_nothing_delivered(&r);
 
     let posts = endpoint.posts();
     assert_eq!(
@@ -440,6 +463,264 @@ async fn a_failing_mail_is_retried_without_posting_again() {
     assert_eq!(endpoint.posts().len(), 1);
     assert_eq!(sink.received().len(), 1);
     assert_eq!(store.digests(None).unwrap()[0].status, "sent");
+}
+
+// ---- the URL from the environment, Retry-After, /health ----
+
+/// `veille` with `args` under the environment variable `var` (absent when `None`).
+async fn veille_env(args: &[&str], var: &str, value: Option<&str>) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_veille"));
+    cmd.args(args).env_remove("VEILLE_CONFIG").env_remove(var);
+    if let Some(v) = value {
+        cmd.env(var, v);
+    }
+    cmd.output().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_webhook_url_from_the_environment_is_posted_to_and_its_absence_is_a_config_error() {
+    const VAR: &str = "VEILLE_IT_WEBHOOK_URL";
+    let (endpoint, hook) = Endpoint::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        &hook,
+        "[mail]\noutbox = \"out\"\n",
+        &[("from-env", false, "json")],
+    );
+    drop(seed(&Config::from_file(&path).unwrap(), Utc::now()));
+    // The same watch list with its URL taken out of the file.
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        &format!("url = \"{hook}/from-env\""),
+        &format!("url_env = \"{VAR}\""),
+    );
+    assert!(
+        !text.contains(SECRET),
+        "the file no longer holds the secret"
+    );
+    std::fs::write(&path, text).unwrap();
+    let cfg = path.to_str().unwrap();
+
+    let out = veille_env(&["--config", cfg, "digest", "--send", "--now"], VAR, None).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    for part in [
+        "veille.toml:",
+        "watchlists[0].webhook.url_env",
+        VAR,
+        "not set",
+    ] {
+        assert!(err.contains(part), "{part:?} in {err}");
+    }
+    assert!(endpoint.posts().is_empty());
+
+    let url = format!("{hook}/from-env");
+    let out = veille_env(
+        &["--config", cfg, "digest", "--send", "--now"],
+        VAR,
+        Some(&url),
+    )
+    .await;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(SECRET), "the URL is never shown: {said}");
+    let posts = endpoint.posts();
+    assert_eq!(posts.len(), 1, "{said}");
+    assert_eq!((posts[0].name.as_str(), posts[0].status), ("from-env", 200));
+}
+
+#[tokio::test]
+async fn retry_after_on_429_and_503_is_waited_for_capped_at_an_hour_and_ignored_on_500() {
+    let (endpoint, hook) = Endpoint::start().await;
+    let now = Utc::now();
+    let in_half_an_hour = (now + chrono::Duration::seconds(1800))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    endpoint
+        .script
+        .lock()
+        .unwrap()
+        .extend([503, 429, 429, 429, 500]);
+    endpoint
+        .retry_after
+        .lock()
+        .unwrap()
+        .extend([in_half_an_hour.as_str(), "300", "7200", "5", "600"].map(String::from));
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        &hook,
+        "[mail]\noutbox = \"out\"\n",
+        &[("chat", false, "slack")],
+    );
+    let config = Config::from_file(&path).unwrap();
+    let mut store = seed(&config, now);
+    let digester = Digester::new(&config).unwrap();
+
+    let mut at = now;
+    let mut waits = Vec::new();
+    for step in 0..5 {
+        let r = if step == 0 {
+            digester.step(&mut store, at, FORCE).await.unwrap()
+        } else {
+            // not a second before the wait is over
+            let early = digester
+                .step(&mut store, at - chrono::Duration::seconds(2), DUE)
+                .await
+                .unwrap();
+            assert_nothing_delivered(&early);
+            digester.step(&mut store, at, DUE).await.unwrap()
+        };
+        assert_eq!(r.post_failed.len(), 1, "step {step}: {r:?}");
+        let next = r.post_failed[0].3;
+        waits.push((next - at).num_seconds());
+        at = next;
+    }
+    // HTTP date: half an hour (within the date's second and the test's own time) over the
+    // 60 s backoff; 300 s over 120 s; 7200 s capped at an hour; 5 s under the 480 s backoff;
+    // a 500's Retry-After is not read (16 min backoff).
+    assert!((1795..=1800).contains(&waits[0]), "{waits:?}");
+    for (got, want) in waits[1..].iter().zip([300, 3600, 480, 960]) {
+        assert!((want..want + 2).contains(got), "{want} s: {waits:?}");
+    }
+    let r = digester.step(&mut store, at, DUE).await.unwrap();
+    assert_eq!(r.posted.len(), 1, "{r:?}");
+    let statuses: Vec<u16> = endpoint.posts().iter().map(|p| p.status).collect();
+    assert_eq!(statuses, [503, 429, 429, 429, 500, 200]);
+}
+
+#[tokio::test]
+async fn health_shows_each_webhook_pending_attempts_error_host_and_next_retry_never_the_url() {
+    let (endpoint, hook) = Endpoint::start().await;
+    endpoint.script.lock().unwrap().extend([503]);
+    endpoint.retry_after.lock().unwrap().push_back("120".into());
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        &hook,
+        "[mail]\noutbox = \"out\"\n",
+        &[("chat", false, "teams"), ("quiet", false, "json")],
+    );
+    let config = Config::from_file(&path).unwrap();
+    let now = Utc::now();
+    let store = seed(&config, now);
+    let digests = veille::digest::Service::new(store, Digester::new(&config).unwrap());
+    let svc = veille::service::service(
+        veille::pipeline::Pipeline::new(&config, Store::open(&config.storage.database).unwrap())
+            .unwrap(),
+        None,
+        Some(digests),
+    );
+    let (_tx, rx) = tokio::sync::watch::channel(None);
+    let (addr, http) = veille::service::http::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        svc.clone(),
+        None,
+        veille::service::stopped(rx),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(http);
+    let health = || async {
+        let text = reqwest::get(format!("http://{addr}/health"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!text.contains(SECRET), "the URL is never shown: {text}");
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let entry = |h: &Value, name: &str| -> Value {
+        h["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["watchlist"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {h}"))
+    };
+
+    let h = health().await;
+    let quiet = entry(&h, "quiet");
+    assert_eq!(quiet["state"], "idle", "{h}");
+    assert_eq!(quiet["pending"], 0, "{h}");
+    assert_eq!(quiet["host"], "127.0.0.1", "{h}");
+
+    // Only `chat` gets a digest: `quiet`'s is posted (200) only after `chat`'s 503.
+    let mut store = Store::open(&config.storage.database).unwrap();
+    let r = Digester::new(&config)
+        .unwrap()
+        .step(
+            &mut store,
+            now,
+            Scope {
+                watchlist: Some("chat"),
+                force: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.post_failed.len(), 1, "{r:?}");
+    let h = health().await;
+    let chat = entry(&h, "chat");
+    assert_eq!(chat["state"], "failing", "{h}");
+    assert_eq!(chat["format"], "teams", "{h}");
+    assert_eq!(chat["host"], "127.0.0.1", "{h}");
+    assert_eq!(chat["pending"], 1, "{h}");
+    assert_eq!(chat["attempts"], 1, "{h}");
+    let error = chat["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("127.0.0.1") && error.contains("HTTP 503"),
+        "{error}"
+    );
+    let next: DateTime<Utc> = chat["next_attempt_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (next - now).num_seconds() >= 119,
+        "Retry-After: 120: {next}"
+    );
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert!(
+        h["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "webhook of chat failing"),
+        "{h}"
+    );
+
+    // The documented example (docs/operations.md) shows every field of an entry.
+    let doc = include_str!("../../docs/operations.md");
+    let block = &doc[doc.find("GET /health").unwrap()..];
+    let block = &block[block.find("```json\n").unwrap() + 8..];
+    let example: Value = serde_json::from_str(&block[..block.find("```").unwrap()]).unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&example["webhooks"][0]),
+        keys(&chat),
+        "docs/operations.md /health example, webhooks"
+    );
+
+    // Delivered: idle again, with when.
+    let r = Digester::new(&config)
+        .unwrap()
+        .step(&mut store, next, DUE)
+        .await
+        .unwrap();
+    assert_eq!(r.posted.len(), 1, "{r:?}");
+    let h = health().await;
+    let chat = entry(&h, "chat");
+    assert_eq!(chat["state"], "idle", "{h}");
+    assert_eq!(chat["pending"], 0, "{h}");
+    assert!(
+        chat["last_error"].is_null() && chat["last_sent_at"].is_string(),
+        "{h}"
+    );
+    assert_eq!(h["status"], "ok", "{h}");
 }
 
 // ---- kill -9 ----
