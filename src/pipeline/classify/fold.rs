@@ -161,7 +161,32 @@ pub fn fold_str(text: &str) -> String {
 
 /// Whether `c` is part of a word (letters and digits of any script).
 pub fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    let u = c as usize;
+    if u < WORD_TABLE_END {
+        // Latin, Greek, Cyrillic and the scripts up to Samaritan, from a table.
+        return word_table()[u / 64] >> (u % 64) & 1 == 1;
+    }
     c.is_alphanumeric()
+}
+
+/// Chars below this are looked up in [`word_table`].
+const WORD_TABLE_END: usize = 0x0800;
+
+/// Bit `u` set when char `u` is alphanumeric, for `u` below [`WORD_TABLE_END`].
+fn word_table() -> &'static [u64; WORD_TABLE_END / 64] {
+    static TABLE: OnceLock<[u64; WORD_TABLE_END / 64]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut bits = [0u64; WORD_TABLE_END / 64];
+        for u in 0..WORD_TABLE_END {
+            if char::from_u32(u as u32).is_some_and(char::is_alphanumeric) {
+                bits[u / 64] |= 1 << (u % 64);
+            }
+        }
+        bits
+    })
 }
 
 #[cfg(test)]
@@ -187,6 +212,15 @@ mod tests {
         assert_eq!(fold_str("Съединените щати"), "съединените щати");
         assert_eq!(fold_str("dell’UE – NATO"), "dell'ue - nato");
         assert_eq!(fold_str("European\n  Union\u{a0} x"), "european union x");
+    }
+
+    #[test]
+    fn word_chars_match_unicode_alphanumerics() {
+        for u in 0..0x3000u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_word(c), c.is_alphanumeric(), "U+{u:04X}");
+            }
+        }
     }
 
     #[test]
