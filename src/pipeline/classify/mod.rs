@@ -1,14 +1,14 @@
 //! Topic classification: which topics an item is about, with a score in [0, 1] and the evidence
 //! (matched terms per concept, with field, offset and snippet) that made it match.
 //!
-//! Rules are data (`config/topics/*.toml`, see [`rules`]). One Aho-Corasick pass over the folded
-//! text ([`fold`]) finds every term of every topic; word boundaries, prefix terms and
-//! case-sensitive terms are checked on each hit. The text is split into title, lead and body
-//! sentences ([`segment`]); where the concepts occur gives a topic's signals ([`features`]: all
-//! of them in the title, the head, one sentence, a window; the two sides side by side; passing
-//! mentions; other parties and subjects), and a logistic model whose weights are data
-//! ([`model`], the rule file's `[model]` table) turns them into the score, shown to three
-//! decimals and compared as shown with the topic's threshold.
+//! Rules are data (`config/topics/*.toml`, see [`rules`]). Every term starts a word, so one
+//! Aho-Corasick automaton walked from each word start of the folded text ([`fold`]) finds every
+//! term of every topic; word ends, prefix terms and case-sensitive terms are checked on each hit.
+//! The text is split into title, lead and body sentences ([`segment`]); where the concepts occur
+//! gives a topic's signals ([`features`]: all of them in the title, the head, one sentence, a
+//! window; the two sides side by side; passing mentions; other parties and subjects), and a
+//! logistic model whose weights are data ([`model`], the rule file's `[model]` table) turns them
+//! into the score, shown to three decimals and compared as shown with the topic's threshold.
 
 pub mod features;
 pub mod fold;
@@ -232,15 +232,13 @@ impl Classifier {
         body: &str,
         language: Option<&str>,
     ) -> Vec<TopicResult> {
-        let title = title.replace('\n', " ");
-        self.classify(&format!("{title}\n{body}"), language)
+        self.classify(&item_text(title, body), language)
     }
 
     /// The topics an item (title and body) matches, as the store keeps them (the poll's path:
     /// evidence is gathered for the matching topics only).
     pub fn matches(&self, title: &str, body: &str, _language: Option<&str>) -> Vec<StoredMatch> {
-        let title = title.replace('\n', " ");
-        self.run(&format!("{title}\n{body}"), false)
+        self.run(&item_text(title, body), false)
             .iter()
             .filter(|r| r.matched)
             .map(TopicResult::to_stored)
@@ -254,7 +252,8 @@ impl Classifier {
         self.run(text, true)
     }
 
-    /// Every topic's score; the evidence of every topic, or of the matching ones only.
+    /// Every topic's score; the evidence and reasons of every topic, or the evidence of the
+    /// matching ones only (no reasons).
     fn run(&self, text: &str, all_evidence: bool) -> Vec<TopicResult> {
         let sentences = segment::sentences(text);
         let folded = fold(text);
@@ -379,6 +378,19 @@ fn match_range(
         }
     }
     Some(folded.original_range(text, s, end))
+}
+
+/// An item's text: its title on one line, then its body.
+fn item_text(title: &str, body: &str) -> String {
+    let mut text = String::with_capacity(title.len() + 1 + body.len());
+    if title.contains('\n') {
+        text.push_str(&title.replace('\n', " "));
+    } else {
+        text.push_str(title);
+    }
+    text.push('\n');
+    text.push_str(body);
+    text
 }
 
 /// Where a term whose searched form ends at folded offset `e` ends, after its prefix word runs
@@ -506,7 +518,12 @@ fn score_topic(
         score,
         matched,
         evidence,
-        reasons: topic.model.explain(&features),
+        // The poll's path keeps only the score and evidence.
+        reasons: if all_evidence {
+            topic.model.explain(&features)
+        } else {
+            Vec::new()
+        },
         features,
     }
 }
@@ -546,19 +563,34 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
     if from > 0 {
         snippet.push('…');
     }
-    let mut space = false;
-    let mut started = false;
-    for c in text[from..to].chars() {
-        if c.is_whitespace() {
-            space = started;
-            continue;
-        }
+    let context = &text[from..to];
+    let bytes = context.as_bytes();
+    let (mut i, mut run, mut started) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, width) = if b < 0x80 {
+            (matches!(b, b' ' | b'\t'..=b'\r'), 1)
+        } else {
+            let c = context[i..].chars().next().unwrap_or(' ');
+            (c.is_whitespace(), c.len_utf8())
+        };
         if space {
-            snippet.push(' ');
-            space = false;
+            if run < i {
+                if started {
+                    snippet.push(' ');
+                }
+                snippet.push_str(&context[run..i]);
+                started = true;
+            }
+            run = i + width;
         }
-        snippet.push(c);
-        started = true;
+        i += width;
+    }
+    if run < bytes.len() {
+        if started {
+            snippet.push(' ');
+        }
+        snippet.push_str(&context[run..]);
     }
     if to < text.len() {
         snippet.push('…');
