@@ -37,6 +37,11 @@ impl Folded {
 /// Chars below this are folded through a precomputed table (Latin, Greek, Cyrillic).
 const TABLE_END: u32 = 0x0530;
 
+/// The General Punctuation block (typographic quotes, dashes, spaces) and the currency signs
+/// after it are folded through a second table.
+const PUNCTUATION_START: usize = 0x2000;
+const PUNCTUATION_END: usize = 0x20D0;
+
 /// Up to three folded chars per original char (`ß` → `ss`), zero-padded.
 type Entry = [char; 3];
 
@@ -44,16 +49,27 @@ fn table() -> &'static [Entry] {
     static TABLE: OnceLock<Vec<Entry>> = OnceLock::new();
     TABLE.get_or_init(|| {
         (0..TABLE_END)
-            .map(|u| {
-                let c = char::from_u32(u).unwrap_or('\0');
-                let mut e = ['\0'; 3];
-                for (i, f) in fold_char_slow(c).into_iter().take(3).enumerate() {
-                    e[i] = f;
-                }
-                e
-            })
+            .map(|u| entry(char::from_u32(u).unwrap_or('\0')))
             .collect()
     })
+}
+
+fn punctuation_table() -> &'static [Entry] {
+    static TABLE: OnceLock<Vec<Entry>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (PUNCTUATION_START..PUNCTUATION_END)
+            .map(|u| entry(char::from_u32(u as u32).unwrap_or('\0')))
+            .collect()
+    })
+}
+
+/// `c` folded, as a table entry.
+fn entry(c: char) -> Entry {
+    let mut e = ['\0'; 3];
+    for (i, f) in fold_char_slow(c).into_iter().take(3).enumerate() {
+        e[i] = f;
+    }
+    e
 }
 
 /// Folds one char the slow way: special cases, then lower-case and canonical decomposition
@@ -96,34 +112,43 @@ fn fold_char_slow(c: char) -> Vec<char> {
 
 /// Folds `text`.
 pub fn fold(text: &str) -> Folded {
-    let mut out = String::with_capacity(text.len() + 8);
+    let bytes = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(text.len() + 8);
     let mut map: Vec<u32> = Vec::with_capacity(text.len() + 9);
     let mut words: Vec<u32> = Vec::with_capacity(text.len() / 5);
     let mut in_word = false;
     let table = table();
-    for (i, c) in text.char_indices() {
+    let punctuation = punctuation_table();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
         let at = i as u32;
-        if c.is_ascii() {
-            let w = c.is_ascii_alphanumeric();
+        if b.is_ascii() {
+            i += 1;
+            let w = b.is_ascii_alphanumeric();
             if w && !in_word {
                 words.push(out.len() as u32);
             }
             in_word = w;
-            if c.is_ascii_whitespace() {
+            if b.is_ascii_whitespace() {
                 // Runs of spaces and line breaks fold to one space, so multi-word terms match
                 // across them.
-                if !out.ends_with(' ') {
-                    out.push(' ');
+                if out.last() != Some(&b' ') {
+                    out.push(b' ');
                     map.push(at);
                 }
                 continue;
             }
-            out.push(c.to_ascii_lowercase());
+            out.push(b.to_ascii_lowercase());
             map.push(at);
             continue;
         }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         let mut push = |f: char| {
-            if f == ' ' && out.ends_with(' ') {
+            if f == ' ' && out.last() == Some(&b' ') {
                 return;
             }
             let w = is_word(f);
@@ -131,24 +156,36 @@ pub fn fold(text: &str) -> Folded {
                 words.push(out.len() as u32);
             }
             in_word = w;
-            out.push(f);
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(f.encode_utf8(&mut buf).as_bytes());
             for _ in 0..f.len_utf8() {
                 map.push(at);
             }
         };
-        if (c as u32) < TABLE_END {
-            for &f in table[c as usize].iter().take_while(|f| **f != '\0') {
-                push(f);
-            }
+        let u = c as usize;
+        let entry = if u < TABLE_END as usize {
+            Some(&table[u])
         } else {
-            for f in fold_char_slow(c) {
-                push(f);
+            u.checked_sub(PUNCTUATION_START)
+                .and_then(|k| punctuation.get(k))
+        };
+        match entry {
+            Some(entry) => {
+                for &f in entry.iter().take_while(|f| **f != '\0') {
+                    push(f);
+                }
+            }
+            None => {
+                for f in fold_char_slow(c) {
+                    push(f);
+                }
             }
         }
     }
     map.push(text.len() as u32);
     Folded {
-        text: out,
+        // Only whole chars were written.
+        text: String::from_utf8(out).unwrap_or_default(),
         map,
         words,
     }
@@ -161,7 +198,32 @@ pub fn fold_str(text: &str) -> String {
 
 /// Whether `c` is part of a word (letters and digits of any script).
 pub fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    let u = c as usize;
+    if u < WORD_TABLE_END {
+        // Latin, Greek, Cyrillic and the scripts up to Samaritan, from a table.
+        return word_table()[u / 64] >> (u % 64) & 1 == 1;
+    }
     c.is_alphanumeric()
+}
+
+/// Chars below this are looked up in [`word_table`].
+const WORD_TABLE_END: usize = 0x0800;
+
+/// Bit `u` set when char `u` is alphanumeric, for `u` below [`WORD_TABLE_END`].
+fn word_table() -> &'static [u64; WORD_TABLE_END / 64] {
+    static TABLE: OnceLock<[u64; WORD_TABLE_END / 64]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut bits = [0u64; WORD_TABLE_END / 64];
+        for u in 0..WORD_TABLE_END {
+            if char::from_u32(u as u32).is_some_and(char::is_alphanumeric) {
+                bits[u / 64] |= 1 << (u % 64);
+            }
+        }
+        bits
+    })
 }
 
 #[cfg(test)]
@@ -187,6 +249,27 @@ mod tests {
         assert_eq!(fold_str("Съединените щати"), "съединените щати");
         assert_eq!(fold_str("dell’UE – NATO"), "dell'ue - nato");
         assert_eq!(fold_str("European\n  Union\u{a0} x"), "european union x");
+    }
+
+    #[test]
+    fn the_tables_fold_as_the_slow_way() {
+        for u in (0x80..TABLE_END as usize).chain(PUNCTUATION_START..PUNCTUATION_END) {
+            if let Some(c) = char::from_u32(u as u32) {
+                let slow: String = fold_char_slow(c).into_iter().collect();
+                // What a char folds to between two letters (a space run is kept as one).
+                let expected = format!("a{slow}b");
+                assert_eq!(fold_str(&format!("a{c}b")), expected, "U+{u:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn word_chars_match_unicode_alphanumerics() {
+        for u in 0..0x3000u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_word(c), c.is_alphanumeric(), "U+{u:04X}");
+            }
+        }
     }
 
     #[test]

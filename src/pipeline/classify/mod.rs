@@ -1,14 +1,14 @@
 //! Topic classification: which topics an item is about, with a score in [0, 1] and the evidence
 //! (matched terms per concept, with field, offset and snippet) that made it match.
 //!
-//! Rules are data (`config/topics/*.toml`, see [`rules`]). One Aho-Corasick pass over the folded
-//! text ([`fold`]) finds every term of every topic; word boundaries, prefix terms and
-//! case-sensitive terms are checked on each hit. The text is split into title, lead and body
-//! sentences ([`segment`]); where the concepts occur gives a topic's signals ([`features`]: all
-//! of them in the title, the head, one sentence, a window; the two sides side by side; passing
-//! mentions; other parties and subjects), and a logistic model whose weights are data
-//! ([`model`], the rule file's `[model]` table) turns them into the score, shown to three
-//! decimals and compared as shown with the topic's threshold.
+//! Rules are data (`config/topics/*.toml`, see [`rules`]). Every term starts a word, so one
+//! Aho-Corasick automaton walked from each word start of the folded text ([`fold`]) finds every
+//! term of every topic; word ends, prefix terms and case-sensitive terms are checked on each hit.
+//! The text is split into title, lead and body sentences ([`segment`]); where the concepts occur
+//! gives a topic's signals ([`features`]: all of them in the title, the head, one sentence, a
+//! window; the two sides side by side; passing mentions; other parties and subjects), and a
+//! logistic model whose weights are data ([`model`], the rule file's `[model]` table) turns them
+//! into the score, shown to three decimals and compared as shown with the topic's threshold.
 
 pub mod features;
 pub mod fold;
@@ -18,7 +18,9 @@ pub mod segment;
 
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 use serde::Serialize;
 
 use crate::config::ConfigError;
@@ -93,7 +95,14 @@ struct TermRef {
     topic: u16,
     concept: u16,
     term: u32,
+    /// Terms of one pattern with the same form (prefix, following words, exact case) share a
+    /// variant number: where one matches, they all do.
+    variant: u16,
 }
+
+/// Variants of a pattern whose outcome [`Classifier::place`] remembers (others are computed
+/// for each term).
+const CACHED_VARIANTS: usize = 16;
 
 /// A term found in the text.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +119,8 @@ struct Hit {
 /// Compiled rules of every topic and the automaton that finds their terms.
 pub struct Classifier {
     topics: Vec<Topic>,
-    automaton: AhoCorasick,
+    /// Every searched form, walked from each word start (every term starts a word).
+    automaton: NFA,
     /// Pattern id → the terms it stands for.
     refs: Vec<Vec<TermRef>>,
     /// Where the rules came from (a directory, or `None` for the embedded ones).
@@ -154,25 +164,37 @@ impl Classifier {
         let mut patterns: Vec<String> = Vec::new();
         let mut refs: Vec<Vec<TermRef>> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
+        // Per pattern, the distinct forms of its terms.
+        type Form<'a> = (bool, &'a [(String, bool)], &'a Option<String>);
+        let mut forms: Vec<Vec<Form>> = Vec::new();
         for (ti, t) in topics.iter().enumerate() {
             for (ci, c) in t.concepts.iter().enumerate() {
                 for (xi, term) in c.terms.iter().enumerate() {
                     let id = *index.entry(term.folded.clone()).or_insert_with(|| {
                         patterns.push(term.folded.clone());
                         refs.push(Vec::new());
+                        forms.push(Vec::new());
                         patterns.len() - 1
                     });
+                    let form: Form = (term.prefix, &term.rest, &term.exact_case);
+                    let variant = match forms[id].iter().position(|f| *f == form) {
+                        Some(v) => v,
+                        None => {
+                            forms[id].push(form);
+                            forms[id].len() - 1
+                        }
+                    };
                     refs[id].push(TermRef {
                         topic: ti as u16,
                         concept: ci as u16,
                         term: xi as u32,
+                        variant: variant.min(u16::MAX as usize) as u16,
                     });
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
+        let automaton = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
             .map_err(|e| ConfigError {
                 path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
@@ -210,15 +232,13 @@ impl Classifier {
         body: &str,
         language: Option<&str>,
     ) -> Vec<TopicResult> {
-        let title = title.replace('\n', " ");
-        self.classify(&format!("{title}\n{body}"), language)
+        self.classify(&item_text(title, body), language)
     }
 
     /// The topics an item (title and body) matches, as the store keeps them (the poll's path:
     /// evidence is gathered for the matching topics only).
     pub fn matches(&self, title: &str, body: &str, _language: Option<&str>) -> Vec<StoredMatch> {
-        let title = title.replace('\n', " ");
-        self.run(&format!("{title}\n{body}"), false)
+        self.run(&item_text(title, body), false)
             .iter()
             .filter(|r| r.matched)
             .map(TopicResult::to_stored)
@@ -232,7 +252,8 @@ impl Classifier {
         self.run(text, true)
     }
 
-    /// Every topic's score; the evidence of every topic, or of the matching ones only.
+    /// Every topic's score; the evidence and reasons of every topic, or the evidence of the
+    /// matching ones only (no reasons).
     fn run(&self, text: &str, all_evidence: bool) -> Vec<TopicResult> {
         let sentences = segment::sentences(text);
         let folded = fold(text);
@@ -248,47 +269,128 @@ impl Classifier {
     fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
         let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
         let f = folded.text.as_str();
-        for m in self.automaton.find_overlapping_iter(f) {
-            let (s, e) = (m.start(), m.end());
-            if f[..s].chars().next_back().is_some_and(is_word) {
-                continue;
-            }
-            let mut placed: Option<(usize, usize)> = None;
-            for r in &self.refs[m.pattern().as_usize()] {
-                let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
-                    [r.term as usize];
-                let Some(end) = term_end(f, e, term) else {
+        let bytes = f.as_bytes();
+        let a = &self.automaton;
+        let Ok(start) = a.start_state(Anchored::Yes) else {
+            return per_topic;
+        };
+        // Every term starts with a letter or digit and must not continue a word, so a term
+        // starts exactly where a word does: walk the automaton from each word start, without
+        // failure transitions, and keep the searched forms as long as the walk (a state also
+        // lists the shorter forms ending there, which started later).
+        for (wi, &w) in folded.words.iter().enumerate() {
+            let s = w as usize;
+            let mut sid = start;
+            for (i, &b) in bytes[s..].iter().enumerate() {
+                sid = a.next_state(Anchored::Yes, sid, b);
+                if !a.is_special(sid) {
                     continue;
-                };
-                if let Some(exact) = &term.exact_case {
-                    let (hs, he) = folded.original_range(text, s, e);
-                    if &text[hs..he] != exact {
-                        continue;
+                }
+                if a.is_dead(sid) {
+                    break;
+                }
+                if !a.is_match(sid) {
+                    continue;
+                }
+                let e = s + i + 1;
+                for k in 0..a.match_len(sid) {
+                    let pattern = a.match_pattern(sid, k);
+                    if a.pattern_len(pattern) == e - s {
+                        self.place(
+                            text,
+                            folded,
+                            sentences,
+                            pattern.as_usize(),
+                            (wi, s, e),
+                            &mut per_topic,
+                        );
                     }
                 }
-                let (os, oe) = folded.original_range(text, s, end);
-                let (sentence, word) = *placed.get_or_insert_with(|| {
-                    let word = folded
-                        .words
-                        .partition_point(|&w| (w as usize) <= s)
-                        .saturating_sub(1);
-                    let sentence = sentences
-                        .partition_point(|x| x.start <= os)
-                        .saturating_sub(1);
-                    (sentence, word)
-                });
-                per_topic[r.topic as usize].push(Hit {
-                    concept: r.concept as usize,
-                    term: r.term as usize,
-                    start: os,
-                    end: oe,
-                    sentence,
-                    word,
-                });
             }
         }
         per_topic
     }
+
+    /// The hits of pattern `pattern`, found at folded `s..e` (word `wi`).
+    fn place(
+        &self,
+        text: &str,
+        folded: &Folded,
+        sentences: &[Sentence],
+        pattern: usize,
+        (wi, s, e): (usize, usize, usize),
+        per_topic: &mut [Vec<Hit>],
+    ) {
+        let f = folded.text.as_str();
+        let mut sentence: Option<usize> = None;
+        // Per variant: not tried yet, no match, or the original range matched.
+        let mut outcome: [Option<Option<(usize, usize)>>; CACHED_VARIANTS] =
+            [None; CACHED_VARIANTS];
+        for r in &self.refs[pattern] {
+            let v = r.variant as usize;
+            let known = outcome.get(v).copied().flatten();
+            let range = match known {
+                Some(range) => range,
+                None => {
+                    let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
+                        [r.term as usize];
+                    let range = match_range(text, folded, f, (s, e), term);
+                    if let Some(slot) = outcome.get_mut(v) {
+                        *slot = Some(range);
+                    }
+                    range
+                }
+            };
+            let Some((os, oe)) = range else {
+                continue;
+            };
+            let sentence = *sentence.get_or_insert_with(|| {
+                sentences
+                    .partition_point(|x| x.start <= os)
+                    .saturating_sub(1)
+            });
+            per_topic[r.topic as usize].push(Hit {
+                concept: r.concept as usize,
+                term: r.term as usize,
+                start: os,
+                end: oe,
+                sentence,
+                word: wi,
+            });
+        }
+    }
+}
+
+/// The original byte range of `term` whose searched form was found at folded `s..e`, or `None`
+/// when the term does not match there.
+fn match_range(
+    text: &str,
+    folded: &Folded,
+    f: &str,
+    (s, e): (usize, usize),
+    term: &rules::Term,
+) -> Option<(usize, usize)> {
+    let end = term_end(f, e, term)?;
+    if let Some(exact) = &term.exact_case {
+        let (hs, he) = folded.original_range(text, s, e);
+        if &text[hs..he] != exact {
+            return None;
+        }
+    }
+    Some(folded.original_range(text, s, end))
+}
+
+/// An item's text: its title on one line, then its body.
+fn item_text(title: &str, body: &str) -> String {
+    let mut text = String::with_capacity(title.len() + 1 + body.len());
+    if title.contains('\n') {
+        text.push_str(&title.replace('\n', " "));
+    } else {
+        text.push_str(title);
+    }
+    text.push('\n');
+    text.push_str(body);
+    text
 }
 
 /// Where a term whose searched form ends at folded offset `e` ends, after its prefix word runs
@@ -416,7 +518,12 @@ fn score_topic(
         score,
         matched,
         evidence,
-        reasons: topic.model.explain(&features),
+        // The poll's path keeps only the score and evidence.
+        reasons: if all_evidence {
+            topic.model.explain(&features)
+        } else {
+            Vec::new()
+        },
         features,
     }
 }
@@ -451,16 +558,43 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
         .char_indices()
         .nth(SNIPPET_CONTEXT)
         .map_or(text.len(), |(i, _)| h.end + i);
-    let snippet: String = text[from..to]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let snippet = format!(
-        "{}{}{}",
-        if from > 0 { "…" } else { "" },
-        snippet,
-        if to < text.len() { "…" } else { "" }
-    );
+    // The context with its runs of white space made one space, trimmed.
+    let mut snippet = String::with_capacity(to - from + 8);
+    if from > 0 {
+        snippet.push('…');
+    }
+    let context = &text[from..to];
+    let bytes = context.as_bytes();
+    let (mut i, mut run, mut started) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, width) = if b < 0x80 {
+            (matches!(b, b' ' | b'\t'..=b'\r'), 1)
+        } else {
+            let c = context[i..].chars().next().unwrap_or(' ');
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if space {
+            if run < i {
+                if started {
+                    snippet.push(' ');
+                }
+                snippet.push_str(&context[run..i]);
+                started = true;
+            }
+            run = i + width;
+        }
+        i += width;
+    }
+    if run < bytes.len() {
+        if started {
+            snippet.push(' ');
+        }
+        snippet.push_str(&context[run..]);
+    }
+    if to < text.len() {
+        snippet.push('…');
+    }
     Evidence {
         concept: concept.name.clone(),
         matched: text[h.start..h.end].to_string(),

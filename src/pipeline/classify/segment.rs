@@ -84,10 +84,14 @@ fn split_line(line: &str) -> Vec<(usize, usize)> {
     let mut start = 0;
     let bytes = line.as_bytes();
     // The delimiters are ASCII, so a byte scan finds them without decoding UTF-8.
-    for (i, &b) in bytes.iter().enumerate() {
-        if !matches!(b, b'.' | b'!' | b'?' | b';') {
-            continue;
-        }
+    let mut from = 0;
+    while let Some(k) = bytes[from..]
+        .iter()
+        .position(|&b| matches!(b, b'.' | b'!' | b'?' | b';'))
+    {
+        let i = from + k;
+        let b = bytes[i];
+        from = i + 1;
         let next = i + 1;
         if next < bytes.len() && !bytes[next].is_ascii_whitespace() {
             continue;
