@@ -54,9 +54,10 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         );
         let ms = |d: std::time::Duration| d.as_millis();
         println!(
-            "longest transactions: prune batch {} ms (slowest item {} ms), tombstone expiry {} ms, search index merge {} ms, vacuum {} ms; checkpoint {} ms",
+            "longest transactions: prune batch {} ms (slowest item {} ms, commit {} ms), tombstone expiry {} ms, search index merge {} ms, vacuum {} ms; checkpoint {} ms",
             ms(r.longest_batch),
             ms(r.slowest_item),
+            ms(r.longest_commit),
             ms(r.longest_expiry),
             ms(r.longest_merge),
             ms(r.longest_vacuum),

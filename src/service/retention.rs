@@ -59,10 +59,12 @@ pub struct Report {
     pub merge_steps: usize,
     /// Prune batches that stopped because the time budget was spent (the next carried on).
     pub batches_cut_short: usize,
-    /// The longest prune transaction.
+    /// The longest a prune batch held the write lock (its commit included).
     pub longest_batch: Duration,
     /// The longest time one item took to prune, inside its batch.
     pub slowest_item: Duration,
+    /// The longest commit of a prune batch.
+    pub longest_commit: Duration,
     /// The longest tombstone expiry transaction.
     pub longest_expiry: Duration,
     /// The longest search index merge step.
@@ -200,11 +202,14 @@ pub fn run_with(
         let took = t.elapsed();
         report.batches += 1;
         report.batches_cut_short += usize::from(b.cut_short);
-        report.longest_batch = report.longest_batch.max(took);
+        report.longest_batch = report.longest_batch.max(b.held);
         report.slowest_item = report.slowest_item.max(b.slowest_item);
-        if took > budget {
+        report.longest_commit = report.longest_commit.max(b.commit);
+        if b.held > budget {
             tracing::debug!(
                 elapsed_ms = took.as_millis() as u64,
+                held_ms = b.held.as_millis() as u64,
+                commit_ms = b.commit.as_millis() as u64,
                 scanned = b.scanned,
                 pruned = b.unmatched + b.matched,
                 slowest_item_ms = b.slowest_item.as_millis() as u64,
@@ -220,7 +225,7 @@ pub fn run_with(
             break;
         }
         if !dry_run && b.unmatched + b.matched > 0 {
-            pause(&mut report, took);
+            pause(&mut report, b.held);
         }
     }
 
@@ -319,6 +324,7 @@ pub fn run_with(
         batches_cut_short = report.batches_cut_short,
         longest_batch_ms = report.longest_batch.as_millis() as u64,
         slowest_item_ms = report.slowest_item.as_millis() as u64,
+        longest_commit_ms = report.longest_commit.as_millis() as u64,
         longest_expiry_ms = report.longest_expiry.as_millis() as u64,
         longest_merge_ms = report.longest_merge.as_millis() as u64,
         longest_vacuum_ms = report.longest_vacuum.as_millis() as u64,

@@ -85,6 +85,11 @@ pub struct PruneBatch {
     /// The longest time one item took to prune (its tombstones, its row and what goes with it:
     /// sources, matches, search row).
     pub slowest_item: Duration,
+    /// How long the batch held the write lock, its commit included (zero when it did not take
+    /// it).
+    pub held: Duration,
+    /// How long its commit took.
+    pub commit: Duration,
     /// No item old enough is left after this batch.
     pub done: bool,
 }
@@ -331,7 +336,10 @@ impl Store {
         })?;
         out.tombstones = tombstones;
         out.slowest_item = slowest_item;
+        let committing = Instant::now();
         tx.commit()?;
+        out.commit = committing.elapsed();
+        out.held = locked.elapsed();
         *cursor = next;
         Ok(out)
     }
