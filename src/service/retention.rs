@@ -21,7 +21,8 @@ pub const BATCH_SCAN: usize = 500;
 /// How long one retention transaction may work while it holds the write lock: a poll waiting
 /// behind it waits this long, plus the commit (which writes what the work changed), plus up to
 /// 100 ms of its busy handler's sleep. Measured on a simulated year (docs/performance.md): at
-/// 250 ms, commits took up to 330 ms and a poll waited up to 1.4 s; at 100 ms, under 0.8 s.
+/// 250 ms, commits took up to 330 ms and a poll waited up to 1.4 s; at 100 ms, 0.8 s and 1.9 s
+/// in two runs (one item's delete, which the budget cannot split, took up to 0.4 s).
 pub const BUDGET: Duration = Duration::from_millis(100);
 /// The least pause between two transactions. A writer waiting for the lock sleeps at most 100 ms
 /// between tries (SQLite's busy handler), so a pause at least that long lets it in.
