@@ -14,6 +14,9 @@
     cargo build --release --bin veille --example bench-server --example bench-year
     python3 bench/retention.py                      # 10,000 items a day (needs ~9 GB of disk)
     python3 bench/retention.py --per-day 2500       # a quarter of that
+    # generate a year once, keep it, then measure two binaries on copies of the same year:
+    python3 bench/retention.py --per-day 2500 --keep-year /tmp/year-2500.db --veille target/base-veille
+    python3 bench/retention.py --per-day 2500 --keep-year /tmp/year-2500.db
 """
 
 from __future__ import annotations
@@ -55,13 +58,13 @@ def size(db: Path) -> int:
     return db.stat().st_size
 
 
-def poll_round(config: Path, port: int, feeds: int, seed: int) -> list[float]:
+def poll_round(veille: Path, config: Path, port: int, feeds: int, seed: int) -> list[float]:
     """One poll of every feed, each item changed since the last round; per-feed elapsed ms."""
     server = subprocess.Popen([str(SERVER), "--feeds", str(feeds), "--items", "20", "--seed", str(seed),
                                "--port", str(port)], stdout=subprocess.PIPE, text=True)
     server.stdout.readline()
     try:
-        out = subprocess.run([str(VEILLE), "--config", str(config), "--log-format", "json", "-v",
+        out = subprocess.run([str(veille), "--config", str(config), "--log-format", "json", "-v",
                               "poll", "--all"], capture_output=True, text=True)
     finally:
         server.terminate()
@@ -87,10 +90,18 @@ def main() -> None:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--poll-feeds", type=int, default=20)
     p.add_argument("--reuse", action="store_true", help="keep an existing generated database")
+    p.add_argument("--keep-year", type=Path, metavar="PATH",
+                   help="copy the generated year from PATH when it exists, else generate it and save "
+                        "a copy there (so that two binaries are measured on the same year)")
+    p.add_argument("--veille", type=Path, default=VEILLE,
+                   help="the veille binary that polls and prunes (e.g. one built from main)")
     p.add_argument("--texts", type=Path, default=TEXTS,
                    help="the extraction benchmark's ground-truth.json (real article texts)")
     args = p.parse_args()
     need_binaries()
+    veille = args.veille.resolve()
+    if not veille.exists():
+        sys.exit(f"{veille} does not exist")
     if not YEAR.exists():
         sys.exit("build bench-year first: cargo build --release --example bench-year")
     root = DATA / "year"
@@ -99,6 +110,11 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}", flush=True)
+    print(f"veille: {veille}", flush=True)
+    if not db.exists() and args.keep_year and args.keep_year.exists():
+        t = time.monotonic()
+        shutil.copyfile(args.keep_year, db)
+        print(f"copied the year kept at {args.keep_year} in {time.monotonic() - t:.0f} s", flush=True)
     if not db.exists():
         cmd = [str(YEAR), "--db", str(db), "--days", str(args.days), "--per-day", str(args.per_day)]
         if args.texts.exists():
@@ -108,6 +124,10 @@ def main() -> None:
         t = time.monotonic()
         subprocess.run(cmd, check=True)
         print(f"generated in {time.monotonic() - t:.0f} s", flush=True)
+        if args.keep_year:
+            size(db)  # checkpointed: the file alone is the database
+            shutil.copyfile(db, args.keep_year)
+            print(f"kept a copy of the year at {args.keep_year}", flush=True)
     items = sqlite3.connect(db).execute("SELECT COUNT(*) FROM items").fetchone()[0]
     before = size(db)
     print(f"without retention: {items} items, {before / 1e6:.0f} MB ({before / items:.0f} bytes per item)", flush=True)
@@ -126,15 +146,15 @@ def main() -> None:
     seed = 1000
     for _ in range(3):
         seed += 1
-        baseline += poll_round(config, port, args.poll_feeds, seed)
-    prune = subprocess.Popen([str(VEILLE), "--config", str(config), "prune"], stdout=subprocess.PIPE,
+        baseline += poll_round(veille, config, port, args.poll_feeds, seed)
+    prune = subprocess.Popen([str(veille), "--config", str(config), "prune"], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     t = time.monotonic()
     during = []
     rounds = 0
     while prune.poll() is None:
         seed += 1
-        during += poll_round(config, port, args.poll_feeds, seed)
+        during += poll_round(veille, config, port, args.poll_feeds, seed)
         rounds += 1
     prune_s = time.monotonic() - t
     out = prune.stdout.read()
@@ -148,7 +168,12 @@ def main() -> None:
         if not xs:
             return "no feed refresh"
         xs = sorted(xs)
-        return f"median {xs[len(xs) // 2]:.0f} ms, max {xs[-1]:.0f} ms over {len(xs)} feed refreshes"
+        q = lambda f: xs[min(len(xs) - 1, int(f * len(xs)))]
+        over = sum(1 for x in xs if x > 1000)
+        return (f"median {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms, max {xs[-1]:.0f} ms over {len(xs)} feed "
+                f"refreshes ({over} over 1 s)")
+
+    (root / "refresh-times.json").write_text(json.dumps({"before": baseline, "during": during}))
 
     print()
     print(f"{args.per_day} items a day for {args.days} days; keep_items = 180d")

@@ -41,14 +41,27 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
     );
     if !r.dry_run {
         println!(
-            "{} tombstones written, {} expired; {} batches (longest {} ms), {} vacuum steps, {} pauses, in {:.1} s",
+            "{} tombstones written, {} expired; {} batches ({} cut short by the {} ms budget), {} search index merge steps, {} vacuum steps, {} pauses, in {:.1} s",
             r.tombstones,
             r.tombstones_expired,
             r.batches,
-            r.longest_batch.as_millis(),
+            r.batches_cut_short,
+            retention::BUDGET.as_millis(),
+            r.merge_steps,
             r.vacuum_steps,
             r.pauses,
             r.elapsed.as_secs_f64()
+        );
+        let ms = |d: std::time::Duration| d.as_millis();
+        println!(
+            "longest transactions: prune batch {} ms (slowest item {} ms, commit {} ms), tombstone expiry {} ms, search index merge {} ms, vacuum {} ms; checkpoint {} ms",
+            ms(r.longest_batch),
+            ms(r.slowest_item),
+            ms(r.longest_commit),
+            ms(r.longest_expiry),
+            ms(r.longest_merge),
+            ms(r.longest_vacuum),
+            ms(r.checkpoint)
         );
     }
     if args.vacuum && !args.dry_run && r.cannot_shrink {

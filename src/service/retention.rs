@@ -2,6 +2,11 @@
 //! small transactions with pauses between them (so polls and digests take the write lock
 //! meanwhile and wait for at most one batch), expires old tombstones, merges the search index,
 //! then gives the freed pages back to the file system (incremental vacuum) and checkpoints.
+//!
+//! Every write transaction is bounded by a time budget ([`BUDGET`]): a prune batch stops
+//! deleting when it is spent and commits (the next batch carries on from the last item handled),
+//! and the steps of the other kinds are sized by what the last one took ([`StepSize`]: halved
+//! after a step over the budget). The report keeps the longest transaction of each kind.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,19 +16,27 @@ use chrono::{DateTime, Utc};
 use crate::error::StoreError;
 use crate::store::{PruneCursor, Retention, Store};
 
-/// Items looked at per transaction.
+/// Items looked at per transaction (at most: a batch stops when [`BUDGET`] is spent).
 pub const BATCH_SCAN: usize = 500;
+/// How long one retention transaction may work while it holds the write lock: a poll waiting
+/// behind it waits this long, plus the commit (which writes what the work changed), plus up to
+/// 100 ms of its busy handler's sleep. Measured on a simulated year (docs/performance.md): at
+/// 250 ms, commits took up to 330 ms and a poll waited up to 1.4 s; at 100 ms, 0.8 s and 1.9 s
+/// in two runs (one item's delete, which the budget cannot split, took up to 0.4 s).
+pub const BUDGET: Duration = Duration::from_millis(100);
 /// The least pause between two transactions. A writer waiting for the lock sleeps at most 100 ms
 /// between tries (SQLite's busy handler), so a pause at least that long lets it in.
 pub const PAUSE: Duration = Duration::from_millis(100);
-/// Tombstones removed per transaction.
+/// Tombstones removed per transaction, at most (adapted to [`BUDGET`]).
 pub const TOMBSTONE_BATCH: usize = 5_000;
-/// Free pages given back per transaction (4 MiB at 4 KiB pages).
+/// Free pages given back per transaction, at most (4 MiB at 4 KiB pages; adapted to [`BUDGET`]).
 pub const VACUUM_PAGES: usize = 1_024;
-/// Pages merged per step of the search index.
+/// Pages merged per step of the search index, at most (adapted to [`BUDGET`]).
 pub const MERGE_PAGES: usize = 256;
-/// At most this many merge steps per run (the rest waits for the next day).
-pub const MERGE_STEPS: usize = 200;
+/// At most this many pages of the search index merged per run (the rest waits for the next day).
+pub const MERGE_RUN_PAGES: usize = 200 * MERGE_PAGES;
+/// The least a step of any kind is shrunk to.
+pub const MIN_STEP: usize = 8;
 /// How often the service prunes.
 pub const EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -45,8 +58,27 @@ pub struct Report {
     pub pauses: usize,
     /// Incremental vacuum transactions.
     pub vacuum_steps: usize,
-    /// The longest prune transaction.
+    /// Search index merge transactions.
+    pub merge_steps: usize,
+    /// Prune batches that stopped because the time budget was spent (the next carried on).
+    pub batches_cut_short: usize,
+    /// The longest a prune batch held the write lock (its commit included).
     pub longest_batch: Duration,
+    /// The longest time one item took to prune, inside its batch.
+    pub slowest_item: Duration,
+    /// The longest commit of a prune batch.
+    pub longest_commit: Duration,
+    /// The longest tombstone expiry transaction.
+    pub longest_expiry: Duration,
+    /// The longest search index merge step.
+    pub longest_merge: Duration,
+    /// The longest incremental vacuum step.
+    pub longest_vacuum: Duration,
+    /// The checkpoint at the end.
+    pub checkpoint: Duration,
+    /// Pages of the last vacuum step and of the last merge step (where their sizes settled).
+    pub vacuum_pages: usize,
+    pub merge_pages: usize,
     pub bytes_before: i64,
     pub bytes_after: i64,
     /// Free pages left in the file (space reused by new rows, not given back).
@@ -62,6 +94,71 @@ impl Report {
     pub fn pruned(&self) -> usize {
         self.unmatched + self.matched
     }
+
+    /// The longest write transaction of any kind.
+    pub fn longest_transaction(&self) -> Duration {
+        [
+            self.longest_batch,
+            self.longest_expiry,
+            self.longest_merge,
+            self.longest_vacuum,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+    }
+}
+
+/// What bounds the transactions of a run: [`Limits::default`] is the constants above; tests
+/// give other budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub budget: Duration,
+    pub scan: usize,
+    pub tombstones: usize,
+    pub vacuum_pages: usize,
+    pub merge_pages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            budget: BUDGET,
+            scan: BATCH_SCAN,
+            tombstones: TOMBSTONE_BATCH,
+            vacuum_pages: VACUUM_PAGES,
+            merge_pages: MERGE_PAGES,
+        }
+    }
+}
+
+/// The size of the next step of one kind (pages, rows): halved (down to [`MIN_STEP`]) after a
+/// step that took longer than the budget, doubled back (up to where it started) after one that
+/// took less than a quarter of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepSize {
+    size: usize,
+    max: usize,
+}
+
+impl StepSize {
+    pub fn new(max: usize) -> Self {
+        let max = max.max(1);
+        StepSize { size: max, max }
+    }
+
+    pub fn get(&self) -> usize {
+        self.size
+    }
+
+    /// Sizes the next step by what the last one took.
+    pub fn after(&mut self, took: Duration, budget: Duration) {
+        if took > budget {
+            self.size = (self.size / 2).max(MIN_STEP.min(self.max));
+        } else if took < budget / 4 {
+            self.size = self.size.saturating_mul(2).min(self.max);
+        }
+    }
 }
 
 /// Runs retention over `store` to the end (or until `stop` is set): pruning, tombstones,
@@ -73,6 +170,19 @@ pub fn run(
     dry_run: bool,
     stop: &AtomicBool,
 ) -> Result<Report, StoreError> {
+    run_with(store, retention, now, dry_run, stop, &Limits::default())
+}
+
+/// [`run`] with other limits.
+pub fn run_with(
+    store: &mut Store,
+    retention: &Retention,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    stop: &AtomicBool,
+    limits: &Limits,
+) -> Result<Report, StoreError> {
+    let budget = limits.budget;
     let started = Instant::now();
     let before = store.file_stats()?;
     let mut report = Report {
@@ -91,10 +201,24 @@ pub fn run(
             break;
         }
         let t = Instant::now();
-        let b = store.prune_batch(retention, now, &mut cursor, BATCH_SCAN, dry_run)?;
+        let b = store.prune_batch(retention, now, &mut cursor, limits.scan, budget, dry_run)?;
         let took = t.elapsed();
         report.batches += 1;
-        report.longest_batch = report.longest_batch.max(took);
+        report.batches_cut_short += usize::from(b.cut_short);
+        report.longest_batch = report.longest_batch.max(b.held);
+        report.slowest_item = report.slowest_item.max(b.slowest_item);
+        report.longest_commit = report.longest_commit.max(b.commit);
+        if b.held > budget {
+            tracing::debug!(
+                elapsed_ms = took.as_millis() as u64,
+                held_ms = b.held.as_millis() as u64,
+                commit_ms = b.commit.as_millis() as u64,
+                scanned = b.scanned,
+                pruned = b.unmatched + b.matched,
+                slowest_item_ms = b.slowest_item.as_millis() as u64,
+                "prune batch over its budget"
+            );
+        }
         report.scanned += b.scanned;
         report.unmatched += b.unmatched;
         report.matched += b.matched;
@@ -104,42 +228,58 @@ pub fn run(
             break;
         }
         if !dry_run && b.unmatched + b.matched > 0 {
-            pause(&mut report, took);
+            pause(&mut report, b.held);
         }
     }
 
     if !dry_run && !report.interrupted {
         // 2. Tombstones not seen again for the retention period.
+        let mut size = StepSize::new(limits.tombstones);
         loop {
             if stopped() {
                 report.interrupted = true;
                 break;
             }
             let t = Instant::now();
-            let n = store.expire_tombstones(retention, now, TOMBSTONE_BATCH)?;
+            let asked = size.get();
+            let n = store.expire_tombstones(retention, now, asked)?;
+            let took = t.elapsed();
             report.tombstones_expired += n;
-            if n < TOMBSTONE_BATCH {
+            report.longest_expiry = report.longest_expiry.max(took);
+            if n < asked {
                 break;
             }
-            pause(&mut report, t.elapsed());
+            size.after(took, budget);
+            pause(&mut report, took);
         }
         // 3. Merge the search index, which drops deleted items' entries for good.
         if report.pruned() > 0 {
-            for _ in 0..MERGE_STEPS {
+            let mut size = StepSize::new(limits.merge_pages);
+            let mut merged = 0;
+            while merged < MERGE_RUN_PAGES {
                 if stopped() {
                     report.interrupted = true;
                     break;
                 }
                 let t = Instant::now();
-                if !store.search_index_merge_step(MERGE_PAGES)? {
+                let pages = size.get();
+                let more = store.search_index_merge_step(pages)?;
+                let took = t.elapsed();
+                report.merge_steps += 1;
+                report.merge_pages = pages;
+                report.longest_merge = report.longest_merge.max(took);
+                merged += pages;
+                if !more {
                     break;
                 }
-                pause(&mut report, t.elapsed());
+                size.after(took, budget);
+                pause(&mut report, took);
             }
         }
-        // 4. Give free pages back, [`VACUUM_PAGES`] a transaction, until none is left or a step
-        // gave nothing back (polls meanwhile free pages too: they are for the next run).
+        // 4. Give free pages back, a step a transaction, until none is left or a step gave
+        // nothing back (polls meanwhile free pages too: they are for the next run).
         if !report.cannot_shrink {
+            let mut size = StepSize::new(limits.vacuum_pages);
             let mut free = store.file_stats()?.free_pages;
             while free > 0 {
                 if stopped() {
@@ -147,16 +287,23 @@ pub fn run(
                     break;
                 }
                 let t = Instant::now();
-                let left = store.vacuum_step(VACUUM_PAGES)?;
+                let pages = size.get();
+                let left = store.vacuum_step(pages)?;
+                let took = t.elapsed();
                 report.vacuum_steps += 1;
+                report.vacuum_pages = pages;
+                report.longest_vacuum = report.longest_vacuum.max(took);
                 if left == 0 || left >= free {
                     break;
                 }
                 free = left;
-                pause(&mut report, t.elapsed());
+                size.after(took, budget);
+                pause(&mut report, took);
             }
         }
+        let t = Instant::now();
         store.checkpoint()?;
+        report.checkpoint = t.elapsed();
         if !report.interrupted {
             store.set_last_prune(now)?;
         }
@@ -176,7 +323,15 @@ pub fn run(
         batches = report.batches,
         pauses = report.pauses,
         vacuum_steps = report.vacuum_steps,
+        merge_steps = report.merge_steps,
+        batches_cut_short = report.batches_cut_short,
         longest_batch_ms = report.longest_batch.as_millis() as u64,
+        slowest_item_ms = report.slowest_item.as_millis() as u64,
+        longest_commit_ms = report.longest_commit.as_millis() as u64,
+        longest_expiry_ms = report.longest_expiry.as_millis() as u64,
+        longest_merge_ms = report.longest_merge.as_millis() as u64,
+        longest_vacuum_ms = report.longest_vacuum.as_millis() as u64,
+        checkpoint_ms = report.checkpoint.as_millis() as u64,
         bytes_before = report.bytes_before,
         bytes_after = report.bytes_after,
         interrupted = report.interrupted,
@@ -200,5 +355,37 @@ pub fn next_run(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc
             (l + chrono::Duration::from_std(EVERY).unwrap_or(chrono::Duration::MAX)).max(now)
         }
         None => now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// Issue 18: a vacuum step of 1,024 pages could hold the write lock longer than a poll
+    /// should wait; the step is halved after one over the budget and grows back after quick ones.
+    #[test]
+    fn a_step_over_the_budget_is_halved_down_to_the_least_and_grows_back_up_to_the_most() {
+        let budget = 250 * MS;
+        let mut s = StepSize::new(1_024);
+        s.after(300 * MS, budget);
+        assert_eq!(s.get(), 512);
+        s.after(200 * MS, budget);
+        assert_eq!(s.get(), 512, "within the budget, not quick: kept");
+        for _ in 0..20 {
+            s.after(900 * MS, budget);
+        }
+        assert_eq!(s.get(), MIN_STEP);
+        s.after(10 * MS, budget);
+        assert_eq!(s.get(), 2 * MIN_STEP);
+        for _ in 0..20 {
+            s.after(MS, budget);
+        }
+        assert_eq!(s.get(), 1_024, "never past where it started");
+        let mut tiny = StepSize::new(3);
+        tiny.after(900 * MS, budget);
+        assert_eq!(tiny.get(), 3, "never under the least, nor over the most");
     }
 }

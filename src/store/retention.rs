@@ -1,6 +1,7 @@
 //! Retention: which old items may go, the tombstones they leave, and giving the freed space back
 //! to the file system (incremental vacuum). Every call is one short transaction; the caller
-//! (`service::retention`) paces them so that polls and digests go on meanwhile.
+//! (`service::retention`) sizes and paces them so that polls and digests go on meanwhile: a
+//! prune batch stops deleting when its time budget is spent.
 //!
 //! An item may go when it is older (by first sight, `fetched_at`) than `keep_items` and matched
 //! no topic, or older than `keep_matches` and matched one. An item someone judged, or that a
@@ -8,7 +9,7 @@
 //! (feed, guid) pairs and of its canonical URL — that triage checks, so that an item pruned and
 //! seen again is not new; a tombstone goes once it was not seen for the retention period.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -78,6 +79,17 @@ pub struct PruneBatch {
     pub kept: usize,
     /// Tombstones written.
     pub tombstones: usize,
+    /// The time budget ran out before every item read was looked at: the cursor stands on the
+    /// last item handled, and the next batch reads the others again.
+    pub cut_short: bool,
+    /// The longest time one item took to prune (its tombstones, its row and what goes with it:
+    /// sources, matches, search row).
+    pub slowest_item: Duration,
+    /// How long the batch held the write lock, its commit included (zero when it did not take
+    /// it).
+    pub held: Duration,
+    /// How long its commit took.
+    pub commit: Duration,
     /// No item old enough is left after this batch.
     pub done: bool,
 }
@@ -199,34 +211,41 @@ fn candidates(
     Ok(rows)
 }
 
-/// Counts a batch's `rows` into `out`, moves `cursor` past them, and returns those that go.
-fn tally<'a>(
+/// Walks a batch's `rows` in order: counts each into `out`, hands those that go to `prune`, and
+/// moves `cursor` onto the last row handled. Stops early, with `out.cut_short`, when `spent` says
+/// the time budget is gone (always after at least one row, so that every batch moves on).
+fn walk(
     out: &mut PruneBatch,
-    rows: &'a [Candidate],
+    rows: &[Candidate],
     scan: usize,
     cursor: &mut PruneCursor,
     may_go: impl Fn(&Candidate) -> bool,
-) -> Vec<&'a Candidate> {
-    out.scanned = rows.len();
-    out.done = rows.len() < scan;
-    if let Some(last) = rows.last() {
-        cursor.fetched_at = last.fetched_text.clone();
-        cursor.id = last.id;
-    }
-    let mut doomed = Vec::new();
-    for c in rows.iter().filter(|c| may_go(c)) {
-        if c.kept {
-            out.kept += 1;
-        } else {
-            if c.matched {
-                out.matched += 1;
+    mut prune: impl FnMut(&Candidate) -> Result<(), StoreError>,
+    spent: impl Fn() -> bool,
+) -> Result<(), StoreError> {
+    for (i, c) in rows.iter().enumerate() {
+        if may_go(c) {
+            if c.kept {
+                out.kept += 1;
             } else {
-                out.unmatched += 1;
+                if c.matched {
+                    out.matched += 1;
+                } else {
+                    out.unmatched += 1;
+                }
+                prune(c)?;
             }
-            doomed.push(c);
+        }
+        out.scanned = i + 1;
+        cursor.fetched_at = c.fetched_text.clone();
+        cursor.id = c.id;
+        if i + 1 < rows.len() && spent() {
+            out.cut_short = true;
+            return Ok(());
         }
     }
-    doomed
+    out.done = rows.len() < scan;
+    Ok(())
 }
 
 impl Store {
@@ -235,13 +254,16 @@ impl Store {
     /// their tombstones, and moves the cursor on. The items are read first without the write
     /// lock: a batch with nothing to prune (old items kept for their matches, judgements or
     /// digests, which every run walks past again) never takes it. A batch with something to
-    /// prune reads them again and prunes in one write transaction.
+    /// prune reads them again and prunes in one write transaction, which stops when it has held
+    /// the lock for `budget` (after at least one item) and commits what it did: the cursor
+    /// stands on the last item handled, so the next batch carries on from there.
     pub fn prune_batch(
         &mut self,
         retention: &Retention,
         now: DateTime<Utc>,
         cursor: &mut PruneCursor,
         scan: usize,
+        budget: Duration,
         dry_run: bool,
     ) -> Result<PruneBatch, StoreError> {
         let items_before = Retention::cutoff(retention.keep_items, now);
@@ -269,19 +291,21 @@ impl Store {
             tx.commit()?;
             rows
         };
+        let mut out = PruneBatch::default();
         if dry_run || !rows.iter().any(|c| may_go(c) && !c.kept) {
-            let mut out = PruneBatch::default();
-            tally(&mut out, &rows, scan, cursor, may_go);
+            walk(&mut out, &rows, scan, cursor, may_go, |_| Ok(()), || false)?;
             return Ok(out);
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let locked = Instant::now();
         let rows = candidates(&tx, bound, &start, scan)?;
-        let mut out = PruneBatch::default();
-        let doomed = tally(&mut out, &rows, scan, cursor, may_go);
         let today = day(now);
-        for c in doomed {
+        let mut tombstones = 0;
+        let mut slowest_item = Duration::ZERO;
+        let prune = |c: &Candidate| -> Result<(), StoreError> {
+            let t = Instant::now();
             let mut keys: Vec<i64> = {
                 let mut s =
                     tx.prepare_cached("SELECT feed_id, guid FROM item_sources WHERE item_id = ?1")?;
@@ -298,11 +322,25 @@ impl Store {
                     put.execute(params![k, today])?;
                 }
             }
-            out.tombstones += keys.len();
+            tombstones += keys.len();
             tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
                 .execute([c.id])?;
-        }
+            slowest_item = slowest_item.max(t.elapsed());
+            Ok(())
+        };
+        // The cursor moves only once the batch is committed: a batch that fails leaves it where
+        // it was, and the items it was pruning are looked at again.
+        let mut next = cursor.clone();
+        walk(&mut out, &rows, scan, &mut next, may_go, prune, || {
+            locked.elapsed() >= budget
+        })?;
+        out.tombstones = tombstones;
+        out.slowest_item = slowest_item;
+        let committing = Instant::now();
         tx.commit()?;
+        out.commit = committing.elapsed();
+        out.held = locked.elapsed();
+        *cursor = next;
         Ok(out)
     }
 
@@ -473,7 +511,9 @@ mod tests {
         let mut cursor = PruneCursor::default();
         let mut total = PruneBatch::default();
         loop {
-            let b = s.prune_batch(r, now, &mut cursor, scan, false).unwrap();
+            let b = s
+                .prune_batch(r, now, &mut cursor, scan, Duration::MAX, false)
+                .unwrap();
             total.scanned += b.scanned;
             total.unmatched += b.unmatched;
             total.matched += b.matched;
@@ -554,7 +594,9 @@ mod tests {
         let now = at("2026-08-01T00:00:00Z");
         let r = keep(180, None);
         let mut cursor = PruneCursor::default();
-        let dry = s.prune_batch(&r, now, &mut cursor, 100, true).unwrap();
+        let dry = s
+            .prune_batch(&r, now, &mut cursor, 100, Duration::MAX, true)
+            .unwrap();
         assert_eq!((dry.unmatched, dry.matched, dry.kept), (1, 0, 2));
         assert_eq!(s.item_count().unwrap(), 5, "a dry run changes nothing");
 
@@ -689,17 +731,108 @@ mod tests {
         let (r, now) = (keep(180, None), at("2026-08-01T00:00:00Z"));
         let mut cursor = PruneCursor::default();
         for _ in 0..2 {
-            let b = s.prune_batch(&r, now, &mut cursor, 7, false).unwrap();
+            let b = s
+                .prune_batch(&r, now, &mut cursor, 7, Duration::MAX, false)
+                .unwrap();
             assert_eq!((b.scanned, b.unmatched, b.done), (7, 0, false));
         }
         // The batch holding `plain` needs the lock, and waits for it as any writer does.
-        assert!(s.prune_batch(&r, now, &mut cursor, 7, false).is_err());
+        assert!(
+            s.prune_batch(&r, now, &mut cursor, 7, Duration::MAX, false)
+                .is_err()
+        );
         other.execute_batch("COMMIT").unwrap();
-        let b = s.prune_batch(&r, now, &mut cursor, 7, false).unwrap();
+        let b = s
+            .prune_batch(&r, now, &mut cursor, 7, Duration::MAX, false)
+            .unwrap();
         assert_eq!((b.scanned, b.unmatched), (7, 1));
-        let b = s.prune_batch(&r, now, &mut cursor, 7, false).unwrap();
+        let b = s
+            .prune_batch(&r, now, &mut cursor, 7, Duration::MAX, false)
+            .unwrap();
         assert_eq!((b.scanned, b.done), (0, true));
         assert_eq!(s.item_count().unwrap(), 20);
+    }
+
+    /// Issue 18: a prune batch held the write lock for up to 3.4 s (500 items deleted in one
+    /// transaction), and a poll waiting behind it took 3.8 s. A batch now stops when its time
+    /// budget is spent and commits; the next one carries on from the last item handled.
+    #[test]
+    fn a_batch_out_of_time_commits_what_it_did_and_the_next_carries_on_with_nothing_skipped_or_pruned_twice()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let fill = |name: &str| {
+            let mut s = Store::open(&dir.path().join(name)).unwrap();
+            feed(&mut s);
+            for day in 0..6 {
+                let t = at("2026-01-01T00:00:00Z") + chrono::Duration::days(day);
+                let batch: Vec<NewItem> = (0..6)
+                    .map(|i| item(&format!("d{day}-{i}"), i % 3 == 0))
+                    .collect();
+                let ids = s.store_items(1, &batch, t).unwrap().new_ids;
+                s.record_judgement(&NewJudgement {
+                    item_id: ids[1],
+                    topic: "t".into(),
+                    verdict: Verdict::ShouldMatch,
+                    via: "page",
+                    at: t,
+                })
+                .unwrap();
+            }
+            s
+        };
+        let state = |s: &Store| {
+            let q = |sql: &str| -> Vec<(i64, i64)> {
+                let mut st = s.conn.prepare(sql).unwrap();
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            };
+            (
+                q("SELECT id, 0 FROM items ORDER BY id"),
+                q("SELECT key, seen_on FROM tombstones ORDER BY key"),
+                q("SELECT item_id, feed_id FROM item_sources ORDER BY item_id"),
+                fts_rows(s),
+            )
+        };
+        let (r, now) = (keep(30, Some(30)), at("2026-06-01T00:00:00Z"));
+
+        let mut whole = fill("whole.db");
+        let all = prune_all(&mut whole, &r, now, 500);
+        assert_eq!((all.unmatched, all.matched, all.kept), (18, 12, 6));
+
+        // No time at all: every batch with something to prune stops after its first item.
+        let mut bit = fill("bit.db");
+        let (mut cursor, mut total, mut writes) =
+            (PruneCursor::default(), PruneBatch::default(), 0);
+        loop {
+            let b = bit
+                .prune_batch(&r, now, &mut cursor, 500, Duration::ZERO, false)
+                .unwrap();
+            assert!(b.unmatched + b.matched <= 1, "one item a batch: {b:?}");
+            writes += usize::from(b.unmatched + b.matched > 0);
+            total.scanned += b.scanned;
+            total.unmatched += b.unmatched;
+            total.matched += b.matched;
+            total.kept += b.kept;
+            total.tombstones += b.tombstones;
+            if b.done {
+                break;
+            }
+            assert!(
+                b.cut_short,
+                "a batch that is not the last was cut short: {b:?}"
+            );
+        }
+        assert_eq!(writes, 30, "a transaction per item pruned");
+        assert_eq!(total.scanned, all.scanned, "every item looked at once");
+        assert_eq!(
+            (total.unmatched, total.matched, total.kept, total.tombstones),
+            (all.unmatched, all.matched, all.kept, all.tombstones),
+            "nothing skipped, nothing pruned twice"
+        );
+        assert_eq!(state(&bit), state(&whole), "the same database in the end");
+        assert_eq!(bit.item_count().unwrap(), 6, "the judged items");
     }
 
     #[test]
@@ -710,7 +843,14 @@ mod tests {
             .unwrap();
         let mut cursor = PruneCursor::default();
         let b = s
-            .prune_batch(&Retention::default(), Utc::now(), &mut cursor, 10, false)
+            .prune_batch(
+                &Retention::default(),
+                Utc::now(),
+                &mut cursor,
+                10,
+                Duration::MAX,
+                false,
+            )
             .unwrap();
         assert_eq!(
             b,

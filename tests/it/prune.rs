@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use veille::model::ParsedItem;
-use veille::service::retention::{self, VACUUM_PAGES};
+use veille::service::retention::{self, Limits, MIN_STEP, VACUUM_PAGES};
 use veille::store::{NewItem, Retention, Store};
 
 /// Words from a small generator: text that compresses about as much as prose.
@@ -78,7 +78,12 @@ fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_
         keep_matches: None,
     };
     let stop = AtomicBool::new(false);
-    let r = retention::run(&mut store, &keep, now, false, &stop).unwrap();
+    // No time budget: on a loaded machine a step over the default one would be halved.
+    let unbounded = Limits {
+        budget: Duration::MAX,
+        ..Limits::default()
+    };
+    let r = retention::run_with(&mut store, &keep, now, false, &stop, &unbounded).unwrap();
     let steps = (free as usize).div_ceil(VACUUM_PAGES);
     assert_eq!((r.pruned(), r.batches), (0, 1), "{r:?}");
     assert_eq!(r.vacuum_steps, steps, "{free} free pages: {r:?}");
@@ -90,10 +95,83 @@ fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_
     assert_eq!(r.free_bytes_after, 0, "{r:?}");
 
     // Nothing pruned, nothing free: not one pause, not one vacuum transaction.
-    let r = retention::run(&mut store, &keep, now, false, &stop).unwrap();
+    let r = retention::run_with(&mut store, &keep, now, false, &stop, &unbounded).unwrap();
     assert_eq!(
         (r.pruned(), r.batches, r.pauses, r.vacuum_steps),
         (0, 1, 0, 0),
         "{r:?}"
     );
+}
+
+/// Issue 18: polls waited up to 3.8 s behind retention's transactions. With no time budget at
+/// all, a run still prunes everything and gives every free page back, but in the smallest
+/// steps: one item a prune batch, vacuum steps halved down to the least.
+#[test]
+fn with_no_time_budget_a_run_prunes_an_item_a_batch_and_shrinks_its_vacuum_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("veille.db");
+    let mut store = Store::open(&db).unwrap();
+    let feed = veille::config::FeedConfig {
+        name: "f".into(),
+        url: url::Url::parse("https://news.example/f.xml").unwrap(),
+        every: Duration::from_secs(3600),
+        language: None,
+        enabled: true,
+        fetch_article: veille::config::FetchArticle::Never,
+        content_selector: None,
+        remove_selectors: Vec::new(),
+        source: Default::default(),
+    };
+    let now = Utc::now();
+    store.sync_feeds(&[feed], now).unwrap();
+    let id = store.feeds().unwrap()[0].id;
+    let item = |i: u64, words_n: usize| NewItem {
+        parsed: ParsedItem {
+            guid: format!("{}{i}", if words_n > 100 { "recent" } else { "old" }),
+            url: Some(format!("https://news.example/{i}")),
+            canonical_url: Some(format!("https://news.example/{i}")),
+            title: format!("item {i}"),
+            text: words(i + 1, words_n),
+            ..ParsedItem::default()
+        },
+        ..NewItem::default()
+    };
+    let old: Vec<NewItem> = (0..12).map(|i| item(i, 50)).collect();
+    store
+        .store_items(id, &old, now - chrono::Duration::days(200))
+        .unwrap();
+    let recent: Vec<NewItem> = (100..250).map(|i| item(i, 900)).collect();
+    store.store_items(id, &recent, now).unwrap();
+    drop(store);
+    // Free pages for the vacuum: recent items deleted by hand.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM items WHERE guid LIKE 'recent%';")
+        .unwrap();
+
+    let mut store = Store::open(&db).unwrap();
+    let free = store.file_stats().unwrap().free_pages as usize;
+    let limits = Limits {
+        budget: Duration::ZERO,
+        vacuum_pages: 32,
+        merge_pages: 32,
+        ..Limits::default()
+    };
+    assert!(free > 4 * 32, "the test needs free pages: {free}");
+    let keep = Retention {
+        keep_items: Some(Duration::from_secs(180 * 86_400)),
+        keep_matches: None,
+    };
+    let stop = AtomicBool::new(false);
+    let r = retention::run_with(&mut store, &keep, now, false, &stop, &limits).unwrap();
+    assert_eq!(r.pruned(), 12, "{r:?}");
+    assert_eq!((r.batches, r.batches_cut_short), (12, 11), "{r:?}");
+    assert_eq!(store.item_count().unwrap(), 0);
+    assert_eq!(r.vacuum_pages, MIN_STEP, "halved down to the least: {r:?}");
+    assert!(
+        r.vacuum_steps > free / 32 + 3,
+        "{free} free pages in more steps than at 32 pages a step: {r:?}"
+    );
+    assert_eq!(r.free_bytes_after, 0, "every page given back: {r:?}");
+    assert!(r.longest_vacuum > Duration::ZERO && r.longest_batch > Duration::ZERO);
 }
