@@ -22,16 +22,10 @@ fn words(seed: u64, n: usize) -> String {
         .join(" ")
 }
 
-/// Regression: a `veille prune` with nothing to delete ran 240 s of wall time on 0.5 s of CPU.
-/// Its incremental vacuum gave back one free page per transaction (the pragma was stepped
-/// once) and paused 100 ms after each, so the few thousand pages a file frees in ordinary use
-/// (updated rows, search index merges) took minutes. Now: no pause when nothing is pruned, and
-/// one vacuum transaction per [`VACUUM_PAGES`] free pages.
-#[test]
-fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("veille.db");
-    let mut store = Store::open(&db).unwrap();
+/// A new store at `db` with one feed configured: the store, the feed's id and the time it was
+/// synced.
+fn store_with_one_feed(db: &std::path::Path) -> (Store, i64, chrono::DateTime<Utc>) {
+    let mut store = Store::open(db).unwrap();
     let feed = veille::config::FeedConfig {
         name: "f".into(),
         url: url::Url::parse("https://news.example/f.xml").unwrap(),
@@ -46,6 +40,19 @@ fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_
     let now = Utc::now();
     store.sync_feeds(&[feed], now).unwrap();
     let id = store.feeds().unwrap()[0].id;
+    (store, id, now)
+}
+
+/// Regression: a `veille prune` with nothing to delete ran 240 s of wall time on 0.5 s of CPU.
+/// Its incremental vacuum gave back one free page per transaction (the pragma was stepped
+/// once) and paused 100 ms after each, so the few thousand pages a file frees in ordinary use
+/// (updated rows, search index merges) took minutes. Now: no pause when nothing is pruned, and
+/// one vacuum transaction per [`VACUUM_PAGES`] free pages.
+#[test]
+fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("veille.db");
+    let (mut store, id, now) = store_with_one_feed(&db);
     let items: Vec<NewItem> = (0..1_500)
         .map(|i| NewItem {
             parsed: ParsedItem {
@@ -110,21 +117,7 @@ fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_
 fn with_no_time_budget_a_run_prunes_an_item_a_batch_and_shrinks_its_vacuum_steps() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
-    let mut store = Store::open(&db).unwrap();
-    let feed = veille::config::FeedConfig {
-        name: "f".into(),
-        url: url::Url::parse("https://news.example/f.xml").unwrap(),
-        every: Duration::from_secs(3600),
-        language: None,
-        enabled: true,
-        fetch_article: veille::config::FetchArticle::Never,
-        content_selector: None,
-        remove_selectors: Vec::new(),
-        source: Default::default(),
-    };
-    let now = Utc::now();
-    store.sync_feeds(&[feed], now).unwrap();
-    let id = store.feeds().unwrap()[0].id;
+    let (mut store, id, now) = store_with_one_feed(&db);
     let item = |i: u64, words_n: usize| NewItem {
         parsed: ParsedItem {
             guid: format!("{}{i}", if words_n > 100 { "recent" } else { "old" }),
