@@ -272,6 +272,50 @@ mod tests {
         }
     }
 
+    /// The fold, one char at a time, the plain way.
+    fn fold_one_by_one(text: &str) -> (String, Vec<u32>, Vec<u32>) {
+        let (mut out, mut map, mut words) = (String::new(), Vec::new(), Vec::new());
+        for (i, c) in text.char_indices() {
+            let folded = match c {
+                c if c.is_ascii_whitespace() => vec![' '],
+                c if c.is_ascii() => vec![c.to_ascii_lowercase()],
+                c => fold_char_slow(c),
+            };
+            for f in folded {
+                if f == ' ' && out.ends_with(' ') {
+                    continue;
+                }
+                if is_word(f) && !out.chars().next_back().is_some_and(is_word) {
+                    words.push(out.len() as u32);
+                }
+                out.push(f);
+                map.extend(std::iter::repeat_n(i as u32, f.len_utf8()));
+            }
+        }
+        map.push(text.len() as u32);
+        (out, map, words)
+    }
+
+    #[test]
+    fn folds_as_one_char_at_a_time_even_where_the_text_grows() {
+        // Hangul syllables fold to three jamo (3 bytes → 9): the buffers must grow as they go.
+        let korean: String = (0xAC00..0xAC00 + 3000).filter_map(char::from_u32).collect();
+        let mixed = "Straße İstanbul ﬃ ΐ \u{1F82} a\u{a0}\u{2003} b  \n\t c’s EU–US «x» ";
+        for text in [
+            korean.clone(),
+            format!("{mixed}{korean}{mixed}"),
+            mixed.repeat(200),
+            format!("{}{korean}", "ascii only, then ".repeat(300)),
+            String::new(),
+        ] {
+            let f = fold(&text);
+            let (out, map, words) = fold_one_by_one(&text);
+            assert_eq!(f.text, out);
+            assert_eq!(f.map, map);
+            assert_eq!(f.words, words);
+        }
+    }
+
     #[test]
     fn map_points_back_to_the_original() {
         let text = "Straße Σύνοδος ŁÓDŹ";

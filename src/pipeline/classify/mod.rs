@@ -16,6 +16,7 @@ pub mod model;
 pub mod rules;
 pub mod segment;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use aho_corasick::automaton::Automaton;
@@ -84,8 +85,95 @@ impl TopicResult {
         StoredMatch {
             topic: self.id.clone(),
             score: self.score,
-            evidence_json: serde_json::to_string(&self.evidence).unwrap_or_else(|_| "[]".into()),
+            evidence_json: evidence_json(self.evidence.iter().map(Evidence::view)),
         }
+    }
+}
+
+impl Evidence {
+    fn view(&self) -> EvidenceRef<'_> {
+        EvidenceRef {
+            concept: &self.concept,
+            matched: &self.matched,
+            term: &self.term,
+            field: self.field,
+            offset: self.offset,
+            snippet: &self.snippet,
+        }
+    }
+}
+
+/// One piece of evidence, borrowed from the rules and the text (the poll writes it to JSON
+/// without making an [`Evidence`] first).
+struct EvidenceRef<'a> {
+    concept: &'a str,
+    matched: &'a str,
+    term: &'a str,
+    field: Field,
+    offset: usize,
+    snippet: &'a str,
+}
+
+impl EvidenceRef<'_> {
+    fn to_owned(&self) -> Evidence {
+        Evidence {
+            concept: self.concept.to_string(),
+            matched: self.matched.to_string(),
+            term: self.term.to_string(),
+            field: self.field,
+            offset: self.offset,
+            snippet: self.snippet.to_string(),
+        }
+    }
+
+    /// Appends this entry as a JSON object, fields in [`Evidence`]'s order.
+    fn write_json(&self, out: &mut String) {
+        out.push_str("{\"concept\":");
+        json_string(out, self.concept);
+        out.push_str(",\"matched\":");
+        json_string(out, self.matched);
+        out.push_str(",\"term\":");
+        json_string(out, self.term);
+        out.push_str(",\"field\":\"");
+        out.push_str(self.field.as_str());
+        out.push_str("\",\"offset\":");
+        let _ = write!(out, "{}", self.offset);
+        out.push_str(",\"snippet\":");
+        json_string(out, self.snippet);
+        out.push('}');
+    }
+}
+
+/// Evidence as JSON, byte for byte as `serde_json::to_string` writes a list of [`Evidence`] (a
+/// test holds the two together), but copying each string whole when it needs no escape, as
+/// nearly all do, rather than byte by byte: on the poll's path serde's escaping loop was a
+/// tenth of classification.
+fn evidence_json<'a>(evidence: impl Iterator<Item = EvidenceRef<'a>>) -> String {
+    let mut out = String::with_capacity(1024);
+    out.push('[');
+    for (i, e) in evidence.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        e.write_json(&mut out);
+    }
+    out.push(']');
+    out
+}
+
+/// `s` as a JSON string: quoted as is when no byte needs an escape (a control char, `"` or `\`;
+/// the test is written without an early exit so that it runs over many bytes at once), else as
+/// serde_json escapes it.
+fn json_string(out: &mut String, s: &str) {
+    let escape = s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if escape {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
     }
 }
 
@@ -98,6 +186,9 @@ struct TermRef {
     /// Terms of one pattern with the same form (prefix, following words, exact case) share a
     /// variant number: where one matches, they all do.
     variant: u16,
+    /// The term is its searched form alone (no `*`, no following words, any case): it matches
+    /// wherever no letter follows, without reading the term.
+    plain: bool,
 }
 
 /// Variants of a pattern whose outcome [`Classifier::place`] remembers (others are computed
@@ -121,8 +212,10 @@ pub struct Classifier {
     topics: Vec<Topic>,
     /// Every searched form, walked from each word start (every term starts a word).
     automaton: NFA,
-    /// Pattern id → the terms it stands for.
-    refs: Vec<Vec<TermRef>>,
+    /// The terms every pattern stands for, pattern after pattern …
+    refs: Vec<TermRef>,
+    /// … pattern id → its range in `refs`.
+    ref_ranges: Vec<(u32, u32)>,
     /// Where the rules came from (a directory, or `None` for the embedded ones).
     source: Option<PathBuf>,
 }
@@ -189,6 +282,7 @@ impl Classifier {
                         concept: ci as u16,
                         term: xi as u32,
                         variant: variant.min(u16::MAX as usize) as u16,
+                        plain: !term.prefix && term.rest.is_empty() && term.exact_case.is_none(),
                     });
                 }
             }
@@ -203,10 +297,18 @@ impl Classifier {
                 key: None,
                 message: format!("cannot build the term automaton: {e}"),
             })?;
+        let mut ref_ranges = Vec::with_capacity(refs.len());
+        let mut flat = Vec::with_capacity(refs.iter().map(Vec::len).sum());
+        for r in refs {
+            let from = flat.len() as u32;
+            flat.extend(r);
+            ref_ranges.push((from, flat.len() as u32));
+        }
         Ok(Classifier {
             topics,
             automaton,
-            refs,
+            refs: flat,
+            ref_ranges,
             source: None,
         })
     }
@@ -238,10 +340,30 @@ impl Classifier {
     /// The topics an item (title and body) matches, as the store keeps them (the poll's path:
     /// evidence is gathered for the matching topics only).
     pub fn matches(&self, title: &str, body: &str, _language: Option<&str>) -> Vec<StoredMatch> {
-        self.run(&item_text(title, body), false)
+        let text = item_text(title, body);
+        let (sentences, hits) = self.hits(&text);
+        self.topics
             .iter()
-            .filter(|r| r.matched)
-            .map(TopicResult::to_stored)
+            .zip(&hits)
+            .filter_map(|(topic, hits)| {
+                let scored = score_topic(topic, hits, &text, &sentences, false);
+                scored.matched.then(|| {
+                    let mut json = String::with_capacity(256 * scored.chosen.len() + 2);
+                    json.push('[');
+                    each_evidence(topic, &scored.chosen, &text, &sentences, |i, e| {
+                        if i > 0 {
+                            json.push(',');
+                        }
+                        e.write_json(&mut json);
+                    });
+                    json.push(']');
+                    StoredMatch {
+                        topic: topic.id.clone(),
+                        score: scored.score,
+                        evidence_json: json,
+                    }
+                })
+            })
             .collect()
     }
 
@@ -249,27 +371,45 @@ impl Classifier {
     /// is informative: the terms of all languages are matched, since items mix languages
     /// (English agency names in a Greek text) and a detected language can be wrong.
     pub fn classify(&self, text: &str, _language: Option<&str>) -> Vec<TopicResult> {
-        self.run(text, true)
+        self.run(text)
     }
 
-    /// Every topic's score; the evidence and reasons of every topic, or the evidence of the
-    /// matching ones only (no reasons).
-    fn run(&self, text: &str, all_evidence: bool) -> Vec<TopicResult> {
+    /// Every topic's score, evidence and reasons.
+    fn run(&self, text: &str) -> Vec<TopicResult> {
+        let (sentences, hits) = self.hits(text);
+        self.topics
+            .iter()
+            .zip(&hits)
+            .map(|(topic, hits)| {
+                let scored = score_topic(topic, hits, text, &sentences, true);
+                let mut evidence = Vec::with_capacity(scored.chosen.len());
+                each_evidence(topic, &scored.chosen, text, &sentences, |_, e| {
+                    evidence.push(e.to_owned())
+                });
+                TopicResult {
+                    id: topic.id.clone(),
+                    score: scored.score,
+                    matched: scored.matched,
+                    evidence,
+                    reasons: topic.model.explain(&scored.features),
+                    features: scored.features,
+                }
+            })
+            .collect()
+    }
+
+    /// The sentences of `text` and every term hit, per topic.
+    fn hits(&self, text: &str) -> (Vec<Sentence>, Vec<Vec<Hit>>) {
         let sentences = segment::sentences(text);
         let folded = fold(text);
         let hits = self.find(text, &folded, &sentences);
-        self.topics
-            .iter()
-            .enumerate()
-            .map(|(ti, topic)| score_topic(topic, &hits[ti], text, &sentences, all_evidence))
-            .collect()
+        (sentences, hits)
     }
 
     /// Every term hit of every topic, per topic, in text order.
     fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
         let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
-        let f = folded.text.as_str();
-        let bytes = f.as_bytes();
+        let bytes = folded.text.as_bytes();
         let a = &self.automaton;
         let Ok(start) = a.start_state(Anchored::Yes) else {
             return per_topic;
@@ -326,15 +466,20 @@ impl Classifier {
         // Per variant: not tried yet, no match, or the original range matched.
         let mut outcome: [Option<Option<(usize, usize)>>; CACHED_VARIANTS] =
             [None; CACHED_VARIANTS];
-        for r in &self.refs[pattern] {
+        let (from, to) = self.ref_ranges[pattern];
+        for r in &self.refs[from as usize..to as usize] {
             let v = r.variant as usize;
             let known = outcome.get(v).copied().flatten();
             let range = match known {
                 Some(range) => range,
                 None => {
-                    let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
-                        [r.term as usize];
-                    let range = match_range(text, folded, f, (s, e), term);
+                    let range = if r.plain {
+                        (!word_after(f, e)).then(|| folded.original_range(text, s, e))
+                    } else {
+                        let term = &self.topics[r.topic as usize].concepts[r.concept as usize]
+                            .terms[r.term as usize];
+                        match_range(text, folded, f, (s, e), term)
+                    };
                     if let Some(slot) = outcome.get_mut(v) {
                         *slot = Some(range);
                     }
@@ -402,10 +547,9 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
             .find(|&(_, c)| !is_word(c))
             .map_or(f.len() - at, |(i, _)| i)
     };
-    let word_after = |at: usize| f[at..].chars().next().is_some_and(is_word);
     let mut end = if term.prefix {
         run(e)
-    } else if word_after(e) {
+    } else if word_after(f, e) {
         return None;
     } else {
         e
@@ -423,11 +567,25 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
         end += gap + word.len();
         if *prefix {
             end = run(end);
-        } else if word_after(end) {
+        } else if word_after(f, end) {
             return None;
         }
     }
     Some(end)
+}
+
+/// Whether a letter or digit follows folded offset `at`.
+fn word_after(f: &str, at: usize) -> bool {
+    f[at..].chars().next().is_some_and(is_word)
+}
+
+/// A topic's verdict before its evidence is written out.
+struct Scored {
+    score: f64,
+    matched: bool,
+    features: Features,
+    /// The hits to show as evidence, in text order.
+    chosen: Vec<Hit>,
 }
 
 fn score_topic(
@@ -436,7 +594,7 @@ fn score_topic(
     text: &str,
     sentences: &[Sentence],
     all_evidence: bool,
-) -> TopicResult {
+) -> Scored {
     let role = |h: &Hit| topic.concepts[h.concept].role;
     // Page furniture: from the first line that starts with a boilerplate marker (after the
     // title), the text is ignored.
@@ -503,28 +661,42 @@ fn score_topic(
     }
     chosen.truncate(MAX_EVIDENCE);
     chosen.sort_by_key(|h| (h.start, h.concept));
-    // Character offsets, counted once along the text rather than from the start for each hit.
-    let (mut at_byte, mut at_char) = (0, 0);
-    let evidence = chosen
-        .iter()
-        .map(|h| {
-            at_char += text[at_byte..h.start].chars().count();
-            at_byte = h.start;
-            evidence(topic, h, text, sentences, at_char)
-        })
-        .collect();
-    TopicResult {
-        id: topic.id.clone(),
+    Scored {
         score,
         matched,
-        evidence,
-        // The poll's path keeps only the score and evidence.
-        reasons: if all_evidence {
-            topic.model.explain(&features)
-        } else {
-            Vec::new()
-        },
         features,
+        chosen: chosen.into_iter().copied().collect(),
+    }
+}
+
+/// Calls `each(i, evidence)` for every chosen hit, in order.
+fn each_evidence(
+    topic: &Topic,
+    chosen: &[Hit],
+    text: &str,
+    sentences: &[Sentence],
+    mut each: impl FnMut(usize, EvidenceRef<'_>),
+) {
+    // Character offsets, counted once along the text rather than from the start for each hit.
+    let (mut at_byte, mut at_char) = (0, 0);
+    let mut snippet = String::new();
+    for (i, h) in chosen.iter().enumerate() {
+        at_char += text[at_byte..h.start].chars().count();
+        at_byte = h.start;
+        snippet.clear();
+        write_snippet(&mut snippet, h, text);
+        let concept = &topic.concepts[h.concept];
+        each(
+            i,
+            EvidenceRef {
+                concept: &concept.name,
+                matched: &text[h.start..h.end],
+                term: &concept.terms[h.term].written,
+                field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
+                offset: at_char,
+                snippet: &snippet,
+            },
+        );
     }
 }
 
@@ -546,20 +718,26 @@ fn starts_line(text: &str, at: usize) -> bool {
     })
 }
 
-fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: usize) -> Evidence {
-    let concept = &topic.concepts[h.concept];
-    let before = &text[..h.start];
-    let from = before
-        .char_indices()
-        .rev()
-        .nth(SNIPPET_CONTEXT - 1)
-        .map_or(0, |(i, _)| i);
-    let to = text[h.end..]
-        .char_indices()
-        .nth(SNIPPET_CONTEXT)
-        .map_or(text.len(), |(i, _)| h.end + i);
+/// Appends the context of `h`: up to [`SNIPPET_CONTEXT`] chars on each side, white space runs
+/// made one space, trimmed, `…` where the text goes on.
+fn write_snippet(snippet: &mut String, h: &Hit, text: &str) {
+    // SNIPPET_CONTEXT chars before and after, counted as bytes where the text is ASCII.
+    let from = match h.start.checked_sub(SNIPPET_CONTEXT) {
+        Some(from) if text.as_bytes()[from..h.start].is_ascii() => from,
+        _ => text[..h.start]
+            .char_indices()
+            .rev()
+            .nth(SNIPPET_CONTEXT - 1)
+            .map_or(0, |(i, _)| i),
+    };
+    let to = match text.as_bytes().get(h.end..=h.end + SNIPPET_CONTEXT) {
+        Some(after) if after.is_ascii() => h.end + SNIPPET_CONTEXT,
+        _ => text[h.end..]
+            .char_indices()
+            .nth(SNIPPET_CONTEXT)
+            .map_or(text.len(), |(i, _)| h.end + i),
+    };
     // The context with its runs of white space made one space, trimmed.
-    let mut snippet = String::with_capacity(to - from + 8);
     if from > 0 {
         snippet.push('…');
     }
@@ -568,11 +746,16 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
     let (mut i, mut run, mut started) = (0, 0, false);
     while i < bytes.len() {
         let b = bytes[i];
-        let (space, width) = if b < 0x80 {
-            (matches!(b, b' ' | b'\t'..=b'\r'), 1)
-        } else {
-            let c = context[i..].chars().next().unwrap_or(' ');
-            (c.is_whitespace(), c.len_utf8())
+        // Every white space char outside ASCII starts with one of these four bytes (U+0085,
+        // U+00A0, U+1680, U+2000…U+3000), so only those are decoded; other bytes step one by one
+        // (a continuation byte is never white space).
+        let (space, width) = match b {
+            b' ' | b'\t'..=b'\r' => (true, 1),
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+                let c = context[i..].chars().next().unwrap_or(' ');
+                (c.is_whitespace(), c.len_utf8())
+            }
+            _ => (false, 1),
         };
         if space {
             if run < i {
@@ -594,14 +777,6 @@ fn evidence(topic: &Topic, h: &Hit, text: &str, sentences: &[Sentence], offset: 
     }
     if to < text.len() {
         snippet.push('…');
-    }
-    Evidence {
-        concept: concept.name.clone(),
-        matched: text[h.start..h.end].to_string(),
-        term: concept.terms[h.term].written.clone(),
-        field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
-        offset,
-        snippet,
     }
 }
 
@@ -631,6 +806,75 @@ mod tests {
         );
         // Whole words only: no `US` inside `USB`, no `evropsk* uni*` across other words.
         assert!(matched(&c, "USB evropsk a unie").is_empty());
+    }
+
+    #[test]
+    fn stored_evidence_is_the_json_serde_writes() {
+        let field = |i: usize| [Field::Title, Field::Lead, Field::Body][i % 3];
+        let strings = [
+            "plain text",
+            "",
+            "a \"quoted\" word",
+            "back\\slash",
+            "tab\tnew\nline\r\u{1}\u{1f}",
+            "del \u{7f} and é, Ω, 😀",
+            "…snippet with the EU–US line…",
+        ];
+        let evidence: Vec<Evidence> = (0..strings.len() * 3)
+            .map(|i| Evidence {
+                concept: strings[i % strings.len()].to_string(),
+                matched: strings[(i + 1) % strings.len()].to_string(),
+                term: strings[(i + 2) % strings.len()].to_string(),
+                field: field(i),
+                offset: i * 1237,
+                snippet: strings[(i + 3) % strings.len()].to_string(),
+            })
+            .collect();
+        for n in 0..=evidence.len() {
+            assert_eq!(
+                evidence_json(evidence[..n].iter().map(Evidence::view)),
+                serde_json::to_string(&evidence[..n]).unwrap()
+            );
+        }
+        // And on real evidence: every topic of every item of the dev corpus.
+        let c =
+            Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics")).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/docs");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for r in c.classify(&text, None) {
+                assert_eq!(
+                    r.to_stored().evidence_json,
+                    serde_json::to_string(&r.evidence).unwrap()
+                );
+                checked += r.evidence.len();
+            }
+        }
+        assert!(checked > 1000, "only {checked} evidence entries compared");
+    }
+
+    #[test]
+    fn snippets_make_every_unicode_space_one_space() {
+        let hit = Hit {
+            concept: 0,
+            term: 0,
+            start: 0,
+            end: 1,
+            sentence: 0,
+            word: 0,
+        };
+        for u in (0x80..0x3100).chain([0xFEFF, 0x1F600]) {
+            let Some(c) = char::from_u32(u) else { continue };
+            let mut snippet = String::new();
+            write_snippet(&mut snippet, &hit, &format!("a{c}{c}b"));
+            let expected = if c.is_whitespace() {
+                "a b".to_string()
+            } else {
+                format!("a{c}{c}b")
+            };
+            assert_eq!(snippet, expected, "U+{u:04X}");
+        }
     }
 
     #[test]
