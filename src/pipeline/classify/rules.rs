@@ -70,7 +70,9 @@ pub struct Term {
     pub rest: Vec<(String, bool)>,
     /// `=` prefix: the original text of the searched form must read exactly this.
     pub exact_case: Option<String>,
-    pub language: String,
+    /// The `terms` key it was listed under (one of [`LANGUAGES`]; shared, not one string per
+    /// term: the rules hold some 18,000 terms).
+    pub language: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -161,7 +163,9 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             return Err(err(v.span().start, format!("`{key}` {RETIRED}")));
         }
     }
-    let mut concepts = Vec::new();
+    // Every vector below is built at its exact size: the rules stay resident for the life of
+    // the process, and growth by doubling would leave up to half of each unused.
+    let mut concepts = Vec::with_capacity(raw.concepts.get_ref().len());
     // Alias targets, resolved once every concept is known.
     let mut aliases: Vec<(usize, &Spanned<String>)> = Vec::new();
     for (name, rc) in raw.concepts.get_ref() {
@@ -224,9 +228,9 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
             }
             (None, _) => {}
         }
-        let mut terms = Vec::new();
+        let mut terms = Vec::with_capacity(rc.terms.values().map(Vec::len).sum());
         for (lang, list) in &rc.terms {
-            if !LANGUAGES.contains(&lang.get_ref().as_str()) {
+            let Some(&language) = LANGUAGES.iter().find(|l| **l == lang.get_ref().as_str()) else {
                 return Err(err(
                     lang.span().start,
                     format!(
@@ -235,10 +239,10 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
                         lang.get_ref()
                     ),
                 ));
-            }
+            };
             for t in list {
-                let term = compile_term(t.get_ref(), lang.get_ref())
-                    .map_err(|m| err(t.span().start, m))?;
+                let term =
+                    compile_term(t.get_ref(), language).map_err(|m| err(t.span().start, m))?;
                 terms.push(term);
             }
         }
@@ -338,7 +342,7 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
 }
 
 /// `=` prefix → case-sensitive; `*` ending a word → prefix match of that word.
-fn compile_term(written: &str, language: &str) -> Result<Term, String> {
+fn compile_term(written: &str, language: &'static str) -> Result<Term, String> {
     let mut t = written.trim();
     let exact = t.starts_with('=');
     if exact {
@@ -357,13 +361,13 @@ fn compile_term(written: &str, language: &str) -> Result<Term, String> {
             ));
         }
         if prefix {
-            rest.push((fold_str(bare), starred));
+            rest.push((exact_size(fold_str(bare)), starred));
         } else {
             head.push(bare);
             prefix = starred;
         }
     }
-    let folded = fold_str(&head.join(" "));
+    let folded = exact_size(fold_str(&head.join(" ")));
     if !folded.chars().next().is_some_and(is_word) {
         return Err(format!(
             "term `{written}` must start with a letter or digit"
@@ -372,14 +376,22 @@ fn compile_term(written: &str, language: &str) -> Result<Term, String> {
     if rest.iter().any(|(w, _)| w.is_empty()) {
         return Err(format!("term `{written}` has an empty word"));
     }
+    rest.shrink_to_fit();
     Ok(Term {
         written: written.to_string(),
         folded,
         prefix,
         rest,
         exact_case: exact.then(|| head.join(" ")),
-        language: language.to_string(),
+        language,
     })
+}
+
+/// `s` without its spare capacity: folding grows its output as it goes, and a compiled term
+/// keeps its strings for the life of the process.
+fn exact_size(mut s: String) -> String {
+    s.shrink_to_fit();
+    s
 }
 
 /// The topic rule files of `dir` (`*.toml`, by name), read and compiled.
