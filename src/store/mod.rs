@@ -24,7 +24,7 @@ pub use items::{
     content_hash, source_hash,
 };
 pub use judgements::{Judgement, JudgementTotals, NewJudgement, Verdict};
-pub use retention::{Checkpoint, FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
+pub use retention::{FileStats, PruneBatch, PruneCursor, Retention, guid_key, url_key};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
