@@ -65,6 +65,9 @@ struct StorageState {
     /// Feeds whose last refresh could not be stored: consecutive failures, and when to try
     /// again. Kept in memory, since the database may be what fails.
     backoff: HashMap<i64, (u32, chrono::DateTime<Utc>)>,
+    /// How long each feed in flight has waited for the database's write lock so far (taken
+    /// into its report when it finishes).
+    lock_waits: HashMap<i64, Duration>,
 }
 
 /// The first wait after a storage failure; it doubles per failure…
@@ -99,6 +102,9 @@ pub struct FeedReport {
     pub url: String,
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// Of `elapsed`, how long its writes waited for the database's write lock (held by another
+    /// connection: retention, another process): the time it was blocked, apart from its work.
+    pub lock_wait: Duration,
     /// New or changed items stored with each topic, by topic id.
     pub matches: Vec<(String, usize)>,
     /// The article pages fetched for new items and why those without text gave none (`None`
@@ -300,6 +306,11 @@ impl Pipeline {
             url: feed.url.clone(),
             outcome,
             elapsed: start.elapsed(),
+            lock_wait: self
+                .storage_state()
+                .lock_waits
+                .remove(&feed.id)
+                .unwrap_or_default(),
             matches,
             articles,
         };
@@ -497,12 +508,11 @@ impl Pipeline {
             Err(panicked) => return self.record_failure(feed, every, None, &panicked, timing),
         };
         // Never write into a database file that was deleted or replaced meanwhile.
-        let stored = {
-            let mut store = self.store();
+        let stored = self.write_for(feed.id, |store| {
             store
                 .check_file()
                 .and_then(|()| store.store_items(feed.id, &batch, Utc::now()))
-        };
+        });
         let stored = match stored {
             Ok(r) => r,
             Err(e) => return self.storage_failed(feed, every, &e),
@@ -612,9 +622,21 @@ impl Pipeline {
         }
     }
 
+    /// Runs `write` on the store, counting the time it waited for the write lock against `feed`.
+    fn write_for<T>(&self, feed: i64, write: impl FnOnce(&mut Store) -> T) -> T {
+        let (out, waited) = {
+            let mut store = self.store();
+            let before = store.lock_waited();
+            let out = write(&mut store);
+            (out, store.lock_waited().saturating_sub(before))
+        };
+        *self.storage_state().lock_waits.entry(feed).or_default() += waited;
+        out
+    }
+
     /// Writes the feed's health; the outcome stands unless that write fails.
     fn record(&self, feed: &DueFeed, record: FetchRecord, outcome: Outcome) -> Outcome {
-        let written = self.store().record_fetch(feed.id, &record);
+        let written = self.write_for(feed.id, |s| s.record_fetch(feed.id, &record));
         match written {
             Ok(()) => {
                 let mut state = self.storage_state();
@@ -659,7 +681,7 @@ impl Pipeline {
             ),
             ..FetchRecord::default()
         };
-        let _ = self.store().record_fetch(feed.id, &rec);
+        let _ = self.write_for(feed.id, |s| s.record_fetch(feed.id, &rec));
         Outcome::Failed {
             status: None,
             error,
@@ -809,6 +831,7 @@ const DEFAULT_STORAGE_EVERY: Duration = STORAGE_RETRY;
 
 fn log_report(r: &FeedReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
+    let lock_wait_ms = r.lock_wait.as_millis() as u64;
     match &r.outcome {
         Outcome::Updated {
             status,
@@ -818,17 +841,17 @@ fn log_report(r: &FeedReport) {
             articles_failed,
             capped_from,
         } => {
-            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, "feed refreshed");
+            tracing::info!(feed = %r.feed, url = %r.url, status, items, new, updated, articles_failed, capped_from, elapsed_ms, lock_wait_ms, "feed refreshed");
             if let Some(a) = r.articles.as_ref().filter(|a| a.failed_pages() > 0) {
                 tracing::warn!(feed = %r.feed, articles_failed, pages = a.pages, reasons = %a.reasons(),
                     "article pages gave no text; their items keep the feed's summary");
             }
         }
         Outcome::NotModified => {
-            tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, "feed not modified")
+            tracing::info!(feed = %r.feed, url = %r.url, status = 304, elapsed_ms, lock_wait_ms, "feed not modified")
         }
         Outcome::Failed { status, error } => {
-            tracing::warn!(feed = %r.feed, url = %r.url, status, error = %error, elapsed_ms, "feed failed")
+            tracing::warn!(feed = %r.feed, url = %r.url, status, error = %error, elapsed_ms, lock_wait_ms, "feed failed")
         }
     }
 }

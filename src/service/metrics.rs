@@ -1,5 +1,6 @@
 //! Service metrics in Prometheus text format: fetches by outcome, new items, matches by topic,
-//! digests by outcome, fetch latency, failing feeds, storage errors.
+//! digests by outcome, fetch latency and its wait for the write lock, failing feeds, storage
+//! errors.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +29,7 @@ pub struct Metrics {
     matches: Family<TopicLabel, Counter>,
     digests: Family<OutcomeLabel, Counter>,
     fetch_seconds: Histogram,
+    lock_wait_seconds: Histogram,
     failing_feeds: Gauge,
     storage_errors: Counter,
 }
@@ -46,6 +48,7 @@ impl Metrics {
         let matches = Family::<TopicLabel, Counter>::default();
         let digests = Family::<OutcomeLabel, Counter>::default();
         let fetch_seconds = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
+        let lock_wait_seconds = Histogram::new([0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]);
         let failing_feeds = Gauge::default();
         registry.register(
             "fetches",
@@ -73,6 +76,11 @@ impl Metrics {
             fetch_seconds.clone(),
         );
         registry.register(
+            "write_lock_wait_seconds",
+            "Of one feed's refresh, the time its writes waited for the database's write lock",
+            lock_wait_seconds.clone(),
+        );
+        registry.register(
             "failing_feeds",
             "Enabled feeds whose last fetches failed",
             failing_feeds.clone(),
@@ -91,6 +99,7 @@ impl Metrics {
             matches,
             digests,
             fetch_seconds,
+            lock_wait_seconds,
             failing_feeds,
         }
     }
@@ -110,6 +119,7 @@ impl Metrics {
             self.record_matches(topic, *n as u64);
         }
         self.fetch_seconds.observe(r.elapsed.as_secs_f64());
+        self.lock_wait_seconds.observe(r.lock_wait.as_secs_f64());
     }
 
     /// Counts matches of a topic among new items.
@@ -166,6 +176,7 @@ mod tests {
                 capped_from: None,
             },
             elapsed: Duration::from_millis(120),
+            lock_wait: Duration::from_millis(60),
             matches: vec![("eu-us-cyber".into(), 2)],
             articles: None,
         });
@@ -177,6 +188,7 @@ mod tests {
                 error: "HTTP status 500".into(),
             },
             elapsed: Duration::from_millis(5),
+            lock_wait: Duration::ZERO,
             matches: Vec::new(),
             articles: None,
         });
@@ -204,6 +216,14 @@ mod tests {
         assert!(
             text.contains("veille_fetch_duration_seconds_count 2"),
             "{text}"
+        );
+        assert!(
+            text.contains("veille_write_lock_wait_seconds_sum 0.06"),
+            "{text}"
+        );
+        assert!(
+            text.contains("veille_write_lock_wait_seconds_bucket{le=\"0.05\"} 1"),
+            "one refresh waited under 50 ms, the other 60: {text}"
         );
     }
 }

@@ -123,9 +123,11 @@ impl Store {
     /// Records the outcome of one fetch of a feed.
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
         let ok = rec.error.is_none();
-        self.conn
-            .prepare_cached(
-                "UPDATE feeds SET
+        // In a transaction of its own, so that its wait for the write lock is counted apart
+        // (`Store::lock_waited`); one statement either way.
+        let tx = self.write()?;
+        tx.prepare_cached(
+            "UPDATE feeds SET
                last_fetch_at = ?2, last_status = ?3, last_error = ?4,
                error_count = CASE WHEN ?5 THEN 0 ELSE error_count + 1 END,
                last_success_at = CASE WHEN ?5 THEN ?2 ELSE last_success_at END,
@@ -136,26 +138,27 @@ impl Store {
                last_warning = CASE WHEN ?13 THEN ?12 ELSE last_warning END,
                article_report = COALESCE(?14, article_report)
              WHERE id = ?1",
-            )?
-            .execute(params![
-                feed_id,
-                rec.fetched_at,
-                rec.status,
-                rec.error,
-                ok,
-                rec.etag,
-                rec.last_modified,
-                rec.title,
-                rec.next_check_at,
-                rec.article_failures,
-                rec.reissued,
-                rec.warning,
-                rec.read_document,
-                rec.article_report
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()?
-            ])?;
+        )?
+        .execute(params![
+            feed_id,
+            rec.fetched_at,
+            rec.status,
+            rec.error,
+            ok,
+            rec.etag,
+            rec.last_modified,
+            rec.title,
+            rec.next_check_at,
+            rec.article_failures,
+            rec.reissued,
+            rec.warning,
+            rec.read_document,
+            rec.article_report
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?
+        ])?;
+        tx.commit()?;
         Ok(())
     }
 

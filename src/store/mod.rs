@@ -41,6 +41,9 @@ pub struct Store {
     conn: Connection,
     /// The file and its identity when opened (`None` in memory).
     file: Option<FileIdentity>,
+    /// How long this handle's write transactions waited for the write lock, in all (another
+    /// connection held it: a retention batch, another process's poll).
+    lock_waited: Duration,
 }
 
 /// Which file a store opened: its path and, on Unix, the device and inode it had then.
@@ -112,6 +115,7 @@ impl Store {
                 path: path.to_path_buf(),
                 id: identity(path).ok().flatten(),
             }),
+            lock_waited: Duration::ZERO,
         })
     }
 
@@ -153,7 +157,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         register_functions(&conn)?;
         migrate::apply(&mut conn)?;
-        Ok(Store { conn, file: None })
+        Ok(Store {
+            conn,
+            file: None,
+            lock_waited: Duration::ZERO,
+        })
     }
 
     /// The database file, `None` in memory.
@@ -207,10 +215,21 @@ impl Store {
     /// A write transaction that takes the write lock at once, waiting for it as long as the busy
     /// timeout allows: one that started as a read and then wrote would fail at once, without
     /// waiting, when another process holds the lock.
+    /// The time it waited is added to [`Store::lock_waited`].
     fn write(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
-        Ok(self
+        let asked = std::time::Instant::now();
+        let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
+        self.lock_waited += asked.elapsed();
+        Ok(tx?)
+    }
+
+    /// How long this handle's write transactions have waited for the write lock since it was
+    /// opened (SQLite's busy handler: another connection held the lock). The difference across
+    /// one call is what that call was blocked by other writers, apart from its own work.
+    pub fn lock_waited(&self) -> Duration {
+        self.lock_waited
     }
 
     /// Hands the page cache's unused memory back (between polls of a long-running service).

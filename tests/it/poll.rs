@@ -462,3 +462,59 @@ async fn a_sloppy_feed_is_recovered_with_a_warning_and_linkless_items_are_stored
         "{page}"
     );
 }
+
+/// Issue 18: a poll beside `veille prune` was counted "blocked" for its whole refresh time,
+/// fetch and parse included. A refresh now reports apart the time its writes waited for the
+/// write lock: here another connection holds the lock for 600 ms while the poll runs.
+#[tokio::test]
+async fn a_refresh_reports_how_long_its_writes_waited_for_the_write_lock() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, p) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[("rss2", "/feeds/rss2.xml")],
+    ));
+    let held = std::time::Duration::from_millis(600);
+    let (locked, wait_locked) = std::sync::mpsc::channel();
+    let db = config.storage.database.clone();
+    let holder = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(held);
+        c.execute_batch("COMMIT").unwrap();
+    });
+    wait_locked.recv().unwrap();
+    let mut reports = Vec::new();
+    p.poll(true, |r, _| reports.push(r.clone())).await.unwrap();
+    holder.join().unwrap();
+    let r = &reports[0];
+    assert!(
+        matches!(r.outcome, Outcome::Updated { new, .. } if new > 0),
+        "{r:?}"
+    );
+    assert!(
+        r.lock_wait >= held / 2 && r.lock_wait <= r.elapsed,
+        "waited {:?} of {:?}",
+        r.lock_wait,
+        r.elapsed
+    );
+
+    // Nobody holds the lock: next to no wait.
+    let (_, again) = pipeline(&write_config(
+        dir.path(),
+        &server,
+        &[("rss2", "/feeds/rss2.xml")],
+    ));
+    let mut reports = Vec::new();
+    again
+        .poll(true, |r, _| reports.push(r.clone()))
+        .await
+        .unwrap();
+    assert!(
+        reports[0].lock_wait < held / 4,
+        "{:?}",
+        reports[0].lock_wait
+    );
+}
