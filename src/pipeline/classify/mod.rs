@@ -85,7 +85,7 @@ impl TopicResult {
         StoredMatch {
             topic: self.id.clone(),
             score: self.score,
-            evidence_json: evidence_json(self.evidence.iter().map(Evidence::view)),
+            evidence_json: evidence_json(|each| self.evidence.iter().for_each(|e| each(e.view()))),
         }
     }
 }
@@ -147,16 +147,16 @@ impl EvidenceRef<'_> {
 /// Evidence as JSON, byte for byte as `serde_json::to_string` writes a list of [`Evidence`] (a
 /// test holds the two together), but copying each string whole when it needs no escape, as
 /// nearly all do, rather than byte by byte: on the poll's path serde's escaping loop was a
-/// tenth of classification.
-fn evidence_json<'a>(evidence: impl Iterator<Item = EvidenceRef<'a>>) -> String {
+/// tenth of classification. `visit` hands every entry, in order, to the function it is given.
+fn evidence_json(visit: impl FnOnce(&mut dyn FnMut(EvidenceRef<'_>))) -> String {
     let mut out = String::with_capacity(1024);
     out.push('[');
-    for (i, e) in evidence.enumerate() {
-        if i > 0 {
+    visit(&mut |e| {
+        if out.len() > 1 {
             out.push(',');
         }
         e.write_json(&mut out);
-    }
+    });
     out.push(']');
     out
 }
@@ -186,9 +186,6 @@ struct TermRef {
     /// Terms of one pattern with the same form (prefix, following words, exact case) share a
     /// variant number: where one matches, they all do.
     variant: u16,
-    /// The term is its searched form alone (no `*`, no following words, any case): it matches
-    /// wherever no letter follows, without reading the term.
-    plain: bool,
 }
 
 /// Variants of a pattern whose outcome [`Classifier::place`] remembers (others are computed
@@ -212,10 +209,8 @@ pub struct Classifier {
     topics: Vec<Topic>,
     /// Every searched form, walked from each word start (every term starts a word).
     automaton: NFA,
-    /// The terms every pattern stands for, pattern after pattern …
-    refs: Vec<TermRef>,
-    /// … pattern id → its range in `refs`.
-    ref_ranges: Vec<(u32, u32)>,
+    /// Pattern id → the terms it stands for.
+    refs: Vec<Vec<TermRef>>,
     /// Where the rules came from (a directory, or `None` for the embedded ones).
     source: Option<PathBuf>,
 }
@@ -282,7 +277,6 @@ impl Classifier {
                         concept: ci as u16,
                         term: xi as u32,
                         variant: variant.min(u16::MAX as usize) as u16,
-                        plain: !term.prefix && term.rest.is_empty() && term.exact_case.is_none(),
                     });
                 }
             }
@@ -297,18 +291,10 @@ impl Classifier {
                 key: None,
                 message: format!("cannot build the term automaton: {e}"),
             })?;
-        let mut ref_ranges = Vec::with_capacity(refs.len());
-        let mut flat = Vec::with_capacity(refs.iter().map(Vec::len).sum());
-        for r in refs {
-            let from = flat.len() as u32;
-            flat.extend(r);
-            ref_ranges.push((from, flat.len() as u32));
-        }
         Ok(Classifier {
             topics,
             automaton,
-            refs: flat,
-            ref_ranges,
+            refs,
             source: None,
         })
     }
@@ -347,21 +333,12 @@ impl Classifier {
             .zip(&hits)
             .filter_map(|(topic, hits)| {
                 let scored = score_topic(topic, hits, &text, &sentences, false);
-                scored.matched.then(|| {
-                    let mut json = String::with_capacity(256 * scored.chosen.len() + 2);
-                    json.push('[');
-                    each_evidence(topic, &scored.chosen, &text, &sentences, |i, e| {
-                        if i > 0 {
-                            json.push(',');
-                        }
-                        e.write_json(&mut json);
-                    });
-                    json.push(']');
-                    StoredMatch {
-                        topic: topic.id.clone(),
-                        score: scored.score,
-                        evidence_json: json,
-                    }
+                scored.matched.then(|| StoredMatch {
+                    topic: topic.id.clone(),
+                    score: scored.score,
+                    evidence_json: evidence_json(|each| {
+                        each_evidence(topic, &scored.chosen, &text, &sentences, each)
+                    }),
                 })
             })
             .collect()
@@ -383,7 +360,7 @@ impl Classifier {
             .map(|(topic, hits)| {
                 let scored = score_topic(topic, hits, text, &sentences, true);
                 let mut evidence = Vec::with_capacity(scored.chosen.len());
-                each_evidence(topic, &scored.chosen, text, &sentences, |_, e| {
+                each_evidence(topic, &scored.chosen, text, &sentences, |e| {
                     evidence.push(e.to_owned())
                 });
                 TopicResult {
@@ -466,20 +443,15 @@ impl Classifier {
         // Per variant: not tried yet, no match, or the original range matched.
         let mut outcome: [Option<Option<(usize, usize)>>; CACHED_VARIANTS] =
             [None; CACHED_VARIANTS];
-        let (from, to) = self.ref_ranges[pattern];
-        for r in &self.refs[from as usize..to as usize] {
+        for r in &self.refs[pattern] {
             let v = r.variant as usize;
             let known = outcome.get(v).copied().flatten();
             let range = match known {
                 Some(range) => range,
                 None => {
-                    let range = if r.plain {
-                        (!word_after(f, e)).then(|| folded.original_range(text, s, e))
-                    } else {
-                        let term = &self.topics[r.topic as usize].concepts[r.concept as usize]
-                            .terms[r.term as usize];
-                        match_range(text, folded, f, (s, e), term)
-                    };
+                    let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
+                        [r.term as usize];
+                    let range = match_range(text, folded, f, (s, e), term);
                     if let Some(slot) = outcome.get_mut(v) {
                         *slot = Some(range);
                     }
@@ -669,34 +641,31 @@ fn score_topic(
     }
 }
 
-/// Calls `each(i, evidence)` for every chosen hit, in order.
+/// Calls `each` with the evidence of every chosen hit, in order.
 fn each_evidence(
     topic: &Topic,
     chosen: &[Hit],
     text: &str,
     sentences: &[Sentence],
-    mut each: impl FnMut(usize, EvidenceRef<'_>),
+    mut each: impl FnMut(EvidenceRef<'_>),
 ) {
     // Character offsets, counted once along the text rather than from the start for each hit.
     let (mut at_byte, mut at_char) = (0, 0);
     let mut snippet = String::new();
-    for (i, h) in chosen.iter().enumerate() {
+    for h in chosen {
         at_char += text[at_byte..h.start].chars().count();
         at_byte = h.start;
         snippet.clear();
         write_snippet(&mut snippet, h, text);
         let concept = &topic.concepts[h.concept];
-        each(
-            i,
-            EvidenceRef {
-                concept: &concept.name,
-                matched: &text[h.start..h.end],
-                term: &concept.terms[h.term].written,
-                field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
-                offset: at_char,
-                snippet: &snippet,
-            },
-        );
+        each(EvidenceRef {
+            concept: &concept.name,
+            matched: &text[h.start..h.end],
+            term: &concept.terms[h.term].written,
+            field: sentences.get(h.sentence).map_or(Field::Body, |s| s.field),
+            offset: at_char,
+            snippet: &snippet,
+        });
     }
 }
 
@@ -832,7 +801,7 @@ mod tests {
             .collect();
         for n in 0..=evidence.len() {
             assert_eq!(
-                evidence_json(evidence[..n].iter().map(Evidence::view)),
+                evidence_json(|each| evidence[..n].iter().for_each(|e| each(e.view()))),
                 serde_json::to_string(&evidence[..n]).unwrap()
             );
         }
