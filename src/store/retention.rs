@@ -514,15 +514,20 @@ mod tests {
             let b = s
                 .prune_batch(r, now, &mut cursor, scan, Duration::MAX, false)
                 .unwrap();
-            total.scanned += b.scanned;
-            total.unmatched += b.unmatched;
-            total.matched += b.matched;
-            total.kept += b.kept;
-            total.tombstones += b.tombstones;
+            add_counts(&mut total, &b);
             if b.done {
                 return total;
             }
         }
+    }
+
+    /// Adds the item and tombstone counts of `b` to `total`.
+    fn add_counts(total: &mut PruneBatch, b: &PruneBatch) {
+        total.scanned += b.scanned;
+        total.unmatched += b.unmatched;
+        total.matched += b.matched;
+        total.kept += b.kept;
+        total.tombstones += b.tombstones;
     }
 
     /// As the pipeline asks: recognised by source first, then triaged.
@@ -811,11 +816,7 @@ mod tests {
                 .unwrap();
             assert!(b.unmatched + b.matched <= 1, "one item a batch: {b:?}");
             writes += usize::from(b.unmatched + b.matched > 0);
-            total.scanned += b.scanned;
-            total.unmatched += b.unmatched;
-            total.matched += b.matched;
-            total.kept += b.kept;
-            total.tombstones += b.tombstones;
+            add_counts(&mut total, &b);
             if b.done {
                 break;
             }
