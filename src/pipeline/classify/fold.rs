@@ -1,5 +1,5 @@
 //! Text normalisation for matching: lower-case, strip diacritics and unify punctuation, keeping
-//! a map from every folded byte back to the original text so evidence can quote the original.
+//! where every folded byte came from so evidence can quote the original.
 //!
 //! `Ŝtáty`, `STATY` and `staty` fold alike; Greek tonos and final sigma, Polish `ł`, German `ß`
 //! (→ `ss`), Maltese `ħ`/`ċ`/`ġ`/`ż` and Croatian `đ` fold to plain letters. Typographic
@@ -13,22 +13,69 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
     pub text: String,
-    /// `map[i]` = byte offset in the original of the char that produced folded byte `i`;
-    /// one extra entry at the end holds the original's length.
-    pub map: Vec<u32>,
     /// Folded byte offsets where words (runs of letters and digits) start.
     pub words: Vec<u32>,
+    /// Where the folded text came from, run by run, in order (the first at folded byte 0): most
+    /// chars fold to as many bytes as they had (ASCII, most Greek and Cyrillic), so one anchor
+    /// serves a whole run of them rather than one offset per byte.
+    anchors: Vec<Anchor>,
+    /// `blocks[k]`: the anchor that covers folded byte `k * BLOCK`, where the search starts.
+    blocks: Vec<u32>,
+    /// The original's length in bytes.
+    original_len: usize,
+}
+
+/// Folded bytes per entry of [`Folded::blocks`].
+const BLOCK: usize = 64;
+
+/// From folded byte `folded` on, folded byte `folded + k` came from the char that holds original
+/// byte `original + k` (a run of chars each folded to as many bytes), or, when `fixed`, every
+/// byte up to the next anchor came from the one char at `original` (a char folded to a different
+/// length, as `ß` → `ss` or `é` → `e`).
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    folded: u32,
+    original: u32,
+    fixed: bool,
 }
 
 impl Folded {
+    /// The byte offset in `original` (the text this was folded from) of the char that produced
+    /// folded byte `i`; the original's length for `i` at or past the end.
+    pub fn origin(&self, original: &str, i: usize) -> usize {
+        if i >= self.text.len() {
+            return self.original_len;
+        }
+        let mut k = self.blocks.get(i / BLOCK).map_or(0, |&k| k as usize);
+        while self
+            .anchors
+            .get(k + 1)
+            .is_some_and(|a| a.folded as usize <= i)
+        {
+            k += 1;
+        }
+        let Some(a) = self.anchors.get(k) else {
+            return 0;
+        };
+        let mut o = a.original as usize;
+        if !a.fixed {
+            o += i - a.folded as usize;
+        }
+        // Within a char of the run: back to its first byte.
+        while o > 0 && !original.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
     /// The byte range of `original` (the text this was folded from) that the folded range
     /// `start..end` came from, widened to whole chars.
     pub fn original_range(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
-        let s = self.map[start] as usize;
+        let s = self.origin(original, start);
         if end <= start {
             return (s, s);
         }
-        let last = self.map[end - 1] as usize;
+        let last = self.origin(original, end - 1);
         let width = original[last..].chars().next().map_or(0, char::len_utf8);
         (s, last + width)
     }
@@ -42,8 +89,28 @@ const TABLE_END: u32 = 0x0530;
 const PUNCTUATION_START: usize = 0x2000;
 const PUNCTUATION_END: usize = 0x20D0;
 
-/// Up to three folded chars per original char (`ß` → `ss`), zero-padded.
-type Entry = [char; 3];
+/// What a char of the tables folds to, ready to copy: its UTF-8 bytes and what they are.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    bytes: [u8; 12],
+    len: u8,
+    kind: Kind,
+}
+
+/// The kind of an [`Entry`]'s folded chars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Nothing (a lone combining mark).
+    Empty,
+    /// Letters and digits only.
+    Word,
+    /// One space.
+    Space,
+    /// Neither letters, digits nor spaces.
+    Other,
+    /// Anything else: folded char by char.
+    Mixed,
+}
 
 fn table() -> &'static [Entry] {
     static TABLE: OnceLock<Vec<Entry>> = OnceLock::new();
@@ -65,10 +132,29 @@ fn punctuation_table() -> &'static [Entry] {
 
 /// `c` folded, as a table entry.
 fn entry(c: char) -> Entry {
-    let mut e = ['\0'; 3];
-    for (i, f) in fold_char_slow(c).into_iter().take(3).enumerate() {
-        e[i] = f;
+    let folded = fold_char_slow(c);
+    let mut e = Entry {
+        bytes: [0; 12],
+        len: 0,
+        kind: Kind::Mixed,
+    };
+    let s: String = folded.iter().collect();
+    if s.len() > e.bytes.len() {
+        return e;
     }
+    e.bytes[..s.len()].copy_from_slice(s.as_bytes());
+    e.len = s.len() as u8;
+    e.kind = if folded.is_empty() {
+        Kind::Empty
+    } else if folded.iter().all(|&f| is_word(f)) {
+        Kind::Word
+    } else if s == " " {
+        Kind::Space
+    } else if folded.iter().all(|&f| !is_word(f) && f != ' ') {
+        Kind::Other
+    } else {
+        Kind::Mixed
+    };
     e
 }
 
@@ -103,65 +189,219 @@ fn fold_char_slow(c: char) -> Vec<char> {
             }
         });
     }
-    if out.is_empty() {
-        // A lone combining mark folds to nothing.
-        return out;
-    }
     out
+}
+
+/// The folded text as it is written: its bytes, word starts and anchors.
+struct Writer {
+    out: Vec<u8>,
+    words: Vec<u32>,
+    anchors: Vec<Anchor>,
+    in_word: bool,
+    /// Whether the last byte written is a space.
+    space: bool,
+    /// Whether a char folding to as many bytes as it had may continue the last anchor's run.
+    linear: bool,
+}
+
+impl Writer {
+    /// Notes that the `len` bytes written from folded byte `folded` on came from the char at
+    /// original byte `at`, `width` bytes long.
+    #[inline]
+    fn anchor(&mut self, folded: usize, at: usize, len: usize, width: usize) {
+        if len == width {
+            if !self.linear {
+                self.anchors.push(Anchor {
+                    folded: folded as u32,
+                    original: at as u32,
+                    fixed: false,
+                });
+                self.linear = true;
+            }
+        } else {
+            if len > 0 {
+                self.anchors.push(Anchor {
+                    folded: folded as u32,
+                    original: at as u32,
+                    fixed: true,
+                });
+            }
+            self.linear = false;
+        }
+    }
+
+    /// Writes the folded chars of the char at original byte `at` (`width` bytes), one by one.
+    fn chars(&mut self, at: usize, width: usize, folded: &[char]) {
+        let start = self.out.len();
+        for &f in folded {
+            if f == ' ' && self.space {
+                continue;
+            }
+            let w = is_word(f);
+            if w && !self.in_word {
+                self.words.push(self.out.len() as u32);
+            }
+            self.in_word = w;
+            self.space = f == ' ';
+            let mut b = [0u8; 4];
+            self.out.extend_from_slice(f.encode_utf8(&mut b).as_bytes());
+        }
+        self.anchor(start, at, self.out.len() - start, width);
+    }
+
+    /// Writes the table entry `e` of `c`, the char at original byte `at` (`width` bytes).
+    #[inline]
+    fn entry(&mut self, c: char, at: usize, width: usize, e: &Entry) {
+        let start = self.out.len();
+        match e.kind {
+            Kind::Word => {
+                if !self.in_word {
+                    self.words.push(start as u32);
+                }
+                self.in_word = true;
+                self.space = false;
+            }
+            Kind::Other => {
+                self.in_word = false;
+                self.space = false;
+            }
+            Kind::Space => {
+                self.in_word = false;
+                if self.space {
+                    self.linear = false;
+                    return;
+                }
+                self.space = true;
+            }
+            Kind::Empty => {}
+            Kind::Mixed => return self.chars(at, width, &fold_char_slow(c)),
+        }
+        let len = e.len as usize;
+        // A copy of fixed size (no call to copy a few bytes), cut back to the entry's length.
+        self.out.extend_from_slice(&e.bytes);
+        self.out.truncate(start + len);
+        self.anchor(start, at, len, width);
+    }
+}
+
+/// What an ASCII byte is for folding: [`WORD`], [`SPACE`] or neither.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphanumeric() {
+            WORD
+        } else if c.is_ascii_whitespace() {
+            SPACE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+const WORD: u8 = 1;
+const SPACE: u8 = 2;
+
+/// An ASCII byte folded: lower case, white space as a space.
+const ASCII_FOLD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_whitespace() {
+            b' '
+        } else {
+            c.to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    t
+};
+
+impl Writer {
+    /// Writes the run of ASCII bytes from `bytes[i]` on; returns where it ends. The bytes are
+    /// classified one by one and copied a stretch at a time (a stretch ends where a run of white
+    /// space folds to one space).
+    fn ascii(&mut self, bytes: &[u8], mut i: usize) -> usize {
+        let mut copied = i;
+        while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii()) {
+            match ASCII_CLASS[b as usize] {
+                WORD => {
+                    if !self.in_word {
+                        self.words.push((self.out.len() + i - copied) as u32);
+                    }
+                    self.in_word = true;
+                    self.space = false;
+                }
+                SPACE => {
+                    self.in_word = false;
+                    if self.space {
+                        // Runs of spaces and line breaks fold to one space, so multi-word terms
+                        // match across them.
+                        self.copy(bytes, copied, i);
+                        copied = i + 1;
+                        self.linear = false;
+                    }
+                    self.space = true;
+                }
+                _ => {
+                    self.in_word = false;
+                    self.space = false;
+                }
+            }
+            i += 1;
+        }
+        self.copy(bytes, copied, i);
+        i
+    }
+
+    /// Writes ASCII `bytes[from..to]` folded, each byte to one byte.
+    fn copy(&mut self, bytes: &[u8], from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        if !self.linear {
+            self.anchors.push(Anchor {
+                folded: self.out.len() as u32,
+                original: from as u32,
+                fixed: false,
+            });
+            self.linear = true;
+        }
+        self.out.extend(
+            bytes[from..to]
+                .iter()
+                .map(|&b| ASCII_FOLD[b as usize & 0x7F]),
+        );
+    }
 }
 
 /// Folds `text`.
 pub fn fold(text: &str) -> Folded {
     let bytes = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(text.len() + 8);
-    let mut map: Vec<u32> = Vec::with_capacity(text.len() + 9);
-    let mut words: Vec<u32> = Vec::with_capacity(text.len() / 5);
-    let mut in_word = false;
+    let mut w = Writer {
+        out: Vec::with_capacity(text.len() + 8),
+        words: Vec::with_capacity(text.len() / 5),
+        anchors: Vec::new(),
+        in_word: false,
+        space: false,
+        linear: false,
+    };
     let table = table();
     let punctuation = punctuation_table();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        let at = i as u32;
-        if b.is_ascii() {
-            i += 1;
-            let w = b.is_ascii_alphanumeric();
-            if w && !in_word {
-                words.push(out.len() as u32);
-            }
-            in_word = w;
-            if b.is_ascii_whitespace() {
-                // Runs of spaces and line breaks fold to one space, so multi-word terms match
-                // across them.
-                if out.last() != Some(&b' ') {
-                    out.push(b' ');
-                    map.push(at);
-                }
-                continue;
-            }
-            out.push(b.to_ascii_lowercase());
-            map.push(at);
+        if bytes[i].is_ascii() {
+            i = w.ascii(bytes, i);
             continue;
         }
         let Some(c) = text[i..].chars().next() else {
             break;
         };
-        i += c.len_utf8();
-        let mut push = |f: char| {
-            if f == ' ' && out.last() == Some(&b' ') {
-                return;
-            }
-            let w = is_word(f);
-            if w && !in_word {
-                words.push(out.len() as u32);
-            }
-            in_word = w;
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(f.encode_utf8(&mut buf).as_bytes());
-            for _ in 0..f.len_utf8() {
-                map.push(at);
-            }
-        };
+        let (at, width) = (i, c.len_utf8());
+        i += width;
         let u = c as usize;
         let entry = if u < TABLE_END as usize {
             Some(&table[u])
@@ -170,24 +410,29 @@ pub fn fold(text: &str) -> Folded {
                 .and_then(|k| punctuation.get(k))
         };
         match entry {
-            Some(entry) => {
-                for &f in entry.iter().take_while(|f| **f != '\0') {
-                    push(f);
-                }
-            }
-            None => {
-                for f in fold_char_slow(c) {
-                    push(f);
-                }
-            }
+            Some(e) => w.entry(c, at, width, e),
+            None => w.chars(at, width, &fold_char_slow(c)),
         }
     }
-    map.push(text.len() as u32);
+    let mut blocks = Vec::with_capacity(w.out.len() / BLOCK + 1);
+    let mut k = 0;
+    for start in (0..w.out.len()).step_by(BLOCK) {
+        while w
+            .anchors
+            .get(k + 1)
+            .is_some_and(|a| a.folded as usize <= start)
+        {
+            k += 1;
+        }
+        blocks.push(k as u32);
+    }
     Folded {
         // Only whole chars were written.
-        text: String::from_utf8(out).unwrap_or_default(),
-        map,
-        words,
+        text: String::from_utf8(w.out).unwrap_or_default(),
+        words: w.words,
+        anchors: w.anchors,
+        blocks,
+        original_len: text.len(),
     }
 }
 
@@ -311,16 +556,37 @@ mod tests {
             let f = fold(&text);
             let (out, map, words) = fold_one_by_one(&text);
             assert_eq!(f.text, out);
-            assert_eq!(f.map, map);
+            let origins: Vec<u32> = (0..=f.text.len())
+                .map(|i| f.origin(&text, i) as u32)
+                .collect();
+            assert_eq!(origins, map);
             assert_eq!(f.words, words);
         }
+    }
+
+    #[test]
+    fn anchors_give_every_folded_byte_its_origin_in_every_language() {
+        // The dev corpus: 180 items in the 24 languages, Greek, Cyrillic and Latin with marks.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/docs");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let f = fold(&text);
+            let (out, map, words) = fold_one_by_one(&text);
+            assert_eq!(f.text, out);
+            for (i, &m) in map.iter().enumerate() {
+                assert_eq!(f.origin(&text, i), m as usize, "folded byte {i}");
+            }
+            assert_eq!(f.words, words);
+            checked += 1;
+        }
+        assert_eq!(checked, 180);
     }
 
     #[test]
     fn map_points_back_to_the_original() {
         let text = "Straße Σύνοδος ŁÓDŹ";
         let f = fold(text);
-        assert_eq!(f.map.len(), f.text.len() + 1);
         let pos = f.text.find("συνοδοσ").unwrap();
         let (s, e) = f.original_range(text, pos, pos + "συνοδοσ".len());
         assert_eq!(&text[s..e], "Σύνοδος");

@@ -693,18 +693,11 @@ fn write_snippet(snippet: &mut String, h: &Hit, text: &str) {
     // SNIPPET_CONTEXT chars before and after, counted as bytes where the text is ASCII.
     let from = match h.start.checked_sub(SNIPPET_CONTEXT) {
         Some(from) if text.as_bytes()[from..h.start].is_ascii() => from,
-        _ => text[..h.start]
-            .char_indices()
-            .rev()
-            .nth(SNIPPET_CONTEXT - 1)
-            .map_or(0, |(i, _)| i),
+        _ => chars_before(text, h.start, SNIPPET_CONTEXT),
     };
     let to = match text.as_bytes().get(h.end..=h.end + SNIPPET_CONTEXT) {
         Some(after) if after.is_ascii() => h.end + SNIPPET_CONTEXT,
-        _ => text[h.end..]
-            .char_indices()
-            .nth(SNIPPET_CONTEXT)
-            .map_or(text.len(), |(i, _)| h.end + i),
+        _ => chars_after(text, h.end, SNIPPET_CONTEXT),
     };
     // The context with its runs of white space made one space, trimmed.
     if from > 0 {
@@ -712,41 +705,119 @@ fn write_snippet(snippet: &mut String, h: &Hit, text: &str) {
     }
     let context = &text[from..to];
     let bytes = context.as_bytes();
-    let (mut i, mut run, mut started) = (0, 0, false);
+    // Written a chunk at a time: a chunk runs up to the next white space that is not one plain
+    // space between two words (a line break, a run, an unusual space, either end).
+    let (mut i, mut chunk, mut started) = (0, 0, false);
     while i < bytes.len() {
-        let b = bytes[i];
-        // Every white space char outside ASCII starts with one of these four bytes (U+0085,
-        // U+00A0, U+1680, U+2000…U+3000), so only those are decoded; other bytes step one by one
-        // (a continuation byte is never white space).
-        let (space, width) = match b {
-            b' ' | b'\t'..=b'\r' => (true, 1),
-            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
-                let c = context[i..].chars().next().unwrap_or(' ');
-                (c.is_whitespace(), c.len_utf8())
-            }
-            _ => (false, 1),
+        let Some(k) = bytes[i..]
+            .iter()
+            .position(|&b| SPACE_LEADS[b as usize] != 0)
+        else {
+            break;
         };
-        if space {
-            if run < i {
+        i += k;
+        if bytes[i] == b' '
+            && i > chunk
+            && bytes
+                .get(i + 1)
+                .is_some_and(|&b| SPACE_LEADS[b as usize] == 0)
+        {
+            // One plain space between two words: part of the chunk.
+            i += 2;
+            continue;
+        }
+        let Some(width) = space_at(context, i) else {
+            i += 1;
+            continue;
+        };
+        let run = i;
+        i += width;
+        while let Some(width) = (i < bytes.len()).then(|| space_at(context, i)).flatten() {
+            i += width;
+        }
+        let plain = run > chunk && i < bytes.len() && i - run == 1 && bytes[run] == b' ';
+        if !plain {
+            if run > chunk {
                 if started {
                     snippet.push(' ');
                 }
-                snippet.push_str(&context[run..i]);
+                snippet.push_str(&context[chunk..run]);
                 started = true;
             }
-            run = i + width;
+            chunk = i;
         }
-        i += width;
     }
-    if run < bytes.len() {
+    if chunk < bytes.len() {
         if started {
             snippet.push(' ');
         }
-        snippet.push_str(&context[run..]);
+        snippet.push_str(&context[chunk..]);
     }
     if to < text.len() {
         snippet.push('…');
     }
+}
+
+/// Bytes that may start a white space char: 1 for ASCII white space, 2 for the four lead bytes
+/// of every white space char outside ASCII (U+0085, U+00A0, U+1680, U+2000…U+3000); a
+/// continuation byte is never white space.
+const SPACE_LEADS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b' ' as usize] = 1;
+    let mut b = b'\t';
+    while b <= b'\r' {
+        t[b as usize] = 1;
+        b += 1;
+    }
+    t[0xC2] = 2;
+    t[0xE1] = 2;
+    t[0xE2] = 2;
+    t[0xE3] = 2;
+    t
+};
+
+/// The width of the white space char at byte `i` of `text`, if one starts there (`i` is a char
+/// boundary or a continuation byte).
+#[inline(always)]
+fn space_at(text: &str, i: usize) -> Option<usize> {
+    match SPACE_LEADS[text.as_bytes()[i] as usize] {
+        0 => None,
+        1 => Some(1),
+        _ => text[i..]
+            .chars()
+            .next()
+            .filter(|c| c.is_whitespace())
+            .map(char::len_utf8),
+    }
+}
+
+/// The byte offset of the `n`th char before byte `at` of `text` (0 if there are fewer).
+fn chars_before(text: &str, at: usize, n: usize) -> usize {
+    let mut count = 0;
+    for (i, &b) in text.as_bytes()[..at].iter().enumerate().rev() {
+        // Every byte but a continuation byte starts a char.
+        if (b as i8) >= -0x40 {
+            count += 1;
+            if count == n {
+                return i;
+            }
+        }
+    }
+    0
+}
+
+/// The byte offset of the char `n` chars after byte `at` of `text` (its end if there are fewer).
+fn chars_after(text: &str, at: usize, n: usize) -> usize {
+    let mut count = 0;
+    for (i, &b) in text.as_bytes()[at..].iter().enumerate() {
+        if (b as i8) >= -0x40 {
+            if count == n {
+                return at + i;
+            }
+            count += 1;
+        }
+    }
+    text.len()
 }
 
 #[cfg(test)]
@@ -844,6 +915,55 @@ mod tests {
             };
             assert_eq!(snippet, expected, "U+{u:04X}");
         }
+    }
+
+    /// A snippet the plain way: the chars around the hit, split on white space and joined.
+    fn snippet_one_by_one(h: &Hit, text: &str) -> String {
+        let before: Vec<usize> = text[..h.start].char_indices().map(|(i, _)| i).collect();
+        let from = before
+            .len()
+            .checked_sub(SNIPPET_CONTEXT)
+            .map_or(0, |k| before[k]);
+        let to = text[h.end..]
+            .char_indices()
+            .nth(SNIPPET_CONTEXT)
+            .map_or(text.len(), |(i, _)| h.end + i);
+        let words: Vec<&str> = text[from..to].split_whitespace().collect();
+        let (open, close) = (
+            if from > 0 { "…" } else { "" },
+            if to < text.len() { "…" } else { "" },
+        );
+        format!("{open}{}{close}", words.join(" "))
+    }
+
+    #[test]
+    fn snippets_are_the_context_with_white_space_runs_made_one_space() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/docs");
+        let mut texts: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        texts.push(" \u{a0}lead  and\t\ttrail \n\u{3000}x\u{2003} y\u{85}z ".repeat(9));
+        texts.push("é ".repeat(100));
+        let mut checked = 0;
+        for text in &texts {
+            let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            for w in starts.windows(2).step_by(7) {
+                let hit = Hit {
+                    concept: 0,
+                    term: 0,
+                    start: w[0],
+                    end: w[1],
+                    sentence: 0,
+                    word: 0,
+                };
+                let mut snippet = String::new();
+                write_snippet(&mut snippet, &hit, text);
+                assert_eq!(snippet, snippet_one_by_one(&hit, text), "at {}", w[0]);
+                checked += 1;
+            }
+        }
+        assert!(checked > 20_000, "{checked}");
     }
 
     #[test]
