@@ -235,70 +235,58 @@ pub fn run_with(
     if !dry_run && !report.interrupted {
         // 2. Tombstones not seen again for the retention period.
         let mut size = StepSize::new(limits.tombstones);
-        loop {
-            if stopped() {
-                report.interrupted = true;
-                break;
-            }
-            let t = Instant::now();
-            let asked = size.get();
-            let n = store.expire_tombstones(retention, now, asked)?;
-            let took = t.elapsed();
-            report.tombstones_expired += n;
-            report.longest_expiry = report.longest_expiry.max(took);
-            if n < asked {
-                break;
-            }
-            size.after(took, budget);
-            pause(&mut report, took);
-        }
+        steps(
+            &mut report,
+            stop,
+            &mut size,
+            budget,
+            |report, asked, took| {
+                let n = store.expire_tombstones(retention, now, asked)?;
+                report.tombstones_expired += n;
+                report.longest_expiry = report.longest_expiry.max(took());
+                Ok(n >= asked)
+            },
+        )?;
         // 3. Merge the search index, which drops deleted items' entries for good.
         if report.pruned() > 0 {
             let mut size = StepSize::new(limits.merge_pages);
             let mut merged = 0;
-            while merged < MERGE_RUN_PAGES {
-                if stopped() {
-                    report.interrupted = true;
-                    break;
-                }
-                let t = Instant::now();
-                let pages = size.get();
-                let more = store.search_index_merge_step(pages)?;
-                let took = t.elapsed();
-                report.merge_steps += 1;
-                report.merge_pages = pages;
-                report.longest_merge = report.longest_merge.max(took);
-                merged += pages;
-                if !more {
-                    break;
-                }
-                size.after(took, budget);
-                pause(&mut report, took);
-            }
+            steps(
+                &mut report,
+                stop,
+                &mut size,
+                budget,
+                |report, pages, took| {
+                    let more = store.search_index_merge_step(pages)?;
+                    report.merge_steps += 1;
+                    report.merge_pages = pages;
+                    report.longest_merge = report.longest_merge.max(took());
+                    merged += pages;
+                    Ok(more && merged < MERGE_RUN_PAGES)
+                },
+            )?;
         }
         // 4. Give free pages back, a step a transaction, until none is left or a step gave
         // nothing back (polls meanwhile free pages too: they are for the next run).
         if !report.cannot_shrink {
             let mut size = StepSize::new(limits.vacuum_pages);
             let mut free = store.file_stats()?.free_pages;
-            while free > 0 {
-                if stopped() {
-                    report.interrupted = true;
-                    break;
-                }
-                let t = Instant::now();
-                let pages = size.get();
-                let left = store.vacuum_step(pages)?;
-                let took = t.elapsed();
-                report.vacuum_steps += 1;
-                report.vacuum_pages = pages;
-                report.longest_vacuum = report.longest_vacuum.max(took);
-                if left == 0 || left >= free {
-                    break;
-                }
-                free = left;
-                size.after(took, budget);
-                pause(&mut report, took);
+            if free > 0 {
+                steps(
+                    &mut report,
+                    stop,
+                    &mut size,
+                    budget,
+                    |report, pages, took| {
+                        let left = store.vacuum_step(pages)?;
+                        report.vacuum_steps += 1;
+                        report.vacuum_pages = pages;
+                        report.longest_vacuum = report.longest_vacuum.max(took());
+                        let more = left > 0 && left < free;
+                        free = left;
+                        Ok(more)
+                    },
+                )?;
             }
         }
         let t = Instant::now();
@@ -341,6 +329,34 @@ pub fn run_with(
     Ok(report)
 }
 
+/// Runs one kind of step, each in its own transaction, until `step` says none is left or `stop`
+/// is set (the report is then marked interrupted): `step` gets the size to take (rows or pages,
+/// grown or shrunk by `size` to keep each step within `budget`) and a clock of the step's time
+/// so far, records what it did, and says whether to go on. A pause follows every step but the
+/// last.
+fn steps(
+    report: &mut Report,
+    stop: &AtomicBool,
+    size: &mut StepSize,
+    budget: Duration,
+    mut step: impl FnMut(&mut Report, usize, &dyn Fn() -> Duration) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            report.interrupted = true;
+            return Ok(());
+        }
+        let t = Instant::now();
+        let more = step(report, size.get(), &|| t.elapsed())?;
+        let took = t.elapsed();
+        if !more {
+            return Ok(());
+        }
+        size.after(took, budget);
+        pause(report, took);
+    }
+}
+
 /// Sleeps between two transactions: at least [`PAUSE`], and at least as long as the last one
 /// took, so retention never holds the write lock more than half the time.
 fn pause(report: &mut Report, took: Duration) {
@@ -363,6 +379,49 @@ mod tests {
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
+
+    /// The tombstone, merge and vacuum runs share one loop: it stops where the step says, pauses
+    /// between steps only, sizes each by the last one's time, and stops before a step once asked.
+    #[test]
+    fn steps_go_on_until_done_pause_between_and_stop_before_a_step_when_asked() {
+        let mut report = Report::default();
+        let stop = AtomicBool::new(false);
+        let mut size = StepSize::new(64);
+        let mut sizes = Vec::new();
+        // Each step "takes" its clock's time; the budget is 0, so every step is over it.
+        steps(
+            &mut report,
+            &stop,
+            &mut size,
+            Duration::ZERO,
+            |_, n, took| {
+                assert!(took() < Duration::from_secs(5));
+                sizes.push(n);
+                Ok(sizes.len() < 3)
+            },
+        )
+        .unwrap();
+        assert_eq!(sizes, [64, 32, 16]);
+        assert_eq!(report.pauses, 2);
+        assert!(!report.interrupted);
+
+        let err = steps(&mut report, &stop, &mut size, Duration::ZERO, |_, _, _| {
+            Err(StoreError::Sql(rusqlite::Error::InvalidQuery))
+        });
+        assert!(err.is_err());
+        assert_eq!(report.pauses, 2);
+
+        stop.store(true, Ordering::Relaxed);
+        let mut called = false;
+        steps(&mut report, &stop, &mut size, Duration::ZERO, |_, _, _| {
+            called = true;
+            Ok(true)
+        })
+        .unwrap();
+        assert!(!called);
+        assert!(report.interrupted);
+        assert_eq!(report.pauses, 2);
+    }
 
     /// Issue 18: a vacuum step of 1,024 pages could hold the write lock longer than a poll
     /// should wait; the step is halved after one over the budget and grows back after quick ones.
