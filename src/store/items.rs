@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::Store;
 use crate::error::StoreError;
 use crate::model::{ItemRow, ParsedItem};
+use crate::pipeline::classify::fold::fold_str;
 
 /// An item ready to store: what the feed said plus what the pipeline learned.
 #[derive(Debug, Clone, Default)]
@@ -327,8 +328,9 @@ impl Store {
     ) -> Result<StoreReport, StoreError> {
         let tx = self.write()?;
         let mut report = StoreReport::default();
-        // New rows get ids above every row before them: those not yet indexed are `unindexed..`.
-        let mut unindexed: Option<i64> = None;
+        // The new rows not yet indexed, in id order (new rows get ids above every row before
+        // them), with the title and body to index, taken from the batch in memory.
+        let mut unindexed: Vec<FtsRow<'_>> = Vec::new();
         for new in items {
             let it = &new.parsed;
             let computed;
@@ -423,7 +425,16 @@ impl Store {
                         ],
                     )?;
                     let id = tx.last_insert_rowid();
-                    unindexed.get_or_insert(id);
+                    unindexed.push(FtsRow {
+                        id,
+                        title: &it.title,
+                        // As the index reads it back: `COALESCE(article_text, text)`.
+                        body: new
+                            .article
+                            .as_ref()
+                            .and_then(|a| a.text.as_deref())
+                            .unwrap_or(&it.text),
+                    });
                     execute(
                         &tx,
                         "INSERT INTO item_sources (feed_id, guid, item_id, first_seen_at, source_hash)
@@ -663,35 +674,62 @@ fn update_item(
     write_matches(tx, id, &new.matches, now)
 }
 
-/// Runs one statement of the write path, prepared once per connection (SQLite's cache of
-/// prepared statements): a poll writes every item with the same few statements, and parsing
-/// them again for every row cost more than the insert.
-/// Writes the full-text rows of the items inserted since `unindexed` in one statement (FTS5
-/// flushes its pending terms at every statement: one per item would flush, and merge, the index
-/// once per item), when row `before` is one of them (about to be updated, which re-indexes it)
-/// or at the end of the batch (`i64::MIN`).
+/// The full-text row of a new item: its id, and the title and body (the article's text, else
+/// the item's) it was stored with.
+struct FtsRow<'a> {
+    id: i64,
+    title: &'a str,
+    body: &'a str,
+}
+
+/// Rows of one full-text insert statement at most (3 parameters each).
+const FTS_ROWS_PER_STATEMENT: usize = 64;
+
+/// Writes the full-text rows of the items inserted since the last call, `unindexed`, in one
+/// statement (FTS5 flushes its pending terms at every statement: one per item would flush, and
+/// merge, the index once per item), when row `before` is one of them (about to be updated, which
+/// re-indexes it) or at the end of the batch (`i64::MIN`). The texts are folded from the batch in
+/// memory, as `veille_fold` folds them: reading them back from `items` would inflate every
+/// packed text again.
 fn index_new_rows(
     tx: &Transaction<'_>,
-    unindexed: &mut Option<i64>,
+    unindexed: &mut Vec<FtsRow<'_>>,
     before: i64,
 ) -> rusqlite::Result<()> {
-    let Some(first) = *unindexed else {
+    let Some(first) = unindexed.first() else {
         return Ok(());
     };
-    if before != i64::MIN && before < first {
+    if before != i64::MIN && before < first.id {
         return Ok(());
     }
-    execute(
-        tx,
-        "INSERT INTO items_fts (rowid, title, body)
-         SELECT id, veille_fold(title), veille_fold(veille_text(COALESCE(article_text, text)))
-         FROM items WHERE id >= ?1",
-        params![first],
-    )?;
-    *unindexed = None;
+    for rows in unindexed.chunks(FTS_ROWS_PER_STATEMENT) {
+        let folded: Vec<(i64, String, String)> = rows
+            .iter()
+            .map(|r| (r.id, fold_str(r.title), fold_str(r.body)))
+            .collect();
+        let values = vec!["(?, ?, ?)"; rows.len()].join(", ");
+        // One statement per batch size: not kept in the cache of prepared statements, whose
+        // room is for the statements run once per item.
+        tx.prepare(&format!(
+            "INSERT INTO items_fts (rowid, title, body) VALUES {values}"
+        ))?
+        .execute(rusqlite::params_from_iter(folded.iter().flat_map(
+            |(id, title, body)| {
+                [
+                    id as &dyn rusqlite::ToSql,
+                    title as &dyn rusqlite::ToSql,
+                    body as &dyn rusqlite::ToSql,
+                ]
+            },
+        )))?;
+    }
+    unindexed.clear();
     Ok(())
 }
 
+/// Runs one statement of the write path, prepared once per connection (SQLite's cache of
+/// prepared statements): a poll writes every item with the same few statements, and parsing
+/// them again for every row cost more than the insert.
 fn execute(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
     conn.prepare_cached(sql)?.execute(params)
 }
@@ -878,5 +916,103 @@ mod tests {
             )
             .unwrap();
         assert_eq!(rows, 1);
+    }
+
+    /// Issue 19: a batch's full-text rows are folded from the items in memory, not read back
+    /// (and inflated) from `items`. The index holds exactly what reading them back gave (every
+    /// term at every position, compared with an index filled the old way): packed texts, an
+    /// article's text instead of the item's, a batch longer than one statement takes; and
+    /// search finds the items by their folded words.
+    #[test]
+    fn a_batch_is_indexed_from_memory_as_it_was_from_the_table() {
+        let mut s = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let feed = crate::config::FeedConfig {
+            name: "f".into(),
+            url: url::Url::parse("https://x.eu/rss").unwrap(),
+            every: std::time::Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article: crate::config::FetchArticle::Auto,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        };
+        s.sync_feeds(&[feed], now).unwrap();
+        let mut items: Vec<NewItem> = (0..FTS_ROWS_PER_STATEMENT + 6)
+            .map(|i| NewItem {
+                parsed: ParsedItem {
+                    guid: format!("g{i}"),
+                    title: format!("Σχέδιο {i}: Η ΚΥΒΕΡΝΟΑΣΦΆΛΕΙΑ"),
+                    text: format!(
+                        "Η Επιτροπή ενέκρινε σήμερα το σχέδιο {i} για την κυβερνοασφάλεια. "
+                    )
+                    .repeat(6),
+                    ..ParsedItem::default()
+                },
+                ..NewItem::default()
+            })
+            .collect();
+        items[3].article = Some(Article {
+            text: Some("Der Rat hat die Verordnung über Cyberresilienz angenommen. ".repeat(6)),
+            status: "ok".into(),
+        });
+        items[4].parsed.text = "Kurz.".into();
+        let report = s.store_items(1, &items, now).unwrap();
+        assert_eq!(report.new, items.len());
+        let count = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM items WHERE typeof(text) = 'blob'"),
+            items.len() as i64 - 1,
+            "every long text is stored packed"
+        );
+
+        s.conn
+            .execute_batch(
+                "CREATE VIRTUAL TABLE temp.old_fts USING fts5(title, body, content = '',
+                   tokenize = 'unicode61 remove_diacritics 2');
+                 INSERT INTO temp.old_fts (rowid, title, body)
+                   SELECT id, veille_fold(title), veille_fold(veille_text(COALESCE(article_text, text)))
+                   FROM items;
+                 CREATE VIRTUAL TABLE temp.new_terms USING fts5vocab(main, items_fts, 'instance');
+                 CREATE VIRTUAL TABLE temp.old_terms USING fts5vocab(temp, old_fts, 'instance');",
+            )
+            .unwrap();
+        let terms = count("SELECT COUNT(*) FROM temp.new_terms");
+        assert!(terms > 1000, "{terms} terms indexed");
+        assert_eq!(terms, count("SELECT COUNT(*) FROM temp.old_terms"));
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM (SELECT * FROM temp.new_terms EXCEPT SELECT * FROM temp.old_terms)"
+            ),
+            0
+        );
+
+        let found = |expression: &str| -> Vec<i64> {
+            let mut ids: Vec<i64> = s
+                .search(expression, None, 1000)
+                .unwrap()
+                .items
+                .iter()
+                .map(|i| i.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        let mut with_text = report.new_ids.clone();
+        with_text.retain(|&id| id != report.new_ids[3] && id != report.new_ids[4]);
+        assert_eq!(found("\"επιτροπη\""), with_text);
+        assert_eq!(
+            found("\"κυβερνοασφαλεια\"").len(),
+            items.len(),
+            "in every title"
+        );
+        assert_eq!(found("\"cyberresilienz\""), vec![report.new_ids[3]]);
+        assert_eq!(found("\"kurz\""), vec![report.new_ids[4]]);
+        let last = items.len() - 1;
+        assert_eq!(
+            found(&format!("title : \"{last}\"")),
+            vec![report.new_ids[last]]
+        );
     }
 }

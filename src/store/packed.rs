@@ -3,27 +3,50 @@
 //! deflate stream, anything else as TEXT. SQL reads such a column through `veille_text(x)`
 //! (registered on every connection), which gives the text back either way.
 
-use std::io::{Read, Write};
+use std::cell::RefCell;
+use std::io::Read;
 
-use flate2::Compression;
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
 /// Shorter texts are stored as they are (compression would save little).
 pub const MIN_BYTES: usize = 256;
 
+thread_local! {
+    /// One compressor per thread, reset for every value: building one allocates and clears
+    /// some 250 KiB of tables, more work than deflating a typical item's text. The default
+    /// level (6): a faster one saved little of the poll's work (docs/performance.md).
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::default(), false));
+}
+
+/// The raw deflate stream of `text` when it is at most nine tenths of its length, else `None`
+/// (deflating stops as soon as the output reaches that bound).
+fn deflate(text: &[u8]) -> Option<Vec<u8>> {
+    let bound = text.len() * 9 / 10;
+    DEFLATE.with_borrow_mut(|c| {
+        c.reset();
+        let mut out = Vec::with_capacity(bound);
+        loop {
+            let (read, written) = (c.total_in(), c.total_out());
+            let rest = text.get(read as usize..)?;
+            let status = c.compress_vec(rest, &mut out, FlushCompress::Finish).ok()?;
+            if status == Status::StreamEnd {
+                return (out.len() <= bound).then_some(out);
+            }
+            if out.len() == out.capacity() || (c.total_in(), c.total_out()) == (read, written) {
+                return None;
+            }
+        }
+    })
+}
+
 /// The stored form of `text`.
 pub fn pack(text: &str) -> ToSqlOutput<'_> {
-    if text.len() >= MIN_BYTES {
-        let mut enc =
-            DeflateEncoder::new(Vec::with_capacity(text.len() / 2), Compression::default());
-        if enc.write_all(text.as_bytes()).is_ok()
-            && let Ok(packed) = enc.finish()
-            && packed.len() * 10 <= text.len() * 9
-        {
-            return ToSqlOutput::Owned(Value::Blob(packed));
-        }
+    if text.len() >= MIN_BYTES
+        && let Some(packed) = deflate(text.as_bytes())
+    {
+        return ToSqlOutput::Owned(Value::Blob(packed));
     }
     ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
 }
@@ -76,5 +99,55 @@ mod tests {
         ));
         assert!(unpack(ValueRef::Blob(b"not deflate \xff")).is_err());
         assert_eq!(unpack(ValueRef::Null).unwrap(), None);
+    }
+
+    fn blob(v: ToSqlOutput<'_>) -> Option<Vec<u8>> {
+        match v {
+            ToSqlOutput::Owned(Value::Blob(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Regression (issue 19: one reused compressor instead of a new encoder per value): values
+    /// written the old way still read back, and are what it writes; the compressor,
+    /// reset between values, packs a value the same whatever was packed before it; a text that
+    /// deflate does not make a tenth smaller stays TEXT.
+    #[test]
+    fn values_packed_before_and_after_the_reused_compressor_read_back() {
+        use std::io::Write;
+        let news =
+            "Le Conseil a adopté le règlement sur la cyber-résilience des produits. ".repeat(12);
+        let mut old = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
+        old.write_all(news.as_bytes()).unwrap();
+        let old = old.finish().unwrap();
+        assert_eq!(
+            unpack(ValueRef::Blob(&old)).unwrap().as_deref(),
+            Some(news.as_str())
+        );
+
+        let first = blob(pack(&news)).expect("compressed");
+        assert_eq!(first, old);
+        let other = "Ein anderer Text über Haushaltsfragen der Europäischen Union. ".repeat(9);
+        let between = blob(pack(&other)).expect("compressed");
+        assert_eq!(blob(pack(&news)), Some(first.clone()));
+        assert_eq!(unpack(ValueRef::Blob(&first)).unwrap(), Some(news));
+        assert_eq!(unpack(ValueRef::Blob(&between)).unwrap(), Some(other));
+
+        // 300 characters drawn evenly from the 95 printable ASCII ones (a xorshift stream):
+        // about 6.6 bits a character plus the code tables, so deflate saves less than a tenth
+        // and stops once its output reaches that bound.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let noise: String = (0..300)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b' ' + (x % 95) as u8)
+            })
+            .collect();
+        assert!(matches!(
+            pack(&noise),
+            ToSqlOutput::Borrowed(ValueRef::Text(t)) if t == noise.as_bytes()
+        ));
     }
 }
