@@ -165,6 +165,24 @@ pub enum FetchArticle {
     Never,
 }
 
+#[cfg(test)]
+impl FeedConfig {
+    /// A feed for the store's unit tests: hourly, enabled, no language, generic extraction.
+    pub fn for_tests(name: &str, url: &str, fetch_article: FetchArticle) -> FeedConfig {
+        FeedConfig {
+            name: name.into(),
+            url: Url::parse(url).expect("a test feed's URL"),
+            every: Duration::from_secs(3600),
+            language: None,
+            enabled: true,
+            fetch_article,
+            content_selector: None,
+            remove_selectors: Vec::new(),
+            source: Default::default(),
+        }
+    }
+}
+
 impl FeedConfig {
     /// The extraction overrides of this feed.
     pub fn extract_options(&self) -> crate::pipeline::extract::Options {

@@ -234,59 +234,39 @@ pub fn run_with(
 
     if !dry_run && !report.interrupted {
         // 2. Tombstones not seen again for the retention period.
-        let mut size = StepSize::new(limits.tombstones);
-        steps(
-            &mut report,
-            stop,
-            &mut size,
-            budget,
-            |report, asked, took| {
-                let n = store.expire_tombstones(retention, now, asked)?;
-                report.tombstones_expired += n;
-                report.longest_expiry = report.longest_expiry.max(took());
-                Ok(n >= asked)
-            },
-        )?;
+        let steps = Steps { stop, budget };
+        steps.run(&mut report, limits.tombstones, |report, asked, took| {
+            let n = store.expire_tombstones(retention, now, asked)?;
+            report.tombstones_expired += n;
+            report.longest_expiry = report.longest_expiry.max(took());
+            Ok(n >= asked)
+        })?;
         // 3. Merge the search index, which drops deleted items' entries for good.
         if report.pruned() > 0 {
-            let mut size = StepSize::new(limits.merge_pages);
             let mut merged = 0;
-            steps(
-                &mut report,
-                stop,
-                &mut size,
-                budget,
-                |report, pages, took| {
-                    let more = store.search_index_merge_step(pages)?;
-                    report.merge_steps += 1;
-                    report.merge_pages = pages;
-                    report.longest_merge = report.longest_merge.max(took());
-                    merged += pages;
-                    Ok(more && merged < MERGE_RUN_PAGES)
-                },
-            )?;
+            steps.run(&mut report, limits.merge_pages, |report, pages, took| {
+                let more = store.search_index_merge_step(pages)?;
+                report.merge_steps += 1;
+                report.merge_pages = pages;
+                report.longest_merge = report.longest_merge.max(took());
+                merged += pages;
+                Ok(more && merged < MERGE_RUN_PAGES)
+            })?;
         }
         // 4. Give free pages back, a step a transaction, until none is left or a step gave
         // nothing back (polls meanwhile free pages too: they are for the next run).
         if !report.cannot_shrink {
-            let mut size = StepSize::new(limits.vacuum_pages);
             let mut free = store.file_stats()?.free_pages;
             if free > 0 {
-                steps(
-                    &mut report,
-                    stop,
-                    &mut size,
-                    budget,
-                    |report, pages, took| {
-                        let left = store.vacuum_step(pages)?;
-                        report.vacuum_steps += 1;
-                        report.vacuum_pages = pages;
-                        report.longest_vacuum = report.longest_vacuum.max(took());
-                        let more = left > 0 && left < free;
-                        free = left;
-                        Ok(more)
-                    },
-                )?;
+                steps.run(&mut report, limits.vacuum_pages, |report, pages, took| {
+                    let left = store.vacuum_step(pages)?;
+                    report.vacuum_steps += 1;
+                    report.vacuum_pages = pages;
+                    report.longest_vacuum = report.longest_vacuum.max(took());
+                    let more = left > 0 && left < free;
+                    free = left;
+                    Ok(more)
+                })?;
             }
         }
         let t = Instant::now();
@@ -329,31 +309,40 @@ pub fn run_with(
     Ok(report)
 }
 
-/// Runs one kind of step, each in its own transaction, until `step` says none is left or `stop`
-/// is set (the report is then marked interrupted): `step` gets the size to take (rows or pages,
-/// grown or shrunk by `size` to keep each step within `budget`) and a clock of the step's time
-/// so far, records what it did, and says whether to go on. A pause follows every step but the
-/// last.
-fn steps(
-    report: &mut Report,
-    stop: &AtomicBool,
-    size: &mut StepSize,
+/// What every step after pruning shares: the flag that stops the run and each transaction's
+/// time budget.
+struct Steps<'a> {
+    stop: &'a AtomicBool,
     budget: Duration,
-    mut step: impl FnMut(&mut Report, usize, &dyn Fn() -> Duration) -> Result<bool, StoreError>,
-) -> Result<(), StoreError> {
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            report.interrupted = true;
-            return Ok(());
+}
+
+impl Steps<'_> {
+    /// Runs one kind of step, each in its own transaction, until `step` says none is left or
+    /// `stop` is set (the report is then marked interrupted): `step` gets the size to take (rows
+    /// or pages, at most `max`, shrunk and grown back by [`StepSize`] to keep each step within
+    /// the budget) and a clock of the step's time so far, records what it did, and says whether
+    /// to go on. A pause follows every step but the last.
+    fn run(
+        &self,
+        report: &mut Report,
+        max: usize,
+        mut step: impl FnMut(&mut Report, usize, &dyn Fn() -> Duration) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut size = StepSize::new(max);
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                report.interrupted = true;
+                return Ok(());
+            }
+            let t = Instant::now();
+            let more = step(report, size.get(), &|| t.elapsed())?;
+            let took = t.elapsed();
+            if !more {
+                return Ok(());
+            }
+            size.after(took, self.budget);
+            pause(report, took);
         }
-        let t = Instant::now();
-        let more = step(report, size.get(), &|| t.elapsed())?;
-        let took = t.elapsed();
-        if !more {
-            return Ok(());
-        }
-        size.after(took, budget);
-        pause(report, took);
     }
 }
 
@@ -386,26 +375,24 @@ mod tests {
     fn steps_go_on_until_done_pause_between_and_stop_before_a_step_when_asked() {
         let mut report = Report::default();
         let stop = AtomicBool::new(false);
-        let mut size = StepSize::new(64);
         let mut sizes = Vec::new();
+        let steps = Steps {
+            stop: &stop,
+            budget: Duration::ZERO,
+        };
         // Each step "takes" its clock's time; the budget is 0, so every step is over it.
-        steps(
-            &mut report,
-            &stop,
-            &mut size,
-            Duration::ZERO,
-            |_, n, took| {
+        steps
+            .run(&mut report, 64, |_, n, took| {
                 assert!(took() < Duration::from_secs(5));
                 sizes.push(n);
                 Ok(sizes.len() < 3)
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         assert_eq!(sizes, [64, 32, 16]);
         assert_eq!(report.pauses, 2);
         assert!(!report.interrupted);
 
-        let err = steps(&mut report, &stop, &mut size, Duration::ZERO, |_, _, _| {
+        let err = steps.run(&mut report, 64, |_, _, _| {
             Err(StoreError::Sql(rusqlite::Error::InvalidQuery))
         });
         assert!(err.is_err());
@@ -413,11 +400,12 @@ mod tests {
 
         stop.store(true, Ordering::Relaxed);
         let mut called = false;
-        steps(&mut report, &stop, &mut size, Duration::ZERO, |_, _, _| {
-            called = true;
-            Ok(true)
-        })
-        .unwrap();
+        steps
+            .run(&mut report, 64, |_, _, _| {
+                called = true;
+                Ok(true)
+            })
+            .unwrap();
         assert!(!called);
         assert!(report.interrupted);
         assert_eq!(report.pauses, 2);

@@ -172,17 +172,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("v.db");
         let mut s = Store::open(&db).unwrap();
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Never,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Never,
+        );
         s.sync_feeds(&[feed], chrono::Utc::now()).unwrap();
         for k in 0..10 {
             s.store_items(1, &batch(k * 100, 100), chrono::Utc::now())

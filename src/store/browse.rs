@@ -469,16 +469,12 @@ mod tests {
     /// items 0..10 match `a`, every third also `b`; item 10 matches nothing.
     fn store() -> (Store, Vec<i64>) {
         let mut s = Store::open_in_memory().unwrap();
-        let feed = |name: &str| crate::config::FeedConfig {
-            name: name.into(),
-            url: url::Url::parse(&format!("https://x.eu/{name}")).unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Never,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
+        let feed = |name: &str| {
+            crate::config::FeedConfig::for_tests(
+                name,
+                &format!("https://x.eu/{name}"),
+                crate::config::FetchArticle::Never,
+            )
         };
         let start: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
         s.sync_feeds(&[feed("f"), feed("g")], start).unwrap();

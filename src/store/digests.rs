@@ -673,17 +673,11 @@ mod tests {
 
     fn store_with_items(n: usize) -> (Store, Vec<i64>) {
         let mut s = Store::open_in_memory().unwrap();
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Never,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Never,
+        );
         let now = at("2026-11-24T07:00:00Z");
         s.sync_feeds(&[feed], now).unwrap();
         let items: Vec<NewItem> = (0..n)
@@ -731,17 +725,11 @@ mod tests {
     #[test]
     fn candidates_carry_the_article_text_and_text_unpacked() {
         let mut s = Store::open_in_memory().unwrap();
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Always,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Always,
+        );
         let now = at("2026-11-24T07:00:00Z");
         s.sync_feeds(&[feed], now).unwrap();
         let article = "The Council adopted the regulation on cyber resilience today. ".repeat(20);

@@ -778,17 +778,11 @@ mod tests {
     #[test]
     fn refetch_reads_packed_texts_and_stores_the_new_article_packed() {
         let mut s = Store::open_in_memory().unwrap();
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Always,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Always,
+        );
         let now = DateTime::parse_from_rfc3339("2026-11-24T07:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
@@ -855,17 +849,11 @@ mod tests {
             },
             ..NewItem::default()
         };
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Never,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Never,
+        );
         s.sync_feeds(&[feed], now).unwrap();
         let first = s
             .store_items(1, &[item("a", "Alpha"), item("b", "Bravo")], now)
@@ -927,17 +915,11 @@ mod tests {
     fn a_batch_is_indexed_from_memory_as_it_was_from_the_table() {
         let mut s = Store::open_in_memory().unwrap();
         let now = Utc::now();
-        let feed = crate::config::FeedConfig {
-            name: "f".into(),
-            url: url::Url::parse("https://x.eu/rss").unwrap(),
-            every: std::time::Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Auto,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
-        };
+        let feed = crate::config::FeedConfig::for_tests(
+            "f",
+            "https://x.eu/rss",
+            crate::config::FetchArticle::Auto,
+        );
         s.sync_feeds(&[feed], now).unwrap();
         let mut items: Vec<NewItem> = (0..FTS_ROWS_PER_STATEMENT + 6)
             .map(|i| NewItem {

@@ -462,16 +462,12 @@ mod tests {
     }
 
     fn feed(s: &mut Store) {
-        let f = |name: &str| crate::config::FeedConfig {
-            name: name.into(),
-            url: url::Url::parse(&format!("https://x.eu/{name}")).unwrap(),
-            every: Duration::from_secs(3600),
-            language: None,
-            enabled: true,
-            fetch_article: crate::config::FetchArticle::Never,
-            content_selector: None,
-            remove_selectors: Vec::new(),
-            source: Default::default(),
+        let f = |name: &str| {
+            crate::config::FeedConfig::for_tests(
+                name,
+                &format!("https://x.eu/{name}"),
+                crate::config::FetchArticle::Never,
+            )
         };
         s.sync_feeds(&[f("f"), f("g")], at("2026-01-01T00:00:00Z"))
             .unwrap();
