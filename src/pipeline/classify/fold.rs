@@ -192,6 +192,27 @@ fn fold_char_slow(c: char) -> Vec<char> {
     out
 }
 
+/// Every ASCII byte folded (lower case, white space as a space) and what it is for folding:
+/// [`WORD`], [`SPACE`] or neither.
+const ASCII: [(u8, u8); 128] = {
+    let mut t = [(0u8, 0u8); 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphanumeric() {
+            (c.to_ascii_lowercase(), WORD)
+        } else if c.is_ascii_whitespace() {
+            (b' ', SPACE)
+        } else {
+            (c, 0)
+        };
+        b += 1;
+    }
+    t
+};
+const WORD: u8 = 1;
+const SPACE: u8 = 2;
+
 /// The folded text as it is written: its bytes, word starts and anchors.
 struct Writer {
     out: Vec<u8>,
@@ -282,52 +303,14 @@ impl Writer {
         self.out.truncate(start + len);
         self.anchor(start, at, len, width);
     }
-}
 
-/// What an ASCII byte is for folding: [`WORD`], [`SPACE`] or neither.
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        t[b] = if c.is_ascii_alphanumeric() {
-            WORD
-        } else if c.is_ascii_whitespace() {
-            SPACE
-        } else {
-            0
-        };
-        b += 1;
-    }
-    t
-};
-const WORD: u8 = 1;
-const SPACE: u8 = 2;
-
-/// An ASCII byte folded: lower case, white space as a space.
-const ASCII_FOLD: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        t[b] = if c.is_ascii_whitespace() {
-            b' '
-        } else {
-            c.to_ascii_lowercase()
-        };
-        b += 1;
-    }
-    t
-};
-
-impl Writer {
     /// Writes the run of ASCII bytes from `bytes[i]` on; returns where it ends. The bytes are
     /// classified one by one and copied a stretch at a time (a stretch ends where a run of white
     /// space folds to one space).
     fn ascii(&mut self, bytes: &[u8], mut i: usize) -> usize {
         let mut copied = i;
         while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii()) {
-            match ASCII_CLASS[b as usize] {
+            match ASCII[b as usize].1 {
                 WORD => {
                     if !self.in_word {
                         self.words.push((self.out.len() + i - copied) as u32);
@@ -362,24 +345,14 @@ impl Writer {
         if from == to {
             return;
         }
-        if !self.linear {
-            self.anchors.push(Anchor {
-                folded: self.out.len() as u32,
-                original: from as u32,
-                fixed: false,
-            });
-            self.linear = true;
-        }
-        self.out.extend(
-            bytes[from..to]
-                .iter()
-                .map(|&b| ASCII_FOLD[b as usize & 0x7F]),
-        );
+        self.anchor(self.out.len(), from, to - from, to - from);
+        self.out
+            .extend(bytes[from..to].iter().map(|&b| ASCII[b as usize & 0x7F].0));
     }
 }
 
-/// Folds `text`.
-pub fn fold(text: &str) -> Folded {
+/// Writes `text` folded.
+fn write(text: &str) -> Writer {
     let bytes = text.as_bytes();
     let mut w = Writer {
         out: Vec::with_capacity(text.len() + 8),
@@ -414,6 +387,12 @@ pub fn fold(text: &str) -> Folded {
             None => w.chars(at, width, &fold_char_slow(c)),
         }
     }
+    w
+}
+
+/// Folds `text`.
+pub fn fold(text: &str) -> Folded {
+    let w = write(text);
     let mut blocks = Vec::with_capacity(w.out.len() / BLOCK + 1);
     let mut k = 0;
     for start in (0..w.out.len()).step_by(BLOCK) {
@@ -436,9 +415,10 @@ pub fn fold(text: &str) -> Folded {
     }
 }
 
-/// Folds a short string (a rule term) without keeping the map.
+/// Folds a string (a rule term, a text to index) when only the folded text is wanted.
 pub fn fold_str(text: &str) -> String {
-    fold(text).text
+    // Only whole chars were written.
+    String::from_utf8(write(text).out).unwrap_or_default()
 }
 
 /// Whether `c` is part of a word (letters and digits of any script).
