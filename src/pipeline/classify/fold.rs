@@ -75,9 +75,14 @@ impl Folded {
         if end <= start {
             return (s, s);
         }
+        (s, self.original_end(original, end))
+    }
+
+    /// Where in `original` the folded range ending at `end` (after its start) ends: after the
+    /// char that produced folded byte `end - 1`.
+    pub fn original_end(&self, original: &str, end: usize) -> usize {
         let last = self.origin(original, end - 1);
-        let width = original[last..].chars().next().map_or(0, char::len_utf8);
-        (s, last + width)
+        last + original[last..].chars().next().map_or(0, char::len_utf8)
     }
 }
 

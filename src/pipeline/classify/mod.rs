@@ -2,8 +2,9 @@
 //! (matched terms per concept, with field, offset and snippet) that made it match.
 //!
 //! Rules are data (`config/topics/*.toml`, see [`rules`]). Every term starts a word, so one
-//! Aho-Corasick automaton walked from each word start of the folded text ([`fold`]) finds every
-//! term of every topic; word ends, prefix terms and case-sensitive terms are checked on each hit.
+//! trie of every searched form (a double-array trie, `yada`), walked from each word start of the
+//! folded text ([`fold`]), finds every term of every topic; word ends, prefix terms and
+//! case-sensitive terms are checked on each hit.
 //! The text is split into title, lead and body sentences ([`segment`]); where the concepts occur
 //! gives a topic's signals ([`features`]: all of them in the title, the head, one sentence, a
 //! window; the two sides side by side; passing mentions; other parties and subjects), and a
@@ -19,10 +20,9 @@ pub mod segment;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
 use serde::Serialize;
+use yada::DoubleArray;
+use yada::builder::DoubleArrayBuilder;
 
 use crate::config::ConfigError;
 use crate::store::StoredMatch;
@@ -204,11 +204,12 @@ struct Hit {
     word: usize,
 }
 
-/// Compiled rules of every topic and the automaton that finds their terms.
+/// Compiled rules of every topic and the trie that finds their terms.
 pub struct Classifier {
     topics: Vec<Topic>,
-    /// Every searched form, walked from each word start (every term starts a word).
-    automaton: NFA,
+    /// Every searched form (its value: the pattern id), walked from each word start (every term
+    /// starts a word); `None` when the rules have no term.
+    trie: Option<DoubleArray<Vec<u8>>>,
     /// Pattern id → the terms it stands for.
     refs: Vec<Vec<TermRef>>,
     /// Where the rules came from (a directory, or `None` for the embedded ones).
@@ -281,19 +282,16 @@ impl Classifier {
                 }
             }
         }
-        let automaton = NFA::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| ConfigError {
-                path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
-                line: None,
-                column: None,
-                key: None,
-                message: format!("cannot build the term automaton: {e}"),
-            })?;
+        let trie = build_trie(&patterns).map_err(|message| ConfigError {
+            path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
+            line: None,
+            column: None,
+            key: None,
+            message,
+        })?;
         Ok(Classifier {
             topics,
-            automaton,
+            trie,
             refs,
             source: None,
         })
@@ -387,42 +385,15 @@ impl Classifier {
     fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
         let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
         let bytes = folded.text.as_bytes();
-        let a = &self.automaton;
-        let Ok(start) = a.start_state(Anchored::Yes) else {
+        let Some(trie) = &self.trie else {
             return per_topic;
         };
         // Every term starts with a letter or digit and must not continue a word, so a term
-        // starts exactly where a word does: walk the automaton from each word start, without
-        // failure transitions, and keep the searched forms as long as the walk (a state also
-        // lists the shorter forms ending there, which started later).
+        // starts exactly where a word does.
         for (wi, &w) in folded.words.iter().enumerate() {
             let s = w as usize;
-            let mut sid = start;
-            for (i, &b) in bytes[s..].iter().enumerate() {
-                sid = a.next_state(Anchored::Yes, sid, b);
-                if !a.is_special(sid) {
-                    continue;
-                }
-                if a.is_dead(sid) {
-                    break;
-                }
-                if !a.is_match(sid) {
-                    continue;
-                }
-                let e = s + i + 1;
-                for k in 0..a.match_len(sid) {
-                    let pattern = a.match_pattern(sid, k);
-                    if a.pattern_len(pattern) == e - s {
-                        self.place(
-                            text,
-                            folded,
-                            sentences,
-                            pattern.as_usize(),
-                            (wi, s, e),
-                            &mut per_topic,
-                        );
-                    }
-                }
+            for (pattern, e) in forms_at(trie, bytes, s) {
+                self.place(text, folded, sentences, pattern, (wi, s, e), &mut per_topic);
             }
         }
         per_topic
@@ -439,33 +410,54 @@ impl Classifier {
         per_topic: &mut [Vec<Hit>],
     ) {
         let f = folded.text.as_str();
-        let mut sentence: Option<usize> = None;
-        // Per variant: not tried yet, no match, or the original range matched.
-        let mut outcome: [Option<Option<(usize, usize)>>; CACHED_VARIANTS] =
-            [None; CACHED_VARIANTS];
+        // Where the hits start in the original and their sentence, found once for all terms.
+        let mut start: Option<(usize, usize)> = None;
+        // Per cached variant (bit v of `tried`): the folded end where its terms match, if any.
+        let mut tried = 0u32;
+        let mut ends = [None; CACHED_VARIANTS];
+        // The last folded end turned into an original one.
+        let mut last: Option<(usize, usize)> = None;
         for r in &self.refs[pattern] {
             let v = r.variant as usize;
-            let known = outcome.get(v).copied().flatten();
-            let range = match known {
-                Some(range) => range,
-                None => {
-                    let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
-                        [r.term as usize];
-                    let range = match_range(text, folded, f, (s, e), term);
-                    if let Some(slot) = outcome.get_mut(v) {
-                        *slot = Some(range);
-                    }
-                    range
+            let end = if v < CACHED_VARIANTS && tried & (1 << v) != 0 {
+                ends[v]
+            } else {
+                let term = &self.topics[r.topic as usize].concepts[r.concept as usize].terms
+                    [r.term as usize];
+                let end = term_end(f, e, term).filter(|_| {
+                    term.exact_case.as_ref().is_none_or(|exact| {
+                        let (hs, he) = folded.original_range(text, s, e);
+                        &text[hs..he] == exact
+                    })
+                });
+                if v < CACHED_VARIANTS {
+                    tried |= 1 << v;
+                    ends[v] = end;
                 }
+                end
             };
-            let Some((os, oe)) = range else {
+            let Some(end) = end else {
                 continue;
             };
-            let sentence = *sentence.get_or_insert_with(|| {
-                sentences
+            let (os, sentence) = *start.get_or_insert_with(|| {
+                let os = folded.origin(text, s);
+                let sentence = sentences
                     .partition_point(|x| x.start <= os)
-                    .saturating_sub(1)
+                    .saturating_sub(1);
+                (os, sentence)
             });
+            let oe = match last {
+                Some((folded_end, oe)) if folded_end == end => oe,
+                _ => {
+                    let oe = if end > s {
+                        folded.original_end(text, end)
+                    } else {
+                        os
+                    };
+                    last = Some((end, oe));
+                    oe
+                }
+            };
             per_topic[r.topic as usize].push(Hit {
                 concept: r.concept as usize,
                 term: r.term as usize,
@@ -478,23 +470,35 @@ impl Classifier {
     }
 }
 
-/// The original byte range of `term` whose searched form was found at folded `s..e`, or `None`
-/// when the term does not match there.
-fn match_range(
-    text: &str,
-    folded: &Folded,
-    f: &str,
-    (s, e): (usize, usize),
-    term: &rules::Term,
-) -> Option<(usize, usize)> {
-    let end = term_end(f, e, term)?;
-    if let Some(exact) = &term.exact_case {
-        let (hs, he) = folded.original_range(text, s, e);
-        if &text[hs..he] != exact {
-            return None;
-        }
+/// The searched forms of `trie` that the folded text `bytes` holds at `s`, shortest first: their
+/// pattern ids and where they end.
+fn forms_at<'a>(
+    trie: &'a DoubleArray<Vec<u8>>,
+    bytes: &'a [u8],
+    s: usize,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    trie.common_prefix_search(&bytes[s..])
+        .map(move |(pattern, len)| (pattern as usize, s + len))
+}
+
+/// The trie of `patterns`: pattern `i` is key `patterns[i]` with value `i`. `None` without
+/// patterns; an error for a NUL byte (it ends a key in a double-array trie).
+fn build_trie(patterns: &[String]) -> Result<Option<DoubleArray<Vec<u8>>>, String> {
+    if let Some(p) = patterns.iter().find(|p| p.contains('\0')) {
+        return Err(format!("term `{}` holds a NUL character", p.escape_debug()));
     }
-    Some(folded.original_range(text, s, end))
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut keys: Vec<(&[u8], u32)> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_bytes(), i as u32))
+        .collect();
+    keys.sort_unstable();
+    DoubleArrayBuilder::build(&keys)
+        .map(|bytes| Some(DoubleArray::new(bytes)))
+        .ok_or_else(|| format!("cannot build the trie of {} searched forms", keys.len()))
 }
 
 /// An item's text: its title on one line, then its body.
@@ -513,32 +517,26 @@ fn item_text(title: &str, body: &str) -> String {
 /// Where a term whose searched form ends at folded offset `e` ends, after its prefix word runs
 /// on and its remaining words follow; `None` when it does not match there.
 fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
-    let run = |at: usize| {
-        at + f[at..]
-            .char_indices()
-            .find(|&(_, c)| !is_word(c))
-            .map_or(f.len() - at, |(i, _)| i)
-    };
+    let bytes = f.as_bytes();
     let mut end = if term.prefix {
-        run(e)
+        word_end(f, e)
     } else if word_after(f, e) {
         return None;
     } else {
         e
     };
     for (word, prefix) in &term.rest {
-        // Up to three separators (space, hyphen, apostrophe) between words.
-        let gap = f[end..]
-            .char_indices()
+        // One to three separators (space, hyphen, apostrophe) between words.
+        let gap = bytes[end..]
+            .iter()
             .take(4)
-            .find(|&(_, c)| !matches!(c, ' ' | '-' | '\''))
-            .map(|(i, _)| i)?;
-        if gap == 0 || gap > 3 || !f[end + gap..].starts_with(word.as_str()) {
+            .position(|b| !matches!(b, b' ' | b'-' | b'\''))?;
+        if gap == 0 || !f[end + gap..].starts_with(word.as_str()) {
             return None;
         }
         end += gap + word.len();
         if *prefix {
-            end = run(end);
+            end = word_end(f, end);
         } else if word_after(f, end) {
             return None;
         }
@@ -546,9 +544,32 @@ fn term_end(f: &str, e: usize, term: &rules::Term) -> Option<usize> {
     Some(end)
 }
 
+/// Where the run of letters and digits at folded offset `at` ends.
+fn word_end(f: &str, mut at: usize) -> usize {
+    let bytes = f.as_bytes();
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii() {
+            if !b.is_ascii_alphanumeric() {
+                break;
+            }
+            at += 1;
+        } else {
+            match f[at..].chars().next() {
+                Some(c) if is_word(c) => at += c.len_utf8(),
+                _ => break,
+            }
+        }
+    }
+    at
+}
+
 /// Whether a letter or digit follows folded offset `at`.
 fn word_after(f: &str, at: usize) -> bool {
-    f[at..].chars().next().is_some_and(is_word)
+    match f.as_bytes().get(at) {
+        None => false,
+        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => f[at..].chars().next().is_some_and(is_word),
+    }
 }
 
 /// A topic's verdict before its evidence is written out.
@@ -846,6 +867,85 @@ mod tests {
         );
         // Whole words only: no `US` inside `USB`, no `evropsk* uni*` across other words.
         assert!(matched(&c, "USB evropsk a unie").is_empty());
+    }
+
+    /// Regression (issue 13, the trie that replaced the Aho-Corasick automaton): at every word
+    /// start of the dev corpus (24 languages), the trie gives exactly the shipped rules' searched
+    /// forms that the folded text starts with there, shortest first.
+    #[test]
+    fn the_trie_finds_every_searched_form_at_every_word_start() {
+        let c =
+            Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics")).unwrap();
+        let forms: Vec<&str> = c
+            .refs
+            .iter()
+            .map(|refs| {
+                let r = refs[0];
+                c.topics[r.topic as usize].concepts[r.concept as usize].terms[r.term as usize]
+                    .folded
+                    .as_str()
+            })
+            .collect();
+        let mut by_first: std::collections::HashMap<u8, Vec<(usize, &str)>> = Default::default();
+        for (id, f) in forms.iter().enumerate() {
+            by_first.entry(f.as_bytes()[0]).or_default().push((id, f));
+        }
+        let trie = c.trie.as_ref().expect("the shipped rules have terms");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/docs");
+        let (mut starts, mut found) = (0, 0);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let folded = fold(&text);
+            let bytes = folded.text.as_bytes();
+            for &w in &folded.words {
+                let s = w as usize;
+                let mut want: Vec<(usize, usize)> = by_first
+                    .get(&bytes[s])
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, f)| bytes[s..].starts_with(f.as_bytes()))
+                    .map(|&(id, f)| (id, s + f.len()))
+                    .collect();
+                want.sort_by_key(|&(_, e)| e);
+                assert_eq!(
+                    forms_at(trie, bytes, s).collect::<Vec<_>>(),
+                    want,
+                    "at {s} of {text:.60}"
+                );
+                starts += 1;
+                found += want.len();
+            }
+        }
+        assert!(
+            starts > 20_000 && found > 5_000,
+            "{starts} word starts, {found} forms"
+        );
+    }
+
+    #[test]
+    fn a_term_with_a_nul_character_is_refused_by_name() {
+        let topic = rules::parse_topic(
+            "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.any = [\"cyber\\u0000x\"]\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let err = Classifier::new(vec![topic]).expect_err("a NUL term is refused");
+        assert!(err.message.contains("NUL"), "{}", err.message);
+        assert!(err.message.contains("cyber"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_term_ends_after_one_to_three_separators_and_its_next_word() {
+        let c = classifier(
+            "[concepts.a]\nrole = \"required\"\nterms.any = [\"cyber* defen*\", \"eu nato\"]\n",
+        );
+        assert_eq!(
+            matched(&c, "Cyber - defence; cybersecurity--'defensa; EU nato"),
+            ["Cyber - defence", "cybersecurity--'defensa", "EU nato"]
+        );
+        // Four separators, or the text ending after them, is no match; nor a word run on.
+        assert!(matched(&c, "cyber - -defence, eu natoX, cyber -").is_empty());
+        assert!(matched(&c, "cyber ").is_empty());
     }
 
     #[test]

@@ -54,10 +54,10 @@ pub fn sentences(text: &str) -> Vec<Sentence> {
             .find('\n')
             .map_or(text.len(), |i| line_start + 1 + i);
         let line = &text[line_start..line_end];
-        for (s, e) in split_line(line) {
+        split_line(line, |s, e| {
             let piece = &line[s..e];
             if !piece.chars().any(char::is_alphanumeric) {
-                continue;
+                return;
             }
             let field = if lead_sentences < LEAD_SENTENCES && lead_words < LEAD_WORDS {
                 lead_sentences += 1;
@@ -71,25 +71,21 @@ pub fn sentences(text: &str) -> Vec<Sentence> {
                 end: line_start + e,
                 field,
             });
-        }
+        });
         line_start = line_end;
     }
     out
 }
 
-/// Sentence ranges within one line: a split after `.`, `!`, `?` or `;` followed by a space and
-/// not ending an abbreviation (`U.S.`, `e.g.`, a single letter, a number like `1.`).
-fn split_line(line: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
+/// Sentence ranges within one line, in order, given to `each`: a split after `.`, `!`, `?` or
+/// `;` followed by a space and not ending an abbreviation (`U.S.`, `e.g.`, a single letter, a
+/// number like `1.`).
+fn split_line(line: &str, mut each: impl FnMut(usize, usize)) {
     let bytes = line.as_bytes();
+    let mut start = 0;
     // The delimiters are ASCII, so a byte scan finds them without decoding UTF-8.
     let mut from = 0;
-    while let Some(k) = bytes[from..]
-        .iter()
-        .position(|&b| matches!(b, b'.' | b'!' | b'?' | b';'))
-    {
-        let i = from + k;
+    while let Some(i) = next_delimiter(bytes, from) {
         let b = bytes[i];
         from = i + 1;
         let next = i + 1;
@@ -99,13 +95,37 @@ fn split_line(line: &str) -> Vec<(usize, usize)> {
         if b == b'.' && is_abbreviation(&line[start..i]) {
             continue;
         }
-        out.push((start, next));
+        each(start, next);
         start = next;
     }
     if start < line.len() {
-        out.push((start, line.len()));
+        each(start, line.len());
     }
-    out
+}
+
+/// The offset of the first `.`, `!`, `?` or `;` in `bytes` at or after `from`. Eight bytes are
+/// tested at a time: a byte equal to a delimiter is a zero byte of `word ^ delimiter`, and a
+/// word without a zero byte is skipped whole.
+fn next_delimiter(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_ne_bytes(chunk.try_into().expect("eight bytes"));
+        let found = zero_byte(word ^ (ONES * u64::from(b'.')))
+            | zero_byte(word ^ (ONES * u64::from(b'!')))
+            | zero_byte(word ^ (ONES * u64::from(b'?')))
+            | zero_byte(word ^ (ONES * u64::from(b';')));
+        if found != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| matches!(b, b'.' | b'!' | b'?' | b';'))
+        .map(|k| i + k)
 }
 
 /// Whether the word before a period is an abbreviation rather than a sentence end.
@@ -142,6 +162,31 @@ mod tests {
                 ("Last line here.", Field::Body),
             ]
         );
+    }
+
+    /// Regression (issue 13, the scan eight bytes at a time): from every offset of texts with
+    /// every delimiter at every place of an eight-byte word, next to multi-byte chars and
+    /// bytes one away from a delimiter, the first delimiter is the one a byte loop finds.
+    #[test]
+    fn the_word_scan_finds_the_first_delimiter_a_byte_loop_finds() {
+        let plain = |b: &[u8], from: usize| {
+            (from..b.len()).find(|&i| matches!(b[i], b'.' | b'!' | b'?' | b';'))
+        };
+        let mut texts = vec![String::new(), "no delimiter here at all, none".to_string()];
+        for d in ['.', '!', '?', ';'] {
+            for at in 0..17 {
+                let mut t: String = "abcdéfghij-/:<>@ABC".chars().take(at).collect();
+                t.push(d);
+                t.push_str(" -/:<>@ ß €");
+                texts.push(t);
+            }
+        }
+        for t in &texts {
+            let b = t.as_bytes();
+            for from in 0..=b.len() {
+                assert_eq!(next_delimiter(b, from), plain(b, from), "{t:?} from {from}");
+            }
+        }
     }
 
     #[test]
