@@ -848,11 +848,19 @@ async fn at_shutdown_a_request_under_way_is_answered_and_idle_connections_do_not
     let config = Config::from_file(&path).unwrap();
     let pipeline = Pipeline::new(&config, Store::open(&config.storage.database).unwrap()).unwrap();
     let svc = service::service(pipeline, None, None);
+    // The handler says when the request is under way (a fixed wait before the stop raced with
+    // the request's connection on a loaded machine).
+    let under_way = std::sync::Arc::new(tokio::sync::Notify::new());
+    let started = under_way.clone();
     let slow = Router::new().route(
         "/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(800)).await;
-            "done"
+        get(move || {
+            let started = started.clone();
+            async move {
+                started.notify_one();
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                "done"
+            }
         }),
     );
     let (tx, rx) = tokio::sync::watch::channel(None);
@@ -881,7 +889,9 @@ async fn at_shutdown_a_request_under_way_is_answered_and_idle_connections_do_not
             .text()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::timeout(Duration::from_secs(10), under_way.notified())
+        .await
+        .expect("the slow request reaches its handler");
     let stopping = tokio::time::Instant::now();
     tx.send(Some(Signal::Stop)).unwrap();
     assert_eq!(
