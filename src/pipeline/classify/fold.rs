@@ -310,51 +310,100 @@ impl Writer {
     }
 
     /// Writes the run of ASCII bytes from `bytes[i]` on; returns where it ends. The bytes are
-    /// classified one by one and copied a stretch at a time (a stretch ends where a run of white
-    /// space folds to one space).
+    /// classified one by one (the rest of a word in a tight loop) and copied a stretch at a time
+    /// (a stretch ends where a run of white space folds to one space).
     fn ascii(&mut self, bytes: &[u8], mut i: usize) -> usize {
         let mut copied = i;
+        let (mut in_word, mut space) = (self.in_word, self.space);
         while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii()) {
             match ASCII[b as usize].1 {
                 WORD => {
-                    if !self.in_word {
+                    if !in_word {
                         self.words.push((self.out.len() + i - copied) as u32);
+                        in_word = true;
                     }
-                    self.in_word = true;
-                    self.space = false;
+                    space = false;
+                    i += 1;
+                    while bytes.get(i).is_some_and(|&b| ASCII_WORD[b as usize]) {
+                        i += 1;
+                    }
+                    continue;
                 }
                 SPACE => {
-                    self.in_word = false;
-                    if self.space {
+                    in_word = false;
+                    if space {
                         // Runs of spaces and line breaks fold to one space, so multi-word terms
                         // match across them.
                         self.copy(bytes, copied, i);
                         copied = i + 1;
                         self.linear = false;
                     }
-                    self.space = true;
+                    space = true;
                 }
                 _ => {
-                    self.in_word = false;
-                    self.space = false;
+                    in_word = false;
+                    space = false;
                 }
             }
             i += 1;
         }
+        (self.in_word, self.space) = (in_word, space);
         self.copy(bytes, copied, i);
         i
     }
 
-    /// Writes ASCII `bytes[from..to]` folded, each byte to one byte.
+    /// Writes ASCII `bytes[from..to]` folded, each byte to one byte: copied, then lower-cased
+    /// and its white space made spaces in place, eight bytes at a time.
     fn copy(&mut self, bytes: &[u8], from: usize, to: usize) {
         if from == to {
             return;
         }
-        self.anchor(self.out.len(), from, to - from, to - from);
-        self.out
-            .extend(bytes[from..to].iter().map(|&b| ASCII[b as usize & 0x7F].0));
+        let start = self.out.len();
+        self.anchor(start, from, to - from, to - from);
+        self.out.extend_from_slice(&bytes[from..to]);
+        let out = &mut self.out[start..];
+        let mut words = out.chunks_exact_mut(8);
+        for chunk in &mut words {
+            let word = u64::from_le_bytes((&*chunk).try_into().expect("eight bytes"));
+            chunk.copy_from_slice(&fold_ascii_word(word).to_le_bytes());
+        }
+        for b in words.into_remainder() {
+            *b = ASCII[*b as usize & 0x7F].0;
+        }
     }
 }
+
+/// Eight ASCII bytes folded as [`ASCII`] has them: `A`–`Z` lower-cased (a byte is upper case
+/// when adding `0x80 - b'A'` sets its high bit and adding `0x7F - b'Z'` does not), and the
+/// control bytes below `0x0E` that are white space made spaces, byte by byte (rare).
+fn fold_ascii_word(word: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let at_least_a = word.wrapping_add(ONES * u64::from(0x80 - b'A'));
+    let above_z = word.wrapping_add(ONES * u64::from(0x7F - b'Z'));
+    let upper = at_least_a & !above_z & HIGHS;
+    let lowered = word | (upper >> 2);
+    // Bytes below 0x0E (U+0009…U+000D are among them).
+    if word.wrapping_sub(ONES * 0x0E) & !word & HIGHS == 0 {
+        return lowered;
+    }
+    let mut bytes = lowered.to_le_bytes();
+    for b in &mut bytes {
+        *b = ASCII[*b as usize & 0x7F].0;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// Whether an ASCII byte is a letter or digit (false for every byte of a multi-byte char).
+const ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = ASCII[b].1 == WORD;
+        b += 1;
+    }
+    t
+};
 
 /// Writes `text` folded.
 fn write(text: &str) -> Writer {
@@ -546,6 +595,28 @@ mod tests {
                 .collect();
             assert_eq!(origins, map);
             assert_eq!(f.words, words);
+        }
+    }
+
+    #[test]
+    fn every_ascii_byte_folds_as_its_table_entry_in_runs_and_alone() {
+        // Regression (issue 13, the copy that folds eight bytes at a time): each ASCII byte,
+        // alone and at every place of two eight-byte words, folds to its table entry (U+000B is
+        // not white space; `@`, `[`, `` ` `` and `{` sit next to the letters).
+        for b in 0u8..128 {
+            let alone = fold(std::str::from_utf8(&[b]).unwrap());
+            assert_eq!(
+                alone.text.as_bytes(),
+                [ASCII[b as usize].0],
+                "byte {b:#04x}"
+            );
+            for at in 0..16 {
+                let mut run = *b"abcdEFGHijklMNOP@Z[a`z{";
+                run[at] = b;
+                let folded = fold(std::str::from_utf8(&run).unwrap());
+                let expected: Vec<u8> = run.iter().map(|&x| ASCII[x as usize].0).collect();
+                assert_eq!(folded.text.as_bytes(), expected, "byte {b:#04x} at {at}");
+            }
         }
     }
 
