@@ -19,6 +19,7 @@ pub mod segment;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use yada::DoubleArray;
@@ -208,8 +209,10 @@ struct Hit {
 pub struct Classifier {
     topics: Vec<Topic>,
     /// Every searched form (its value: the pattern id), walked from each word start (every term
-    /// starts a word); `None` when the rules have no term.
-    trie: Option<DoubleArray<Vec<u8>>>,
+    /// starts a word). Built on the first classification: building it takes about 0.2 s, which
+    /// a command that classifies nothing (a poll of unchanged feeds, `veille check`) does not
+    /// pay. Empty when the rules have no term (or the build failed, which is logged).
+    trie: OnceLock<Option<DoubleArray<Vec<u8>>>>,
     /// Pattern id → the terms it stands for.
     refs: Vec<Vec<TermRef>>,
     /// Where the rules came from (a directory, or `None` for the embedded ones).
@@ -248,7 +251,7 @@ impl Classifier {
         Classifier::new(topics)
     }
 
-    /// Builds the automaton over every term of `topics`.
+    /// Builds the trie of every term of `topics`.
     pub fn new(topics: Vec<Topic>) -> Result<Classifier, ConfigError> {
         let mut patterns: Vec<String> = Vec::new();
         let mut refs: Vec<Vec<TermRef>> = Vec::new();
@@ -282,16 +285,21 @@ impl Classifier {
                 }
             }
         }
-        let trie = build_trie(&patterns).map_err(|message| ConfigError {
-            path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
-            line: None,
-            column: None,
-            key: None,
-            message,
-        })?;
+        if let Some(p) = patterns.iter().find(|p| p.contains('\0')) {
+            return Err(ConfigError {
+                path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!(
+                    "term `{}` holds a NUL character (it ends a key of the term trie); remove it",
+                    p.escape_debug()
+                ),
+            });
+        }
         Ok(Classifier {
             topics,
-            trie,
+            trie: OnceLock::new(),
             refs,
             source: None,
         })
@@ -385,18 +393,47 @@ impl Classifier {
     fn find(&self, text: &str, folded: &Folded, sentences: &[Sentence]) -> Vec<Vec<Hit>> {
         let mut per_topic: Vec<Vec<Hit>> = vec![Vec::new(); self.topics.len()];
         let bytes = folded.text.as_bytes();
-        let Some(trie) = &self.trie else {
+        let Some(trie) = self.trie() else {
             return per_topic;
         };
+        // A view of the trie's bytes held here: read through the `OnceLock`, the walk would load
+        // their address again at every step.
+        let trie = DoubleArray::new(trie.0.as_slice());
         // Every term starts with a letter or digit and must not continue a word, so a term
         // starts exactly where a word does.
         for (wi, &w) in folded.words.iter().enumerate() {
             let s = w as usize;
-            for (pattern, e) in forms_at(trie, bytes, s) {
+            for (pattern, e) in forms_at(&trie, bytes, s) {
                 self.place(text, folded, sentences, pattern, (wi, s, e), &mut per_topic);
             }
         }
         per_topic
+    }
+
+    /// The trie of every searched form, built on first use.
+    fn trie(&self) -> Option<&DoubleArray<Vec<u8>>> {
+        self.trie.get_or_init(|| self.build_trie()).as_ref()
+    }
+
+    /// Builds the trie of every searched form (once, out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn build_trie(&self) -> Option<DoubleArray<Vec<u8>>> {
+        let forms: Vec<&str> = (0..self.refs.len()).map(|id| self.form(id)).collect();
+        let trie = build_trie(&forms);
+        if trie.is_none() && !forms.is_empty() {
+            tracing::error!(
+                forms = forms.len(),
+                "cannot build the trie of the searched forms: no term will match"
+            );
+        }
+        trie
+    }
+
+    /// The searched form (folded) of pattern `id`: that of its first term.
+    fn form(&self, id: usize) -> &str {
+        let r = self.refs[id][0];
+        &self.topics[r.topic as usize].concepts[r.concept as usize].terms[r.term as usize].folded
     }
 
     /// The hits of pattern `pattern`, found at folded `s..e` (word `wi`).
@@ -473,7 +510,7 @@ impl Classifier {
 /// The searched forms of `trie` that the folded text `bytes` holds at `s`, shortest first: their
 /// pattern ids and where they end.
 fn forms_at<'a>(
-    trie: &'a DoubleArray<Vec<u8>>,
+    trie: &'a DoubleArray<&[u8]>,
     bytes: &'a [u8],
     s: usize,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
@@ -481,24 +518,19 @@ fn forms_at<'a>(
         .map(move |(pattern, len)| (pattern as usize, s + len))
 }
 
-/// The trie of `patterns`: pattern `i` is key `patterns[i]` with value `i`. `None` without
-/// patterns; an error for a NUL byte (it ends a key in a double-array trie).
-fn build_trie(patterns: &[String]) -> Result<Option<DoubleArray<Vec<u8>>>, String> {
-    if let Some(p) = patterns.iter().find(|p| p.contains('\0')) {
-        return Err(format!("term `{}` holds a NUL character", p.escape_debug()));
+/// The double-array trie of `forms` (none contains NUL): form `i` is a key with value `i`.
+/// `None` without forms, or if the builder fails.
+fn build_trie(forms: &[&str]) -> Option<DoubleArray<Vec<u8>>> {
+    if forms.is_empty() {
+        return None;
     }
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut keys: Vec<(&[u8], u32)> = patterns
+    let mut keys: Vec<(&[u8], u32)> = forms
         .iter()
         .enumerate()
-        .map(|(i, p)| (p.as_bytes(), i as u32))
+        .map(|(i, f)| (f.as_bytes(), i as u32))
         .collect();
     keys.sort_unstable();
-    DoubleArrayBuilder::build(&keys)
-        .map(|bytes| Some(DoubleArray::new(bytes)))
-        .ok_or_else(|| format!("cannot build the trie of {} searched forms", keys.len()))
+    DoubleArrayBuilder::build(&keys).map(DoubleArray::new)
 }
 
 /// An item's text: its title on one line, then its body.
@@ -876,21 +908,12 @@ mod tests {
     fn the_trie_finds_every_searched_form_at_every_word_start() {
         let c =
             Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics")).unwrap();
-        let forms: Vec<&str> = c
-            .refs
-            .iter()
-            .map(|refs| {
-                let r = refs[0];
-                c.topics[r.topic as usize].concepts[r.concept as usize].terms[r.term as usize]
-                    .folded
-                    .as_str()
-            })
-            .collect();
+        let forms: Vec<&str> = (0..c.refs.len()).map(|id| c.form(id)).collect();
         let mut by_first: std::collections::HashMap<u8, Vec<(usize, &str)>> = Default::default();
         for (id, f) in forms.iter().enumerate() {
             by_first.entry(f.as_bytes()[0]).or_default().push((id, f));
         }
-        let trie = c.trie.as_ref().expect("the shipped rules have terms");
+        let trie = DoubleArray::new(c.trie().expect("the shipped rules have terms").0.as_slice());
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/docs");
         let (mut starts, mut found) = (0, 0);
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -908,7 +931,7 @@ mod tests {
                     .collect();
                 want.sort_by_key(|&(_, e)| e);
                 assert_eq!(
-                    forms_at(trie, bytes, s).collect::<Vec<_>>(),
+                    forms_at(&trie, bytes, s).collect::<Vec<_>>(),
                     want,
                     "at {s} of {text:.60}"
                 );
@@ -920,6 +943,17 @@ mod tests {
             starts > 20_000 && found > 5_000,
             "{starts} word starts, {found} forms"
         );
+    }
+
+    /// Regression (issue 13): the trie is built on the first classification, so that a
+    /// command that classifies nothing (a poll of unchanged feeds) does not pay its build.
+    #[test]
+    fn the_trie_is_built_on_the_first_classification_only() {
+        let c =
+            Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics")).unwrap();
+        assert!(c.trie.get().is_none(), "built when the rules loaded");
+        assert!(c.matches("EU and NATO", "Cyber defence.", None).len() <= 2);
+        assert!(c.trie.get().is_some_and(Option::is_some));
     }
 
     #[test]
