@@ -14,7 +14,7 @@
    poll's log; binaries from before it was logged show none): what "blocked" means.
 
     cargo build --release --bin veille --example bench-server --example bench-year
-    python3 bench/retention.py                      # 10,000 items a day (needs ~9 GB of disk)
+    python3 bench/retention.py                      # 10,000 items a day (~19 GB of disk, as much again to --keep-year)
     python3 bench/retention.py --per-day 2500       # a quarter of that
     # generate a year once, keep it, then measure two binaries on copies of the same year:
     python3 bench/retention.py --per-day 2500 --keep-year /tmp/year-2500.db --veille target/base-veille

@@ -174,6 +174,7 @@ fn main() -> anyhow::Result<()> {
                     article: None,
                     links: None,
                     hashes: None,
+                    prepared: None,
                 }
             })
             .collect();

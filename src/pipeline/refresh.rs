@@ -485,17 +485,21 @@ impl Pipeline {
                                 hashes,
                                 ..NewItem::default()
                             }),
+                            // Packed and folded here, off the write lock, beside other feeds.
                             Seen::New | Seen::Changed(_) | Seen::Reissued { changed: true, .. } => {
-                                Some(NewItem {
-                                    hashes,
-                                    ..enrich(
-                                        item,
-                                        article,
-                                        &parsed,
-                                        feed_config.as_ref(),
-                                        &classifier,
-                                    )
-                                })
+                                Some(
+                                    NewItem {
+                                        hashes,
+                                        ..enrich(
+                                            item,
+                                            article,
+                                            &parsed,
+                                            feed_config.as_ref(),
+                                            &classifier,
+                                        )
+                                    }
+                                    .prepared(),
+                                )
                             }
                         }
                     })
@@ -763,6 +767,7 @@ pub(crate) fn enrich(
         matches,
         article,
         hashes: None,
+        prepared: None,
     }
 }
 

@@ -698,6 +698,7 @@ mod tests {
                 article: None,
                 links: None,
                 hashes: None,
+                prepared: None,
             })
             .collect();
         let r = s.store_items(1, &items, now).unwrap();
@@ -754,6 +755,7 @@ mod tests {
             }),
             links: None,
             hashes: None,
+            prepared: None,
         };
         s.store_items(1, &[item], now).unwrap();
         let stored: (String, String) = s

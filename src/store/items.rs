@@ -1,7 +1,10 @@
 //! Item rows: dedupe (by guid per feed; by link or content within a feed whose guids change;
 //! by canonical URL across feeds), insert, list, matches.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
+use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OptionalExtension, Params, Transaction, params};
 use sha2::{Digest, Sha256};
 
@@ -27,6 +30,76 @@ pub struct NewItem {
     /// The item's hashes when the pipeline has computed them already; computed on storing when
     /// `None`.
     pub hashes: Option<Hashes>,
+    /// Its stored texts computed ahead by [`NewItem::prepare`]; computed on storing when `None`.
+    pub prepared: Option<Prepared>,
+}
+
+/// An item's packed texts and the folded title and body of its full-text row, as
+/// [`Store::store_items`] would compute them: computed by [`NewItem::prepare`] before the write
+/// lock is taken (on another thread), they shorten the time a batch holds it. Used only while
+/// the item's title and texts keep the lengths they were computed from, else computed again.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    lens: (usize, usize, Option<usize>),
+    text: Option<Vec<u8>>,
+    article: Option<Vec<u8>>,
+    title: String,
+    body: String,
+}
+
+impl NewItem {
+    /// Computes the item's stored texts now ([`Prepared`]): the work of storing it that needs
+    /// no database, done before the write lock.
+    pub fn prepare(&mut self) {
+        let article = self.article_text();
+        self.prepared = Some(Prepared {
+            lens: self.lens(),
+            text: super::packed::deflated(&self.parsed.text),
+            article: article.and_then(super::packed::deflated),
+            title: fold_str(&self.parsed.title),
+            // As the index reads it back: `COALESCE(article_text, text)`.
+            body: fold_str(article.unwrap_or(&self.parsed.text)),
+        });
+    }
+
+    /// [`NewItem::prepare`]d.
+    pub fn prepared(mut self) -> Self {
+        self.prepare();
+        self
+    }
+
+    fn article_text(&self) -> Option<&str> {
+        self.article.as_ref().and_then(|a| a.text.as_deref())
+    }
+
+    fn lens(&self) -> (usize, usize, Option<usize>) {
+        (
+            self.parsed.title.len(),
+            self.parsed.text.len(),
+            self.article_text().map(str::len),
+        )
+    }
+
+    /// What [`NewItem::prepare`] computed, while it still fits the item.
+    fn ready(&self) -> Option<&Prepared> {
+        self.prepared.as_ref().filter(|p| p.lens == self.lens())
+    }
+
+    /// The stored form of the item's text.
+    fn packed_text(&self) -> ToSqlOutput<'_> {
+        match self.ready() {
+            Some(p) => super::packed::pack_with(&self.parsed.text, p.text.as_deref()),
+            None => super::packed::pack(&self.parsed.text),
+        }
+    }
+
+    /// The stored form of the article's text (NULL without one).
+    fn packed_article(&self) -> ToSqlOutput<'_> {
+        match (self.article_text(), self.ready()) {
+            (Some(text), Some(p)) => super::packed::pack_with(text, p.article.as_deref()),
+            (text, _) => super::packed::pack_opt(text),
+        }
+    }
 }
 
 /// An item's [`content_hash`] and [`source_hash`], computed once per item.
@@ -412,13 +485,13 @@ impl Store {
                             it.title,
                             new.links,
                             None::<String>,
-                            super::packed::pack(&it.text),
+                            new.packed_text(),
                             it.author,
                             it.published,
                             now,
                             hash,
                             new.language,
-                            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
+                            new.packed_article(),
                             new.article.as_ref().map(|a| a.status.as_str()),
                             new.language_source.as_ref().map(|l| l.0.as_str()),
                             new.language_source.as_ref().map(|l| l.1)
@@ -429,11 +502,8 @@ impl Store {
                         id,
                         title: &it.title,
                         // As the index reads it back: `COALESCE(article_text, text)`.
-                        body: new
-                            .article
-                            .as_ref()
-                            .and_then(|a| a.text.as_deref())
-                            .unwrap_or(&it.text),
+                        body: new.article_text().unwrap_or(&it.text),
+                        folded: new.ready().map(|p| (p.title.as_str(), p.body.as_str())),
                     });
                     execute(
                         &tx,
@@ -660,12 +730,12 @@ fn update_item(
             it.title,
             new.links,
             None::<String>,
-            super::packed::pack(&it.text),
+            new.packed_text(),
             it.author,
             it.published,
             hash,
             new.language,
-            super::packed::pack_opt(new.article.as_ref().and_then(|a| a.text.as_deref())),
+            new.packed_article(),
             new.article.as_ref().map(|a| a.status.as_str()),
             new.language_source.as_ref().map(|l| l.0.as_str()),
             new.language_source.as_ref().map(|l| l.1)
@@ -675,11 +745,12 @@ fn update_item(
 }
 
 /// The full-text row of a new item: its id, and the title and body (the article's text, else
-/// the item's) it was stored with.
+/// the item's) it was stored with, folded already when the item was [`NewItem::prepare`]d.
 struct FtsRow<'a> {
     id: i64,
     title: &'a str,
     body: &'a str,
+    folded: Option<(&'a str, &'a str)>,
 }
 
 /// Rows of one full-text insert statement at most (3 parameters each).
@@ -703,9 +774,12 @@ fn index_new_rows(
         return Ok(());
     }
     for rows in unindexed.chunks(FTS_ROWS_PER_STATEMENT) {
-        let folded: Vec<(i64, String, String)> = rows
+        let folded: Vec<(i64, Cow<'_, str>, Cow<'_, str>)> = rows
             .iter()
-            .map(|r| (r.id, fold_str(r.title), fold_str(r.body)))
+            .map(|r| match r.folded {
+                Some((title, body)) => (r.id, Cow::Borrowed(title), Cow::Borrowed(body)),
+                None => (r.id, fold_str(r.title).into(), fold_str(r.body).into()),
+            })
             .collect();
         let values = vec!["(?, ?, ?)"; rows.len()].join(", ");
         // One statement per batch size: not kept in the cache of prepared statements, whose
@@ -805,6 +879,7 @@ mod tests {
             }),
             links: None,
             hashes: None,
+            prepared: None,
         };
         let id = s.store_items(1, &[item], now).unwrap().new_ids[0];
         let retries = s.article_retries(None, None).unwrap();
@@ -996,5 +1071,117 @@ mod tests {
             found(&format!("title : \"{last}\"")),
             vec![report.new_ids[last]]
         );
+    }
+
+    /// Items [`NewItem::prepare`]d before the write (packed and folded on another thread, as a
+    /// poll and the year generator do) are stored exactly as items computed under the lock:
+    /// the same rows, the same compressed texts, the same full-text index to the byte; an item
+    /// changed after it was prepared is computed again, not stored with its old text.
+    #[test]
+    fn prepared_items_are_stored_as_items_computed_under_the_lock() {
+        use rusqlite::types::ValueRef;
+        let now = Utc::now();
+        let batch = |round: usize| -> Vec<NewItem> {
+            (0..12)
+                .map(|i| {
+                    let mut it = NewItem {
+                        parsed: ParsedItem {
+                            guid: format!("g{i}"),
+                            title: format!("Plan {i}: cyber resilience, round {round}"),
+                            text: format!("The Commission adopted plan {i} (round {round}). ")
+                                .repeat(if i % 3 == 0 { 1 } else { 9 }),
+                            ..ParsedItem::default()
+                        },
+                        ..NewItem::default()
+                    };
+                    if i % 4 == 1 {
+                        it.article = Some(Article {
+                            text: Some(format!("Der Rat hat Plan {i} angenommen. ").repeat(12)),
+                            status: "ok".into(),
+                        });
+                    }
+                    it
+                })
+                .collect()
+        };
+        let store = |prepare: bool| -> Store {
+            let mut s = Store::open_in_memory().unwrap();
+            let feed = crate::config::FeedConfig::for_tests(
+                "f",
+                "https://x.eu/rss",
+                crate::config::FetchArticle::Auto,
+            );
+            s.sync_feeds(&[feed], now).unwrap();
+            for round in 0..2 {
+                let mut items = batch(round);
+                if prepare {
+                    items.iter_mut().for_each(NewItem::prepare);
+                    // changed after it was prepared: its text of now is stored and indexed
+                    items[2].parsed.text = "Stale? No: the text as stored now.".repeat(9);
+                } else {
+                    items[2].parsed.text = "Stale? No: the text as stored now.".repeat(9);
+                }
+                if round == 1 {
+                    items.truncate(6); // updates of items of round 0, their texts changed
+                }
+                s.store_items(1, &items, now).unwrap();
+            }
+            s
+        };
+        let rows = |s: &Store, sql: &str| -> Vec<Vec<String>> {
+            let mut q = s.conn.prepare(sql).unwrap();
+            let n = q.column_count();
+            q.query_map([], |r| {
+                (0..n)
+                    .map(|c| {
+                        Ok(match r.get_ref(c)? {
+                            ValueRef::Blob(b) => hex::encode(b),
+                            v => format!("{v:?}"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let (plain, prepared) = (store(false), store(true));
+        for sql in [
+            "SELECT * FROM items ORDER BY id",
+            "SELECT * FROM items_fts_data ORDER BY id",
+            "SELECT * FROM items_fts_idx ORDER BY segid, term",
+        ] {
+            let expected = rows(&plain, sql);
+            assert!(expected.len() >= 2, "{sql}: {expected:?}");
+            assert_eq!(rows(&prepared, sql), expected, "{sql}");
+        }
+        let kinds: String = prepared
+            .conn
+            .query_row(
+                "SELECT group_concat(typeof(text) || '/' || typeof(article_text), ' ')
+                 FROM (SELECT * FROM items ORDER BY id LIMIT 3)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kinds, "text/null blob/blob blob/null");
+        let stale: String = prepared
+            .conn
+            .query_row(
+                "SELECT veille_text(text) FROM items WHERE guid = 'g2'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stale, "Stale? No: the text as stored now.".repeat(9));
+        let found: i64 = prepared
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'stale'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1);
     }
 }

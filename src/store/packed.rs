@@ -43,12 +43,26 @@ fn deflate(text: &[u8]) -> Option<Vec<u8>> {
 
 /// The stored form of `text`.
 pub fn pack(text: &str) -> ToSqlOutput<'_> {
-    if text.len() >= MIN_BYTES
-        && let Some(packed) = deflate(text.as_bytes())
-    {
-        return ToSqlOutput::Owned(Value::Blob(packed));
+    match deflated(text) {
+        Some(packed) => ToSqlOutput::Owned(Value::Blob(packed)),
+        None => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
     }
-    ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
+}
+
+/// The BLOB [`pack`] stores for `text`, `None` when it stores the text as it is: computed ahead
+/// of the write (see `NewItem::prepare`), then stored by [`pack_with`].
+pub fn deflated(text: &str) -> Option<Vec<u8>> {
+    (text.len() >= MIN_BYTES)
+        .then(|| deflate(text.as_bytes()))
+        .flatten()
+}
+
+/// [`pack`] with the outcome of [`deflated`] for `text` at hand.
+pub fn pack_with<'a>(text: &'a str, deflated: Option<&'a [u8]>) -> ToSqlOutput<'a> {
+    match deflated {
+        Some(packed) => ToSqlOutput::Borrowed(ValueRef::Blob(packed)),
+        None => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+    }
 }
 
 /// The stored form of an optional text.

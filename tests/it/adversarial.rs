@@ -320,6 +320,7 @@ fn seed_match(config: &Config, feed: &str) {
         article: None,
         links: None,
         hashes: None,
+        prepared: None,
     };
     store.store_items(id, &[item], Utc::now()).unwrap();
 }

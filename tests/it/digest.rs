@@ -89,6 +89,7 @@ fn item(
         article: None,
         links: None,
         hashes: None,
+        prepared: None,
     }
 }
 

@@ -183,6 +183,7 @@ fn seed(config: &Config, now: DateTime<Utc>) -> Store {
         article: None,
         links: None,
         hashes: None,
+        prepared: None,
     };
     store
         .store_items(
