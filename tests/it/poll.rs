@@ -475,6 +475,13 @@ async fn a_refresh_reports_how_long_its_writes_waited_for_the_write_lock() {
         &server,
         &[("rss2", "/feeds/rss2.xml")],
     ));
+    // The term trie is built on the first classification (0.2–0.7 s): built here, so that the
+    // poll below reaches its writes while the lock is still held.
+    p.classifier().matches(
+        "EU and NATO",
+        "The trie is built before the lock is taken.",
+        None,
+    );
     let held = std::time::Duration::from_millis(600);
     let (locked, wait_locked) = std::sync::mpsc::channel();
     let db = config.storage.database.clone();
