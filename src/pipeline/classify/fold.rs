@@ -377,14 +377,12 @@ impl Writer {
 /// when adding `0x80 - b'A'` sets its high bit and adding `0x7F - b'Z'` does not), and the
 /// control bytes below `0x0E` that are white space made spaces, byte by byte (rare).
 fn fold_ascii_word(word: u64) -> u64 {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     let at_least_a = word.wrapping_add(ONES * u64::from(0x80 - b'A'));
     let above_z = word.wrapping_add(ONES * u64::from(0x7F - b'Z'));
     let upper = at_least_a & !above_z & HIGHS;
     let lowered = word | (upper >> 2);
     // Bytes below 0x0E (U+0009…U+000D are among them).
-    if word.wrapping_sub(ONES * 0x0E) & !word & HIGHS == 0 {
+    if bytes_below(word, 0x0E) == 0 {
         return lowered;
     }
     let mut bytes = lowered.to_le_bytes();
@@ -392,6 +390,16 @@ fn fold_ascii_word(word: u64) -> u64 {
         *b = ASCII[*b as usize & 0x7F].0;
     }
     u64::from_le_bytes(bytes)
+}
+
+/// Eight times the byte 0x01 and 0x80: the constants of the eight-bytes-at-a-time tests.
+pub(super) const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// Not zero when one of the eight bytes of `word` is below `n` (at most 0x80): subtracting `n`
+/// from each borrows into the high bit only of a byte below it whose own high bit is clear.
+pub(super) fn bytes_below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
 }
 
 /// Whether an ASCII byte is a letter or digit (false for every byte of a multi-byte char).

@@ -1,6 +1,8 @@
 //! Splits an item into fields and sentences: the first line is the title, the first sentences
 //! of the body are the lead, the rest is the body. Works on the original text (byte ranges).
 
+use super::fold::{ONES, bytes_below};
+
 /// Where a piece of text sits in the item; earlier fields weigh more.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -107,17 +109,11 @@ fn split_line(line: &str, mut each: impl FnMut(usize, usize)) {
 /// tested at a time: a byte equal to a delimiter is a zero byte of `word ^ delimiter`, and a
 /// word without a zero byte is skipped whole.
 fn next_delimiter(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let equal = |word: u64, d: u8| bytes_below(word ^ (ONES * u64::from(d)), 1);
     let mut i = from;
     while let Some(chunk) = bytes.get(i..i + 8) {
-        let word = u64::from_ne_bytes(chunk.try_into().expect("eight bytes"));
-        let found = zero_byte(word ^ (ONES * u64::from(b'.')))
-            | zero_byte(word ^ (ONES * u64::from(b'!')))
-            | zero_byte(word ^ (ONES * u64::from(b'?')))
-            | zero_byte(word ^ (ONES * u64::from(b';')));
-        if found != 0 {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if equal(word, b'.') | equal(word, b'!') | equal(word, b'?') | equal(word, b';') != 0 {
             break;
         }
         i += 8;
