@@ -285,18 +285,6 @@ impl Classifier {
                 }
             }
         }
-        if let Some(p) = patterns.iter().find(|p| p.contains('\0')) {
-            return Err(ConfigError {
-                path: topics.first().map(|t| t.path.clone()).unwrap_or_default(),
-                line: None,
-                column: None,
-                key: None,
-                message: format!(
-                    "term `{}` holds a NUL character (it ends a key of the term trie); remove it",
-                    p.escape_debug()
-                ),
-            });
-        }
         Ok(Classifier {
             topics,
             trie: OnceLock::new(),
@@ -412,13 +400,15 @@ impl Classifier {
 
     /// The trie of every searched form, built on first use.
     fn trie(&self) -> Option<&DoubleArray<Vec<u8>>> {
-        self.trie.get_or_init(|| self.build_trie()).as_ref()
+        self.trie
+            .get_or_init(|| self.searched_forms_trie())
+            .as_ref()
     }
 
     /// Builds the trie of every searched form (once, out of the hot path).
     #[cold]
     #[inline(never)]
-    fn build_trie(&self) -> Option<DoubleArray<Vec<u8>>> {
+    fn searched_forms_trie(&self) -> Option<DoubleArray<Vec<u8>>> {
         let forms: Vec<&str> = (0..self.refs.len()).map(|id| self.form(id)).collect();
         let trie = build_trie(&forms);
         if trie.is_none() && !forms.is_empty() {
@@ -958,14 +948,18 @@ mod tests {
 
     #[test]
     fn a_term_with_a_nul_character_is_refused_by_name() {
-        let topic = rules::parse_topic(
+        let err = rules::parse_topic(
             "threshold = 0.5\n[concepts.a]\nrole = \"required\"\nterms.any = [\"cyber\\u0000x\"]\n",
             Path::new("t.toml"),
         )
-        .unwrap();
-        let err = Classifier::new(vec![topic]).expect_err("a NUL term is refused");
+        .expect_err("a NUL term is refused where the rules are read");
         assert!(err.message.contains("NUL"), "{}", err.message);
         assert!(err.message.contains("cyber"), "{}", err.message);
+        assert_eq!(
+            err.line,
+            Some(4),
+            "the error names the term's line: {err:?}"
+        );
     }
 
     #[test]

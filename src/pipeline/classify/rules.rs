@@ -343,6 +343,12 @@ pub fn parse_topic(text: &str, path: &Path) -> Result<Topic, ConfigError> {
 
 /// `=` prefix → case-sensitive; `*` ending a word → prefix match of that word.
 fn compile_term(written: &str, language: &'static str) -> Result<Term, String> {
+    if written.contains('\0') {
+        return Err(format!(
+            "term `{}` holds a NUL character (it would end a key of the term trie early); remove it",
+            written.escape_debug()
+        ));
+    }
     let mut t = written.trim();
     let exact = t.starts_with('=');
     if exact {
