@@ -39,10 +39,7 @@ pub fn is_unsafe(c: char) -> bool {
 /// `s` without the characters [`is_unsafe`] names; line and paragraph separators become line
 /// feeds. Borrowed when there is nothing to strip.
 pub fn strip_controls(s: &str) -> Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| is_unsafe(c) || matches!(c, '\u{2028}' | '\u{2029}'))
-    {
+    if !needs_stripping(s) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -54,6 +51,45 @@ pub fn strip_controls(s: &str) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+/// Whether `s` holds a character [`strip_controls`] removes or replaces, read byte by byte: every
+/// such character is a C0 control, DEL, or starts with one of the lead bytes `C2` (C1 controls),
+/// `E2` (U+2028…U+2069) or `EF` (U+FEFF, U+FFF9…U+FFFB), and only those characters are decoded.
+fn needs_stripping(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Printable ASCII, the common case, sixteen bytes at a time (a fold the compiler vectorises).
+        if let Some(block) = bytes.get(i..i + 16)
+            && block
+                .iter()
+                .fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f))
+        {
+            i += 16;
+            continue;
+        }
+        match b {
+            b'\t'
+            | b'\n'
+            | b'\r'
+            | 0x20..=0x7e
+            | 0x80..=0xc1
+            | 0xc3..=0xe1
+            | 0xe3..=0xee
+            | 0xf0.. => i += 1,
+            0xc2 | 0xe2 | 0xef => {
+                // A lead byte (continuation bytes are 0x80…0xBF), so `i` is a char boundary.
+                let c = s[i..].chars().next().unwrap_or(' ');
+                if is_unsafe(c) || matches!(c, '\u{2028}' | '\u{2029}') {
+                    return true;
+                }
+                i += c.len_utf8();
+            }
+            _ => return true,
+        }
+    }
+    false
 }
 
 fn strip_in_place(s: &mut String) {
@@ -190,6 +226,30 @@ pub fn title(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_scan_finds_what_a_character_scan_finds() {
+        let by_chars = |s: &str| {
+            s.chars()
+                .any(|c| is_unsafe(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+        };
+        // Every character alone, and between words, after a multi-byte letter and at the end.
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let long = "sixteen-byte run";
+            for s in [
+                c.to_string(),
+                format!("Brüssel {c} x"),
+                format!("€{c}"),
+                format!("ab{c}"),
+                format!("{long}{c}{long}{long}"),
+                format!("{long}a{c}"),
+            ] {
+                assert_eq!(needs_stripping(&s), by_chars(&s), "{s:?}");
+            }
+        }
+        assert!(!needs_stripping("l’Union « européenne » – 2026"));
+        assert!(needs_stripping("EU\u{202e}NATO") && needs_stripping("x\u{85}"));
+    }
 
     #[test]
     fn escapes_nul_and_bidi_overrides_are_stripped_text_is_kept() {

@@ -567,10 +567,36 @@ const MARKS: [(&str, &str); 14] = [
 /// Cyrillic letters Bulgarian does not use (Russian, Ukrainian, Belarusian, Macedonian, Serbian).
 const NOT_BULGARIAN: &str = "ыэёіїєґўѓќѕђћјљњџ";
 
+/// Every letter of [`MARKS`] and [`NOT_BULGARIAN`], sorted, with one bit per `MARKS` entry that
+/// lists it and bit [`NOT_BULGARIAN_BIT`] for the latter: one binary search per non-ASCII letter
+/// instead of a substring search of every list.
+static MARK_BITS: LazyLock<Vec<(char, u16)>> = LazyLock::new(|| {
+    let mut bits: Vec<(char, u16)> = Vec::new();
+    let lists = MARKS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, letters))| (i, *letters))
+        .chain([(NOT_BULGARIAN_BIT, NOT_BULGARIAN)]);
+    for (i, letters) in lists {
+        for ch in letters.chars() {
+            match bits.iter_mut().find(|(c, _)| *c == ch) {
+                Some((_, b)) => *b |= 1 << i,
+                None => bits.push((ch, 1 << i)),
+            }
+        }
+    }
+    bits.sort_unstable();
+    bits
+});
+
+/// The bit of [`MARK_BITS`] that stands for [`NOT_BULGARIAN`].
+const NOT_BULGARIAN_BIT: usize = MARKS.len();
+
 impl Stats {
     fn of(text: &str) -> Stats {
         let mut s = Stats::default();
         let mut not_bg = 0usize;
+        let table = MARK_BITS.as_slice();
         for ch in text.chars() {
             if !ch.is_alphabetic() {
                 continue;
@@ -579,21 +605,23 @@ impl Stats {
             match ch {
                 'a'..='z' | 'A'..='Z' | '\u{c0}'..='\u{24f}' => s.latin += 1,
                 '\u{370}'..='\u{3ff}' | '\u{1f00}'..='\u{1fff}' => s.greek += 1,
-                '\u{400}'..='\u{4ff}' => {
-                    s.cyrillic += 1;
-                    if NOT_BULGARIAN.contains(ch.to_lowercase().next().unwrap_or(ch)) {
-                        not_bg += 1;
-                    }
-                }
+                '\u{400}'..='\u{4ff}' => s.cyrillic += 1,
                 _ => {}
             }
             if ch.is_ascii() {
                 continue;
             }
             let lower = ch.to_lowercase().next().unwrap_or(ch);
-            for (i, (_, letters)) in MARKS.iter().enumerate() {
-                if letters.contains(lower) {
-                    s.marks[i] += 1;
+            let Ok(at) = table.binary_search_by_key(&lower, |&(c, _)| c) else {
+                continue;
+            };
+            let mut bits = table[at].1;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                match s.marks.get_mut(i) {
+                    Some(n) => *n += 1,
+                    None => not_bg += 1,
                 }
             }
         }
@@ -923,6 +951,63 @@ static LANGUAGES: &[Language] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Stats::of` as it was written before [`MARK_BITS`]: a substring search of every list.
+    fn stats_by_lists(text: &str) -> Stats {
+        let mut s = Stats::default();
+        let mut not_bg = 0usize;
+        for ch in text.chars().filter(|c| c.is_alphabetic()) {
+            s.letters += 1;
+            match ch {
+                'a'..='z' | 'A'..='Z' | '\u{c0}'..='\u{24f}' => s.latin += 1,
+                '\u{370}'..='\u{3ff}' | '\u{1f00}'..='\u{1fff}' => s.greek += 1,
+                '\u{400}'..='\u{4ff}' => {
+                    s.cyrillic += 1;
+                    if NOT_BULGARIAN.contains(ch.to_lowercase().next().unwrap_or(ch)) {
+                        not_bg += 1;
+                    }
+                }
+                _ => {}
+            }
+            let lower = ch.to_lowercase().next().unwrap_or(ch);
+            for (i, (_, letters)) in MARKS.iter().enumerate() {
+                if !ch.is_ascii() && letters.contains(lower) {
+                    s.marks[i] += 1;
+                }
+            }
+        }
+        s.marks[MARKS.len() - 1] = not_bg;
+        s
+    }
+
+    #[test]
+    fn the_mark_table_counts_every_letter_as_the_letter_lists_do() {
+        // Every character up to U+2FFF, upper and lower case, one at a time and all together.
+        let all: String = (0..0x3000u32).filter_map(char::from_u32).collect();
+        for text in all.chars().map(String::from).chain([all.clone()]) {
+            let (fast, slow) = (Stats::of(&text), stats_by_lists(&text));
+            assert_eq!(
+                (
+                    fast.letters,
+                    fast.latin,
+                    fast.cyrillic,
+                    fast.greek,
+                    fast.marks
+                ),
+                (
+                    slow.letters,
+                    slow.latin,
+                    slow.cyrillic,
+                    slow.greek,
+                    slow.marks
+                ),
+                "{text:?}"
+            );
+        }
+        // Czech letters in either case; non-Bulgarian Cyrillic counted in the Russian slot.
+        assert_eq!(Stats::of("ěřů ĚŘŮ").marks[0], 6);
+        assert_eq!(Stats::of("ыэё ЫЭЁ і").marks[MARKS.len() - 1], 7);
+    }
 
     fn code(title: &str, body: &str, hints: &Hints) -> Option<(&'static str, Source)> {
         detect(title, body, hints).map(|d| (d.code, d.source))
