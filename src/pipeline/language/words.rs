@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use foldhash::fast::FixedState;
+
 /// (language, its common function words, lowercase).
 const LISTS: [(&str, &[&str]); 22] = [
     (
@@ -227,9 +229,11 @@ pub const LANGUAGES: [&str; LISTS.len()] = {
     out
 };
 
-/// Every listed word with the languages it belongs to, as a bit mask.
-static MASKS: LazyLock<HashMap<&'static str, u32>> = LazyLock::new(|| {
-    let mut masks = HashMap::new();
+/// Every listed word with the languages it belongs to, as a bit mask. Hashed with `foldhash`'s
+/// fixed seed: every word of every sample is looked up, and the keys are fixed (a text cannot add
+/// any), so SipHash's defence against chosen keys buys nothing here.
+static MASKS: LazyLock<HashMap<&'static str, u32, FixedState>> = LazyLock::new(|| {
+    let mut masks = HashMap::with_hasher(FixedState::default());
     for (i, (_, words)) in LISTS.iter().enumerate() {
         for word in *words {
             *masks.entry(*word).or_insert(0) |= 1 << i;
