@@ -40,7 +40,8 @@ def count(binary: Path, passes: int) -> tuple[dict[str, int], str]:
         m = re.search(rf"^==\d+== {key}\s+(?:refs|misses):\s+([\d,]+)", run.stderr, re.M)
         if m:
             totals[key] = int(m.group(1).replace(",", ""))
-    return totals, run.stdout.strip()
+    # The first line (what the passes wrote); the second has timings, which differ run to run.
+    return totals, run.stdout.strip().splitlines()[0]
 
 
 def per_pass(binary: Path, passes: int) -> tuple[dict[str, float], str]:
