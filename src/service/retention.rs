@@ -254,19 +254,20 @@ pub fn run_with(
             })?;
         }
         // 4. Give free pages back, a step a transaction, until none is left or as many pages
-        // as were free when this step began were asked back (polls meanwhile free pages too:
+        // as were free when this step began were given back (polls meanwhile free pages too:
         // they are for the next run).
         if !report.cannot_shrink {
             let free = store.file_stats()?.free_pages;
             if free > 0 {
-                let mut asked = 0;
+                let mut back = 0;
                 steps.run(&mut report, limits.vacuum_pages, |report, pages, took| {
-                    let left = store.vacuum_step(pages)?;
+                    // A step stops early once the budget is spent: it counts what it gave back.
+                    let (given, left) = store.vacuum_step(pages, budget)?;
                     report.vacuum_steps += 1;
                     report.vacuum_pages = pages;
                     report.longest_vacuum = report.longest_vacuum.max(took());
-                    asked += pages as i64;
-                    Ok(vacuum_goes_on(free, asked, left))
+                    back += given.max(1);
+                    Ok(vacuum_goes_on(free, back, left))
                 })?;
             }
         }
@@ -364,12 +365,12 @@ pub fn next_run(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc
     }
 }
 
-/// Whether the vacuum goes on after a step: pages are left free and fewer pages were asked back
-/// than were free when it began (`free`). Not "while a step leaves fewer free pages than the step
+/// Whether the vacuum goes on after a step: pages are left free and fewer pages were given back
+/// (`back`, at least one a step) than were free when it began (`free`). Not "while a step leaves fewer free pages than the step
 /// before": polls beside it free pages too (an item's texts replaced, the search index merged),
 /// and a step's net change of zero or less ended the run with most of the file still free.
-fn vacuum_goes_on(free: i64, asked: i64, left: i64) -> bool {
-    left > 0 && asked < free
+fn vacuum_goes_on(free: i64, back: i64, left: i64) -> bool {
+    left > 0 && back < free
 }
 
 #[cfg(test)]
@@ -381,7 +382,7 @@ mod tests {
     /// Regression (issue 18, a year of 1,095,000 items at 3,000 a day): after a prune of 510,688
     /// items, the vacuum stopped after 61 steps with 2,244 MiB still free inside the file, as
     /// polls beside it freed as many pages as a step gave back. It now goes on until it has
-    /// asked back the pages free when it began, and stops at that bound even if none comes back.
+    /// given back the pages free when it began, and stops at that bound even if none comes back.
     #[test]
     fn the_vacuum_goes_on_while_polls_free_pages_beside_it_and_stops_at_what_was_free() {
         // 10,000 pages free; each step of 300 gives 300 back while polls free 300 more.
