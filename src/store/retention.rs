@@ -875,6 +875,23 @@ mod tests {
         assert_eq!(s.item_count().unwrap(), 1);
     }
 
+    /// A store at `path` whose 200 long items were stored and deleted: its file has free pages.
+    fn store_with_free_pages(path: &std::path::Path) -> Store {
+        let mut s = Store::open(path).unwrap();
+        feed(&mut s);
+        let batch: Vec<NewItem> = (0..200)
+            .map(|i| {
+                let mut it = item(&format!("i{i}"), false);
+                it.parsed.text = format!("{i} ").repeat(2_000);
+                it
+            })
+            .collect();
+        s.store_items(1, &batch, at("2026-01-01T00:00:00Z"))
+            .unwrap();
+        s.conn.execute_batch("DELETE FROM items").unwrap();
+        s
+    }
+
     /// No time limit for a vacuum step, where a test counts pages.
     const LONG: Duration = Duration::from_secs(3600);
 
@@ -887,18 +904,7 @@ mod tests {
     fn a_vacuum_step_stops_when_its_time_budget_is_spent_and_keeps_what_it_gave_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db");
-        let mut s = Store::open(&path).unwrap();
-        feed(&mut s);
-        let batch: Vec<NewItem> = (0..200)
-            .map(|i| {
-                let mut it = item(&format!("i{i}"), false);
-                it.parsed.text = format!("{i} ").repeat(2_000);
-                it
-            })
-            .collect();
-        s.store_items(1, &batch, at("2026-01-01T00:00:00Z"))
-            .unwrap();
-        s.conn.execute_batch("DELETE FROM items").unwrap();
+        let mut s = store_with_free_pages(&path);
         let before = s.file_stats().unwrap();
         assert!(
             before.free_pages > 100,
@@ -929,18 +935,7 @@ mod tests {
     #[test]
     fn one_vacuum_step_gives_back_all_the_pages_it_is_asked_for_not_one() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("v.db")).unwrap();
-        feed(&mut s);
-        let batch: Vec<NewItem> = (0..200)
-            .map(|i| {
-                let mut it = item(&format!("i{i}"), false);
-                it.parsed.text = format!("{i} ").repeat(2_000);
-                it
-            })
-            .collect();
-        s.store_items(1, &batch, at("2026-01-01T00:00:00Z"))
-            .unwrap();
-        s.conn.execute_batch("DELETE FROM items").unwrap();
+        let mut s = store_with_free_pages(&dir.path().join("v.db"));
         let free = s.file_stats().unwrap().free_pages;
         assert!(free > 100, "the test needs free pages: {free}");
         assert_eq!(
