@@ -846,6 +846,18 @@ fn write_matches(
 mod tests {
     use super::*;
 
+    /// The ids of the items whose full-text row matches `word`, in order.
+    fn found(s: &Store, word: &str) -> Vec<i64> {
+        let mut q = s
+            .conn
+            .prepare("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid")
+            .unwrap();
+        q.query_map([word], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     /// Regression (merge of issue 16's `veille refetch` with issue 18's packed texts): the items
     /// to fetch again were read with their text as stored, a deflated BLOB, which does not read
     /// as a string; and a refetched article text was written unpacked.
@@ -938,16 +950,6 @@ mod tests {
             .store_items(1, &[item("a", "Alpha"), item("c", "Charlie")], now)
             .unwrap();
         assert_eq!((first.new, second.new, second.unchanged), (2, 1, 1));
-        let found = |s: &Store, word: &str| -> Vec<i64> {
-            let mut q = s
-                .conn
-                .prepare("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid")
-                .unwrap();
-            q.query_map([word], |r| r.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        };
         let ids: Vec<i64> = [&first.new_ids[..], &second.new_ids[..]].concat();
         assert_eq!(found(&s, "resilience"), ids);
         assert_eq!(found(&s, "charlie"), second.new_ids);
@@ -970,15 +972,7 @@ mod tests {
         assert_eq!((third.new, third.updated), (1, 1), "{third:?}");
         assert_eq!(found(&s, "foxtrot"), third.new_ids);
         assert_eq!(found(&s, "echo"), Vec::<i64>::new());
-        let rows: i64 = s
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'delta'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(rows, 1);
+        assert_eq!(found(&s, "delta").len(), 1);
     }
 
     /// Issue 19: a batch's full-text rows are folded from the items in memory, not read back
@@ -1174,14 +1168,6 @@ mod tests {
             )
             .unwrap();
         assert_eq!(stale, "Stale? No: the text as stored now.".repeat(9));
-        let found: i64 = prepared
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'stale'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(found, 1);
+        assert_eq!(found(&prepared, "stale").len(), 1);
     }
 }
