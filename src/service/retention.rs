@@ -33,8 +33,6 @@ pub const TOMBSTONE_BATCH: usize = 5_000;
 pub const VACUUM_PAGES: usize = 1_024;
 /// Pages merged per step of the search index, at most (adapted to [`BUDGET`]).
 pub const MERGE_PAGES: usize = 256;
-/// At most this many pages of the search index merged per run (the rest waits for the next day).
-pub const MERGE_RUN_PAGES: usize = 200 * MERGE_PAGES;
 /// The least a step of any kind is shrunk to.
 pub const MIN_STEP: usize = 8;
 /// How often the service prunes.
@@ -241,16 +239,17 @@ pub fn run_with(
             report.longest_expiry = report.longest_expiry.max(took());
             Ok(n >= asked)
         })?;
-        // 3. Merge the search index, which drops deleted items' entries for good.
+        // 3. Merge the search index, which drops deleted items' entries for good. Deleting
+        // them above only marked them deleted (FTS5's `deletemerge` is off but in these steps),
+        // so this merges until nothing is left to merge: as much work as the deletes did
+        // themselves before, in steps bounded by the budget.
         if report.pruned() > 0 {
-            let mut merged = 0;
             steps.run(&mut report, limits.merge_pages, |report, pages, took| {
                 let more = store.search_index_merge_step(pages)?;
                 report.merge_steps += 1;
                 report.merge_pages = pages;
                 report.longest_merge = report.longest_merge.max(took());
-                merged += pages;
-                Ok(more && merged < MERGE_RUN_PAGES)
+                Ok(more)
             })?;
         }
         // 4. Give free pages back, a step a transaction, until none is left or as many pages

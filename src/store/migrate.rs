@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_fts_batch",
         include_str!("../../migrations/0010_fts_batch.sql"),
     ),
+    (
+        11,
+        "0011_fts_deletemerge",
+        include_str!("../../migrations/0011_fts_deletemerge.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -18,6 +18,10 @@ use sha2::{Digest, Sha256};
 use super::Store;
 use crate::error::StoreError;
 
+/// FTS5's own default `deletemerge`: a search index level whose rows are this share (per cent)
+/// deleted is merged, which drops them. Only [`Store::search_index_merge_step`] turns it on.
+const DELETE_MERGE_PERCENT: i64 = 10;
+
 /// How long items are kept (`[storage] keep_items`, `keep_matches`); `None` is forever.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Retention {
@@ -423,13 +427,28 @@ impl Store {
 
     /// One step of merging the search index's segments, which drops the rows of deleted items
     /// for good; `false` when there was nothing left to merge.
+    ///
+    /// The index keeps FTS5's `deletemerge` off (migration 0011), so that deleting an item never
+    /// rewrites index segments inside its DELETE; this step turns it on (a level whose rows are
+    /// a tenth or more deleted is merged even when it is the only one) for its own transaction.
     pub fn search_index_merge_step(&mut self, pages: usize) -> Result<bool, StoreError> {
-        let before = self.conn.total_changes();
-        self.conn.execute(
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO items_fts (items_fts, rank) VALUES ('deletemerge', ?1)",
+            [DELETE_MERGE_PERCENT],
+        )?;
+        let before = tx.total_changes();
+        tx.execute(
             "INSERT INTO items_fts (items_fts, rank) VALUES ('merge', ?1)",
             [pages as i64],
         )?;
-        Ok(self.conn.total_changes() - before >= 2)
+        let merged = tx.total_changes() - before >= 2;
+        tx.execute(
+            "INSERT INTO items_fts (items_fts, rank) VALUES ('deletemerge', 0)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(merged)
     }
 
     /// Copies the write-ahead log into the file (without waiting for readers), which is when a
@@ -944,6 +963,102 @@ mod tests {
             "forty pages, not one"
         );
         assert_eq!(s.vacuum_step(free as usize, LONG).unwrap(), (free - 40, 0));
+    }
+
+    /// Regression: a prune's DELETE (cascades, triggers) journals the pages it changes in case
+    /// it fails halfway, and SQLite spilled that statement journal to a new file in /var/tmp past
+    /// 64 KiB: about 28 writes per item on a simulated year (strace). It stays in memory now.
+    #[test]
+    fn statement_journals_stay_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("v.db")).unwrap();
+        let temp_store: i64 = s
+            .conn
+            .pragma_query_value(None, "temp_store", |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 2, "PRAGMA temp_store = MEMORY");
+    }
+
+    /// The search index's segments (their ids) and the bytes of their pages.
+    fn index_segments(s: &Store) -> (Vec<i64>, i64) {
+        // FTS5 numbers a segment's pages `segid << 37 | page`; ids under 1 << 37 are the index's
+        // own records, segids from 1 << 16 up hold tombstones
+        let segs = s
+            .conn
+            .prepare("SELECT DISTINCT id >> 37 FROM items_fts_data WHERE id >> 37 BETWEEN 1 AND 65535 ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let bytes = s
+            .conn
+            .query_row(
+                "SELECT SUM(length(block)) FROM items_fts_data WHERE id >> 37 BETWEEN 1 AND 65535",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (segs, bytes)
+    }
+
+    /// Regression: with FTS5's default `deletemerge` an item's DELETE, once a tenth of its index
+    /// level was deleted rows, rewrote that level there and then (up to 0.6 s for one item on a
+    /// simulated year, holding the write lock). Deletes now only mark rows deleted; the merge
+    /// steps drop them.
+    #[test]
+    fn pruning_leaves_the_search_index_to_the_merge_steps_which_drop_the_deleted_rows() {
+        let mut s = Store::open_in_memory().unwrap();
+        feed(&mut s);
+        let batch = |prefix: &str| -> Vec<NewItem> {
+            (0..300)
+                .map(|i| item(&format!("{prefix}{i}"), false))
+                .collect()
+        };
+        s.store_items(1, &batch("old"), at("2026-01-01T00:00:00Z"))
+            .unwrap();
+        s.store_items(1, &batch("new"), at("2026-05-25T00:00:00Z"))
+            .unwrap();
+        // one segment: the levels hold no four segments, which any write would merge
+        while s.search_index_merge_step(64).unwrap() {}
+        let (before, _) = index_segments(&s);
+        assert_eq!(before.len(), 1);
+        // ten items a transaction: thirty transactions, each flushing its deletes
+        let pruned = prune_all(&mut s, &keep(30, None), at("2026-06-01T00:00:00Z"), 10);
+        assert_eq!(pruned.unmatched, 300);
+        let (after_prune, bytes_after_prune) = index_segments(&s);
+        assert_eq!(after_prune, before, "no segment was merged by the deletes");
+        let found = |s: &Store| -> i64 {
+            s.conn
+                .query_row(
+                    "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'zebra'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!(found(&s), 300, "deleted rows are not found meanwhile");
+        let mut steps = 0;
+        while s.search_index_merge_step(64).unwrap() {
+            steps += 1;
+            assert!(steps < 1_000, "the merge steps come to an end");
+        }
+        let (merged, bytes_merged) = index_segments(&s);
+        assert_ne!(merged, before, "the merge steps rewrote the segments");
+        assert!(
+            bytes_merged * 10 < bytes_after_prune * 7,
+            "the deleted rows' entries are gone: {bytes_after_prune} → {bytes_merged} bytes"
+        );
+        assert_eq!(found(&s), 300);
+        let deletemerge: i64 = s
+            .conn
+            .query_row(
+                "SELECT v FROM items_fts_config WHERE k = 'deletemerge'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(deletemerge, 0, "a merge step turns it off again");
     }
 
     #[test]
