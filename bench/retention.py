@@ -151,17 +151,28 @@ def main() -> None:
     for _ in range(3):
         seed += 1
         baseline += poll_round(veille, config, port, args.poll_feeds, seed)
-    prune = subprocess.Popen([str(veille), "--config", str(config), "--log-format", "json", "-v", "prune"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    t = time.monotonic()
-    during = []
-    rounds = 0
-    while prune.poll() is None:
-        seed += 1
-        during += poll_round(veille, config, port, args.poll_feeds, seed)
-        rounds += 1
-    prune_s = time.monotonic() - t
-    out = prune.stdout.read()
+    # The prune's log goes to a file as it is written (a long prune can be followed with
+    # `tail -f`), and a progress line every minute says how far the polls beside it have got.
+    prune_log = root / "prune.log"
+    with prune_log.open("w") as log:
+        prune = subprocess.Popen([str(veille), "--config", str(config), "--log-format", "json", "-v", "prune"],
+                                 stdout=log, stderr=subprocess.STDOUT, text=True)
+        t = time.monotonic()
+        during = []
+        rounds = 0
+        shown = t
+        while prune.poll() is None:
+            seed += 1
+            during += poll_round(veille, config, port, args.poll_feeds, seed)
+            rounds += 1
+            if time.monotonic() - shown >= 60:
+                shown = time.monotonic()
+                waits = [w for _, w in during if w is not None]
+                print(f"prune running for {shown - t:.0f} s: {rounds} poll rounds beside it, longest refresh "
+                      f"{max(r for r, _ in during):.0f} ms, longest lock wait "
+                      f"{max(waits, default=0):.0f} ms", flush=True)
+        prune_s = time.monotonic() - t
+    out = prune_log.read_text()
     print(out, flush=True)
     if prune.returncode != 0:
         sys.exit("prune failed")

@@ -8,6 +8,7 @@
 //! and the steps of the other kinds are sized by what the last one took ([`StepSize`]: halved
 //! after a step over the budget). The report keeps the longest transaction of each kind.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,8 @@ pub const MERGE_PAGES: usize = 256;
 pub const MIN_STEP: usize = 8;
 /// How often the service prunes.
 pub const EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How often a long run logs how far it has got (a year's prune takes tens of minutes).
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 /// What one run did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -89,6 +92,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The stage a run is in, by what it has done so far: each stage's steps follow the last's.
+    pub fn stage(&self) -> &'static str {
+        if self.vacuum_steps > 0 {
+            "vacuum"
+        } else if self.merge_steps > 0 {
+            "search index merge"
+        } else if self.tombstones_expired > 0 {
+            "tombstone expiry"
+        } else {
+            "prune"
+        }
+    }
+
     pub fn pruned(&self) -> usize {
         self.unmatched + self.matched
     }
@@ -190,6 +206,7 @@ pub fn run_with(
         ..Report::default()
     };
     let stopped = || stop.load(Ordering::Relaxed);
+    let shown = Cell::new(started);
 
     // 1. Prune, one batch at a time.
     let mut cursor = PruneCursor::default();
@@ -226,13 +243,17 @@ pub fn run_with(
             break;
         }
         if !dry_run && b.unmatched + b.matched > 0 {
-            pause(&mut report, b.held);
+            pause(&mut report, b.held, &shown);
         }
     }
 
     if !dry_run && !report.interrupted {
         // 2. Tombstones not seen again for the retention period.
-        let steps = Steps { stop, budget };
+        let steps = Steps {
+            stop,
+            budget,
+            shown: &shown,
+        };
         steps.run(&mut report, limits.tombstones, |report, asked, took| {
             let n = store.expire_tombstones(retention, now, asked)?;
             report.tombstones_expired += n;
@@ -310,11 +331,12 @@ pub fn run_with(
     Ok(report)
 }
 
-/// What every step after pruning shares: the flag that stops the run and each transaction's
-/// time budget.
+/// What every step after pruning shares: the flag that stops the run, each transaction's
+/// time budget and when progress was last logged.
 struct Steps<'a> {
     stop: &'a AtomicBool,
     budget: Duration,
+    shown: &'a Cell<Instant>,
 }
 
 impl Steps<'_> {
@@ -342,15 +364,28 @@ impl Steps<'_> {
                 return Ok(());
             }
             size.after(took, self.budget);
-            pause(report, took);
+            pause(report, took, self.shown);
         }
     }
 }
 
 /// Sleeps between two transactions: at least [`PAUSE`], and at least as long as the last one
-/// took, so retention never holds the write lock more than half the time.
-fn pause(report: &mut Report, took: Duration) {
+/// took, so retention never holds the write lock more than half the time. Logs how far the run
+/// has got when [`PROGRESS_EVERY`] has passed since `shown`.
+fn pause(report: &mut Report, took: Duration, shown: &Cell<Instant>) {
     report.pauses += 1;
+    if shown.get().elapsed() >= PROGRESS_EVERY {
+        shown.set(Instant::now());
+        tracing::info!(
+            stage = report.stage(),
+            scanned = report.scanned,
+            pruned = report.pruned(),
+            tombstones_expired = report.tombstones_expired,
+            merge_steps = report.merge_steps,
+            vacuum_steps = report.vacuum_steps,
+            "retention under way"
+        );
+    }
     std::thread::sleep(PAUSE.max(took));
 }
 
@@ -410,9 +445,11 @@ mod tests {
         let mut report = Report::default();
         let stop = AtomicBool::new(false);
         let mut sizes = Vec::new();
+        let shown = Cell::new(Instant::now());
         let steps = Steps {
             stop: &stop,
             budget: Duration::ZERO,
+            shown: &shown,
         };
         // Each step "takes" its clock's time; the budget is 0, so every step is over it.
         steps
@@ -443,6 +480,37 @@ mod tests {
         assert!(!called);
         assert!(report.interrupted);
         assert_eq!(report.pauses, 2);
+    }
+
+    /// A year's prune runs for tens of minutes: a pause logs how far it has got once
+    /// [`PROGRESS_EVERY`] has passed since the last time, and not before; the stage named is the
+    /// latest one that has taken a step.
+    #[test]
+    fn a_long_run_logs_its_progress_every_so_often_naming_its_stage() {
+        let mut report = Report::default();
+        assert_eq!(report.stage(), "prune");
+        let just_now = Instant::now();
+        let shown = Cell::new(just_now);
+        pause(&mut report, Duration::ZERO, &shown);
+        assert_eq!(
+            shown.get(),
+            just_now,
+            "logged before PROGRESS_EVERY had passed"
+        );
+        let long_ago = Instant::now()
+            .checked_sub(PROGRESS_EVERY + Duration::from_secs(1))
+            .unwrap();
+        shown.set(long_ago);
+        pause(&mut report, Duration::ZERO, &shown);
+        assert!(shown.get() > long_ago, "not logged after PROGRESS_EVERY");
+        assert_eq!(report.pauses, 2);
+
+        report.tombstones_expired = 3;
+        assert_eq!(report.stage(), "tombstone expiry");
+        report.merge_steps = 1;
+        assert_eq!(report.stage(), "search index merge");
+        report.vacuum_steps = 1;
+        assert_eq!(report.stage(), "vacuum");
     }
 
     /// Issue 18: a vacuum step of 1,024 pages could hold the write lock longer than a poll
