@@ -2,7 +2,8 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use veille::service::retention;
 
@@ -17,7 +18,12 @@ pub struct Args {
     vacuum: bool,
 }
 
+/// The exit code of a prune stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signal(Arc::clone(&stop))?;
     let (config, mut store) = super::open(config)?;
     let keep = config.storage.retention();
     let shown =
@@ -28,7 +34,6 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
         shown(keep.keep_items),
         shown(keep.keep_matches)
     );
-    let stop = AtomicBool::new(false);
     let r = retention::run(&mut store, &keep, chrono::Utc::now(), args.dry_run, &stop)?;
     let verb = if r.dry_run { "would prune" } else { "pruned" };
     println!(
@@ -64,7 +69,11 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             ms(r.checkpoint)
         );
     }
-    if args.vacuum && !args.dry_run && r.cannot_shrink {
+    if r.interrupted {
+        println!(
+            "stopped by a signal between two transactions: what was pruned stays pruned; run `veille prune` again to go on"
+        );
+    } else if args.vacuum && !args.dry_run && r.cannot_shrink {
         println!("rewriting the database in incremental vacuum mode (VACUUM; this takes a while)…");
         store.enable_incremental_vacuum()?;
     }
@@ -81,7 +90,36 @@ pub fn run(config: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             "note: this database was made before incremental vacuum: freed space is reused but the file does not shrink; run `veille prune --vacuum` once, with the service stopped"
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if r.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Sets `stop` on Ctrl-C or SIGTERM, so that a long prune (a first one on a year's database
+/// takes hours) ends between two transactions and says what it did, instead of dying with its
+/// report. The handlers are installed before this returns: a signal that comes after cannot
+/// kill the process mid-run.
+#[cfg(unix)]
+fn stop_on_signal(stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::warn!("stopping the prune after its current transaction");
+        stop.store(true, Ordering::Relaxed);
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn stop_on_signal(_stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    Ok(())
 }
 
 fn mib(bytes: i64) -> String {

@@ -168,3 +168,93 @@ fn with_no_time_budget_a_run_prunes_an_item_a_batch_and_shrinks_its_vacuum_steps
     assert_eq!(r.free_bytes_after, 0, "every page given back: {r:?}");
     assert!(r.longest_vacuum > Duration::ZERO && r.longest_batch > Duration::ZERO);
 }
+
+/// A first prune of a year's database runs for hours: Ctrl-C or SIGTERM stops `veille prune`
+/// between two transactions, with its report and exit code 130, instead of killing it with its
+/// report; what it pruned stays pruned, and the next run goes on to the end.
+#[test]
+fn a_prune_stopped_by_sigterm_ends_between_transactions_and_the_next_run_finishes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("veille.db");
+    let (mut store, id, now) = store_with_one_feed(&db);
+    let old: Vec<NewItem> = (0..3_000)
+        .map(|i| NewItem {
+            parsed: ParsedItem {
+                guid: format!("old{i}"),
+                url: Some(format!("https://news.example/{i}")),
+                canonical_url: Some(format!("https://news.example/{i}")),
+                title: format!("item {i}"),
+                text: words(i + 1, 60),
+                ..ParsedItem::default()
+            },
+            ..NewItem::default()
+        })
+        .collect();
+    store
+        .store_items(id, &old, now - chrono::Duration::days(200))
+        .unwrap();
+    drop(store);
+    let config = dir.path().join("veille.toml");
+    std::fs::write(
+        &config,
+        "[storage]\ndatabase = \"veille.db\"\nkeep_items = \"180d\"\n[[feeds]]\nname = \"f\"\nurl = \"https://news.example/f.xml\"\nfetch_article = \"never\"\n",
+    )
+    .unwrap();
+    let prune = || {
+        Command::new(super::cli::bin())
+            .args(["--config", config.to_str().unwrap(), "prune"])
+            .env_remove("VEILLE_CONFIG")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let items = || {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+
+    // At least six batches of 500 with a pause of 100 ms after each: over half a second, and
+    // the signal is sent as soon as the first line is printed.
+    let mut child = prune();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("retention ("), "{first}");
+    // SAFETY: kill(2) on the child's pid, which has not been waited for yet.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "a SIGTERM ended the prune otherwise: {status:?}\n{rest}"
+    );
+    assert!(rest.contains("stopped by a signal"), "{rest}");
+    assert!(rest.contains("pruned "), "the report is printed: {rest}");
+    let left = items();
+    assert!(left > 0, "the prune ran to the end before the signal");
+    let check: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+
+    let out = prune().wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(items(), 0, "the next run prunes the rest");
+}
