@@ -22,6 +22,21 @@ fn words(seed: u64, n: usize) -> String {
         .join(" ")
 }
 
+/// An item `guid` at `https://news.example/{i}` whose text is `words_n` words.
+fn item(guid: String, i: u64, words_n: usize) -> NewItem {
+    NewItem {
+        parsed: ParsedItem {
+            guid,
+            url: Some(format!("https://news.example/{i}")),
+            canonical_url: Some(format!("https://news.example/{i}")),
+            title: format!("item {i}"),
+            text: words(i + 1, words_n),
+            ..ParsedItem::default()
+        },
+        ..NewItem::default()
+    }
+}
+
 /// A new store at `db` with one feed configured: the store, the feed's id and the time it was
 /// synced.
 fn store_with_one_feed(db: &std::path::Path) -> (Store, i64, chrono::DateTime<Utc>) {
@@ -53,19 +68,7 @@ fn a_prune_with_nothing_to_delete_takes_no_pause_and_vacuums_a_thousand_pages_a_
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
     let (mut store, id, now) = store_with_one_feed(&db);
-    let items: Vec<NewItem> = (0..1_500)
-        .map(|i| NewItem {
-            parsed: ParsedItem {
-                guid: format!("g{i}"),
-                url: Some(format!("https://news.example/{i}")),
-                canonical_url: Some(format!("https://news.example/{i}")),
-                title: format!("item {i}"),
-                text: words(i + 1, 900),
-                ..ParsedItem::default()
-            },
-            ..NewItem::default()
-        })
-        .collect();
+    let items: Vec<NewItem> = (0..1_500).map(|i| item(format!("g{i}"), i, 900)).collect();
     store.store_items(id, &items, now).unwrap();
     drop(store);
     // Space freed by ordinary use, not by retention: these items are recent.
@@ -118,22 +121,13 @@ fn with_no_time_budget_a_run_prunes_an_item_a_batch_and_shrinks_its_vacuum_steps
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
     let (mut store, id, now) = store_with_one_feed(&db);
-    let item = |i: u64, words_n: usize| NewItem {
-        parsed: ParsedItem {
-            guid: format!("{}{i}", if words_n > 100 { "recent" } else { "old" }),
-            url: Some(format!("https://news.example/{i}")),
-            canonical_url: Some(format!("https://news.example/{i}")),
-            title: format!("item {i}"),
-            text: words(i + 1, words_n),
-            ..ParsedItem::default()
-        },
-        ..NewItem::default()
-    };
-    let old: Vec<NewItem> = (0..12).map(|i| item(i, 50)).collect();
+    let old: Vec<NewItem> = (0..12).map(|i| item(format!("old{i}"), i, 50)).collect();
     store
         .store_items(id, &old, now - chrono::Duration::days(200))
         .unwrap();
-    let recent: Vec<NewItem> = (100..250).map(|i| item(i, 900)).collect();
+    let recent: Vec<NewItem> = (100..250)
+        .map(|i| item(format!("recent{i}"), i, 900))
+        .collect();
     store.store_items(id, &recent, now).unwrap();
     drop(store);
     // Free pages for the vacuum: recent items deleted by hand.
@@ -180,19 +174,7 @@ fn a_prune_stopped_by_sigterm_ends_between_transactions_and_the_next_run_finishe
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
     let (mut store, id, now) = store_with_one_feed(&db);
-    let old: Vec<NewItem> = (0..3_000)
-        .map(|i| NewItem {
-            parsed: ParsedItem {
-                guid: format!("old{i}"),
-                url: Some(format!("https://news.example/{i}")),
-                canonical_url: Some(format!("https://news.example/{i}")),
-                title: format!("item {i}"),
-                text: words(i + 1, 60),
-                ..ParsedItem::default()
-            },
-            ..NewItem::default()
-        })
-        .collect();
+    let old: Vec<NewItem> = (0..3_000).map(|i| item(format!("old{i}"), i, 60)).collect();
     store
         .store_items(id, &old, now - chrono::Duration::days(200))
         .unwrap();
