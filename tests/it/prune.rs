@@ -37,6 +37,23 @@ fn item(guid: String, i: u64, words_n: usize) -> NewItem {
     }
 }
 
+/// Stores `n` items (`old0`, `old1`, …) of `words_n` words in `feed`, 200 days before `now`:
+/// older than a retention of 180 days.
+fn store_old_items(
+    store: &mut Store,
+    feed: i64,
+    now: chrono::DateTime<Utc>,
+    n: u64,
+    words_n: usize,
+) {
+    let old: Vec<NewItem> = (0..n)
+        .map(|i| item(format!("old{i}"), i, words_n))
+        .collect();
+    store
+        .store_items(feed, &old, now - chrono::Duration::days(200))
+        .unwrap();
+}
+
 /// A new store at `db` with one feed configured: the store, the feed's id and the time it was
 /// synced.
 fn store_with_one_feed(db: &std::path::Path) -> (Store, i64, chrono::DateTime<Utc>) {
@@ -121,10 +138,7 @@ fn with_no_time_budget_a_run_prunes_an_item_a_batch_and_shrinks_its_vacuum_steps
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
     let (mut store, id, now) = store_with_one_feed(&db);
-    let old: Vec<NewItem> = (0..12).map(|i| item(format!("old{i}"), i, 50)).collect();
-    store
-        .store_items(id, &old, now - chrono::Duration::days(200))
-        .unwrap();
+    store_old_items(&mut store, id, now, 12, 50);
     let recent: Vec<NewItem> = (100..250)
         .map(|i| item(format!("recent{i}"), i, 900))
         .collect();
@@ -174,10 +188,7 @@ fn a_prune_stopped_by_sigterm_ends_between_transactions_and_the_next_run_finishe
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("veille.db");
     let (mut store, id, now) = store_with_one_feed(&db);
-    let old: Vec<NewItem> = (0..3_000).map(|i| item(format!("old{i}"), i, 60)).collect();
-    store
-        .store_items(id, &old, now - chrono::Duration::days(200))
-        .unwrap();
+    store_old_items(&mut store, id, now, 3_000, 60);
     drop(store);
     let config = dir.path().join("veille.toml");
     std::fs::write(
@@ -195,12 +206,7 @@ fn a_prune_stopped_by_sigterm_ends_between_transactions_and_the_next_run_finishe
             .spawn()
             .unwrap()
     };
-    let items = || {
-        rusqlite::Connection::open(&db)
-            .unwrap()
-            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0))
-            .unwrap()
-    };
+    let items = || Store::open(&db).unwrap().item_count().unwrap();
 
     // At least six batches of 500 with a pause of 100 ms after each: over half a second, and
     // the signal is sent as soon as the first line is printed.
